@@ -1,0 +1,27 @@
+package dev.apikeys.store;
+
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementExceptions;
+import org.jdbi.v3.postgres.PostgresPlugin;
+import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+
+/** The one place a {@link Jdbi} is configured; a process makes one and shares it. */
+public final class Database {
+  private Database() {}
+
+  /**
+   * A Jdbi over the given data source. Statement exceptions carry the statement's SQL text only:
+   * bound values could be tokens or salts, and exception messages end up in logs and in Temporal
+   * history. The data source itself must have PgJDBC's {@code logServerErrorDetail=false} so the
+   * server's own "Key (token)=(…)" detail stays out too.
+   */
+  public static Jdbi jdbi(DataSource dataSource) {
+    Jdbi jdbi = Jdbi.create(dataSource);
+    jdbi.installPlugin(new SqlObjectPlugin());
+    jdbi.installPlugin(new PostgresPlugin());
+    jdbi.getConfig(StatementExceptions.class)
+        .setMessageRendering(StatementExceptions.MessageRendering.SHORT_STATEMENT);
+    return jdbi;
+  }
+}

@@ -1,0 +1,5 @@
+package dev.apikeys.worker;
+
+public final class ApiKeysCommand {
+  public static void main(String[] args) {}
+}
