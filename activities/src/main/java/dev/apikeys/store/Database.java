@@ -2,6 +2,7 @@ package dev.apikeys.store;
 
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.jdbi.v3.core.statement.StatementExceptions;
 import org.jdbi.v3.postgres.PostgresPlugin;
 import org.jdbi.v3.sqlobject.SqlObjectPlugin;
@@ -11,9 +12,9 @@ public final class Database {
   private Database() {}
 
   /**
-   * A Jdbi over the given data source. Statement exceptions carry the statement's SQL text only:
-   * bound values could be tokens or salts, and exception messages end up in logs and in Temporal
-   * history. The data source itself must have PgJDBC's {@code logServerErrorDetail=false} so the
+   * A Jdbi over the given data source. Statement exceptions carry the database's message only,
+   * neither the statement nor its bound values: Jdbi's other renderings all include the values,
+   * which could be tokens or salts, and exception messages end up in logs and Temporal history. The data source itself must have PgJDBC's {@code logServerErrorDetail=false} so the
    * server's own "Key (token)=(…)" detail stays out too.
    */
   public static Jdbi jdbi(DataSource dataSource) {
@@ -21,7 +22,8 @@ public final class Database {
     jdbi.installPlugin(new SqlObjectPlugin());
     jdbi.installPlugin(new PostgresPlugin());
     jdbi.getConfig(StatementExceptions.class)
-        .setMessageRendering(StatementExceptions.MessageRendering.SHORT_STATEMENT);
+        .setMessageRendering(StatementExceptions.MessageRendering.NONE);
+    jdbi.registerRowMapper(ConstructorMapper.factory(ApiKeyRow.class));
     return jdbi;
   }
 }

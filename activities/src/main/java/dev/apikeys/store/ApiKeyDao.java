@@ -1,0 +1,48 @@
+package dev.apikeys.store;
+
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+
+/**
+ * The fixed statements on {@code api_key}; one statement a method. "Active" is Medusa's rule: not
+ * soft-deleted and {@code revoked_at} null or still in the future.
+ */
+@RegisterConstructorMapper(ApiKeyRow.class)
+interface ApiKeyDao {
+
+  @SqlUpdate(
+      "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+          + " values (:id, :token, :salt, :redacted, :title, :type, :createdBy)")
+  void insert(
+      String id, String token, String salt, String redacted, String title, String type,
+      String createdBy);
+
+  @SqlQuery("select " + ApiKeyRow.COLUMNS + " from api_key where id = any(:ids) and deleted_at is null order by id")
+  List<ApiKeyRow> findByIds(String[] ids);
+
+  @SqlQuery(
+      "select " + ApiKeyRow.COLUMNS + " from api_key where type = 'secret' and redacted = :redacted"
+          + " and deleted_at is null and (revoked_at is null or revoked_at > now())")
+  List<ApiKeyRow> findActiveSecretsByRedacted(String redacted);
+
+  @SqlQuery(
+      "select " + ApiKeyRow.COLUMNS + " from api_key where type = 'publishable' and token = :token"
+          + " and deleted_at is null and (revoked_at is null or revoked_at > now())")
+  Optional<ApiKeyRow> findActivePublishable(String token);
+
+  @SqlQuery(
+      "select id from api_key where id = any(:ids) and deleted_at is null"
+          + " and (revoked_at is null or revoked_at > now()) order by id")
+  List<String> findNotRevoked(String[] ids);
+
+  @SqlUpdate("delete from api_key where id = any(:ids)")
+  int deleteByIds(String[] ids);
+
+  @SqlQuery(
+      "update api_key set title = :title, updated_at = now()"
+          + " where id = any(:ids) and deleted_at is null returning " + ApiKeyRow.COLUMNS)
+  List<ApiKeyRow> updateTitle(String[] ids, String title);
+}

@@ -1,0 +1,267 @@
+package dev.apikeys.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.apikeys.model.ApiKeyDTO;
+import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.model.ApiKeyType;
+import dev.apikeys.model.CreateApiKeyDTO;
+import dev.apikeys.model.FindConfig;
+import dev.apikeys.model.ListResult;
+import dev.apikeys.model.UpdateApiKeyDTO;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Medusa's API key module on PostgreSQL (CONTRACT §4), minus {@code revoke}, which is a workflow.
+ * Every method either does all it was asked or, on a refusal, changes nothing.
+ */
+public final class ApiKeyStore {
+  /** The longest text a field may hold; longer input is refused rather than stored. */
+  static final int MAX_TEXT_LENGTH = 10_000;
+
+  /** Tokens are 67 characters; anything far longer cannot be one and is not worth hashing. */
+  private static final int MAX_TOKEN_LENGTH = 256;
+
+  private static final Set<String> ORDERABLE =
+      Set.of(
+          "id", "title", "type", "redacted", "created_by", "created_at", "updated_at",
+          "revoked_by", "revoked_at", "last_used_at");
+
+  private final Jdbi jdbi;
+  private final SelectorCompiler selectors;
+  private final SelectorQueries selectorQueries;
+
+  public ApiKeyStore(Jdbi jdbi, Duration selectorTimeout) {
+    this.jdbi = jdbi;
+    this.selectors = new SelectorCompiler();
+    this.selectorQueries = new SelectorQueries(selectorTimeout);
+  }
+
+  /** Creates one key; the result carries the raw token, the only time it is ever shown. */
+  public ApiKeyDTO createApiKey(CreateApiKeyDTO data) {
+    return createApiKeys(List.of(data)).get(0);
+  }
+
+  /** Creates keys in one transaction; each result carries its raw token, shown only here. */
+  public List<ApiKeyDTO> createApiKeys(List<CreateApiKeyDTO> data) {
+    if (data == null || data.isEmpty()) {
+      throw ApiKeyException.invalidData("data: give at least one key to create");
+    }
+    List<ValidCreate> valid = new ArrayList<>();
+    for (int i = 0; i < data.size(); i++) {
+      valid.add(validateCreate(data.get(i), data.size() == 1 ? "" : "data[" + i + "]."));
+    }
+    return jdbi.inTransaction(
+        h -> {
+          ApiKeyDao dao = h.attach(ApiKeyDao.class);
+          List<ApiKeyDTO> created = new ArrayList<>();
+          for (ValidCreate v : valid) {
+            SecretTokens.Generated g = SecretTokens.generate(v.type());
+            String id = ApiKeyIds.newId();
+            dao.insert(id, g.storedToken(), g.salt(), g.redacted(), v.title(), v.type().value(),
+                v.createdBy());
+            ApiKeyRow row = dao.findByIds(new String[] {id}).get(0);
+            created.add(row.toDto().withToken(g.rawToken()));
+          }
+          return created;
+        });
+  }
+
+  /** The key with this id; NOT_FOUND in Medusa's words when there is none (or it was deleted). */
+  public ApiKeyDTO retrieveApiKey(String id) {
+    requireText("id", id);
+    return jdbi.withHandle(h -> h.attach(ApiKeyDao.class).findByIds(new String[] {id}))
+        .stream()
+        .findFirst()
+        .map(ApiKeyRow::toDto)
+        .orElseThrow(
+            () -> ApiKeyException.notFound("ApiKey with id: " + id + " was not found"));
+  }
+
+  public List<ApiKeyDTO> listApiKeys(JsonNode selector, FindConfig config) {
+    return listAndCount(selector, config, false).apiKeys();
+  }
+
+  public ListResult listAndCountApiKeys(JsonNode selector, FindConfig config) {
+    return listAndCount(selector, config, true);
+  }
+
+  /** Renames one key. Only the title can change; an unknown id is NOT_FOUND. */
+  public ApiKeyDTO updateApiKey(String id, UpdateApiKeyDTO data) {
+    requireText("id", id);
+    String title = requireText("title", data == null ? null : data.title());
+    List<ApiKeyRow> rows =
+        jdbi.inTransaction(
+            h -> h.attach(ApiKeyDao.class).updateTitle(new String[] {id}, title));
+    if (rows.isEmpty()) {
+      throw ApiKeyException.notFound("ApiKey with id: " + id + " was not found");
+    }
+    return rows.get(0).toDto();
+  }
+
+  /** Renames every key the selector matches; an empty selector is refused, as for revoke. */
+  public List<ApiKeyDTO> updateApiKeys(JsonNode selector, UpdateApiKeyDTO data) {
+    String title = requireText("title", data == null ? null : data.title());
+    SqlCondition condition = compileNonEmpty(selector);
+    return selectorQueries.inTransaction(
+        jdbi,
+        h -> {
+          List<String> ids = selectorQueries.matchingIds(h, condition);
+          List<ApiKeyRow> rows =
+              h.attach(ApiKeyDao.class).updateTitle(ids.toArray(String[]::new), title);
+          return rows.stream().map(ApiKeyRow::toDto).toList();
+        });
+  }
+
+  /**
+   * Removes the rows of revoked keys, as Medusa does. If any of them is not revoked yet (no
+   * {@code revoked_at}, or one still in the future) nothing is deleted and the refusal names them.
+   */
+  public void deleteApiKeys(List<String> ids) {
+    if (ids == null || ids.isEmpty()) {
+      throw ApiKeyException.invalidData("ids: give at least one id to delete");
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      requireText("ids[" + i + "]", ids.get(i));
+    }
+    String[] idArray = ids.toArray(String[]::new);
+    jdbi.useTransaction(
+        h -> {
+          ApiKeyDao dao = h.attach(ApiKeyDao.class);
+          List<String> notRevoked = dao.findNotRevoked(idArray);
+          if (!notRevoked.isEmpty()) {
+            throw ApiKeyException.notAllowed(
+                "Cannot delete api keys that are not revoked - " + String.join(", ", notRevoked));
+          }
+          dao.deleteByIds(idArray);
+        });
+  }
+
+  /**
+   * The active key this raw token belongs to, or empty; never an error. Secret keys are narrowed
+   * by their redacted form, then checked with scrypt in constant time; when nothing narrows, a
+   * throwaway hash keeps the answer from being faster for tokens whose redaction is unknown.
+   */
+  public Optional<ApiKeyDTO> authenticate(String token) {
+    if (token == null || token.length() > MAX_TOKEN_LENGTH || token.indexOf('\0') >= 0) {
+      return Optional.empty();
+    }
+    if (token.startsWith(ApiKeyType.PUBLISHABLE.tokenPrefix())) {
+      return jdbi.withHandle(h -> h.attach(ApiKeyDao.class).findActivePublishable(token))
+          .map(ApiKeyRow::toDto);
+    }
+    if (!token.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
+      return Optional.empty();
+    }
+    List<ApiKeyRow> candidates =
+        jdbi.withHandle(
+            h ->
+                h.attach(ApiKeyDao.class)
+                    .findActiveSecretsByRedacted(SecretTokens.redact(token)));
+    if (candidates.isEmpty()) {
+      SecretTokens.hash(token, "");
+      return Optional.empty();
+    }
+    return candidates.stream()
+        .filter(row -> SecretTokens.matches(token, row.salt(), row.token()))
+        .findFirst()
+        .map(ApiKeyRow::toDto);
+  }
+
+  /** Compiles a selector for a write, refusing {@code {}}: acting on every key must be spelled out. */
+  public SqlCondition compileNonEmpty(JsonNode selector) {
+    SqlCondition condition = selectors.compile(selector, "selector");
+    if (condition.predicateCount() == 0) {
+      throw ApiKeyException.invalidData(
+          "selector: an empty selector would match every key; name the keys explicitly");
+    }
+    return condition;
+  }
+
+  private ListResult listAndCount(JsonNode selector, FindConfig config, boolean count) {
+    FindConfig find = config == null ? FindConfig.ALL : config;
+    SqlCondition condition =
+        selectors.compile(
+            selector == null ? JsonNodeFactory.instance.objectNode() : selector, "selector");
+    String orderBy = orderBy(find.order());
+    if (find.skip() != null && find.skip() < 0) {
+      throw ApiKeyException.invalidData("config.skip: must be 0 or more");
+    }
+    if (find.take() != null && find.take() < 0) {
+      throw ApiKeyException.invalidData("config.take: must be 0 or more");
+    }
+    return selectorQueries.inTransaction(
+        jdbi,
+        h -> {
+          List<ApiKeyDTO> keys =
+              selectorQueries
+                  .page(h, condition, orderBy, find.skip(), find.take())
+                  .stream()
+                  .map(ApiKeyRow::toDto)
+                  .toList();
+          long total = count ? selectorQueries.count(h, condition) : keys.size();
+          return new ListResult(keys, total);
+        });
+  }
+
+  private static String orderBy(Map<String, String> order) {
+    if (order.isEmpty()) {
+      return "created_at asc, id asc";
+    }
+    List<String> terms = new ArrayList<>();
+    for (Map.Entry<String, String> e : order.entrySet()) {
+      if (!ORDERABLE.contains(e.getKey())) {
+        throw ApiKeyException.invalidData(
+            "config.order." + e.getKey() + ": unknown field \"" + e.getKey() + "\"");
+      }
+      String direction = e.getValue() == null ? "" : e.getValue().toLowerCase(Locale.ROOT);
+      if (!direction.equals("asc") && !direction.equals("desc")) {
+        throw ApiKeyException.invalidData(
+            "config.order." + e.getKey() + ": expected \"ASC\" or \"DESC\"");
+      }
+      terms.add(e.getKey() + " " + direction);
+    }
+    terms.add("id asc");
+    return String.join(", ", terms);
+  }
+
+  private record ValidCreate(String title, ApiKeyType type, String createdBy) {}
+
+  private static ValidCreate validateCreate(CreateApiKeyDTO data, String prefix) {
+    if (data == null) {
+      throw ApiKeyException.invalidData(prefix + "data: expected an object");
+    }
+    String title = requireText(prefix + "title", data.title());
+    String createdBy = requireText(prefix + "created_by", data.createdBy());
+    ApiKeyType type =
+        ApiKeyType.fromValue(data.type())
+            .orElseThrow(
+                () ->
+                    ApiKeyException.invalidData(
+                        prefix + "type: must be \"publishable\" or \"secret\""));
+    return new ValidCreate(title, type, createdBy);
+  }
+
+  /** A required text field: present, not blank, no NUL (PostgreSQL text cannot hold it), bounded. */
+  static String requireText(String field, String value) {
+    if (value == null || value.isBlank()) {
+      throw ApiKeyException.invalidData(field + ": is required and must not be blank");
+    }
+    if (value.indexOf('\0') >= 0) {
+      throw ApiKeyException.invalidData(field + ": contains a NUL character");
+    }
+    if (value.length() > MAX_TEXT_LENGTH) {
+      throw ApiKeyException.invalidData(
+          field + ": longer than " + MAX_TEXT_LENGTH + " characters");
+    }
+    return value;
+  }
+
+}

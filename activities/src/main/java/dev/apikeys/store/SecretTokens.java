@@ -1,0 +1,77 @@
+package dev.apikeys.store;
+
+import dev.apikeys.model.ApiKeyType;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import org.bouncycastle.crypto.generators.SCrypt;
+
+/**
+ * Tokens, salts, hashes and redaction exactly as Medusa's API key module makes them (CONTRACT
+ * §2.2), so a key created on either side authenticates on both.
+ */
+public final class SecretTokens {
+  // Node's crypto.scrypt defaults, which Medusa relies on by passing no options.
+  private static final int SCRYPT_N = 16384;
+  private static final int SCRYPT_R = 8;
+  private static final int SCRYPT_P = 1;
+  private static final int HASH_BYTES = 64;
+  private static final int TOKEN_BYTES = 32;
+  private static final int SALT_BYTES = 16;
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final HexFormat HEX = HexFormat.of();
+
+  private SecretTokens() {}
+
+  /** What a new key stores, and the raw token that is shown once. */
+  public record Generated(String rawToken, String storedToken, String salt, String redacted) {
+    @Override
+    public String toString() {
+      // Keeps the raw token and salt out of any log line that prints this record.
+      return "Generated[redacted=" + redacted + "]";
+    }
+  }
+
+  public static Generated generate(ApiKeyType type) {
+    String token = type.tokenPrefix() + HEX.formatHex(randomBytes(TOKEN_BYTES));
+    if (type == ApiKeyType.PUBLISHABLE) {
+      return new Generated(token, token, "", redact(token));
+    }
+    String salt = HEX.formatHex(randomBytes(SALT_BYTES));
+    return new Generated(token, hash(token, salt), salt, redact(token));
+  }
+
+  /** hex(scrypt(token, salt)), with the salt string's UTF-8 bytes as the scrypt salt, as Node does. */
+  public static String hash(String token, String salt) {
+    byte[] derived =
+        SCrypt.generate(
+            token.getBytes(StandardCharsets.UTF_8),
+            salt.getBytes(StandardCharsets.UTF_8),
+            SCRYPT_N,
+            SCRYPT_R,
+            SCRYPT_P,
+            HASH_BYTES);
+    return HEX.formatHex(derived);
+  }
+
+  /** Whether the token hashes to the stored value, compared in constant time. */
+  public static boolean matches(String token, String salt, String storedToken) {
+    byte[] actual = hash(token, salt).getBytes(StandardCharsets.US_ASCII);
+    byte[] expected = storedToken.getBytes(StandardCharsets.US_ASCII);
+    return MessageDigest.isEqual(actual, expected);
+  }
+
+  /** Medusa's redaction: the first six characters, {@code ***}, the last three. */
+  public static String redact(String token) {
+    int n = token.length();
+    return token.substring(0, Math.min(6, n)) + "***" + token.substring(Math.max(0, n - 3));
+  }
+
+  private static byte[] randomBytes(int n) {
+    byte[] bytes = new byte[n];
+    RANDOM.nextBytes(bytes);
+    return bytes;
+  }
+}

@@ -1,0 +1,92 @@
+package dev.apikeys.store;
+
+import dev.apikeys.model.ApiKeyException;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementException;
+
+/**
+ * Runs queries whose condition came from a caller's selector. Such a condition can be expensive (a
+ * catastrophic {@code $re}), so each runs in a transaction with its own statement timeout, and the
+ * few PostgreSQL errors that a selector alone can cause come back as INVALID_DATA; every other
+ * error stays a fault, to be retried.
+ */
+final class SelectorQueries {
+  private static final String QUERY_CANCELED = "57014";
+  private static final String INVALID_REGULAR_EXPRESSION = "2201B";
+  private static final String DATETIME_FIELD_OVERFLOW = "22008";
+  private static final String INVALID_DATETIME_FORMAT = "22007";
+
+  private final long timeoutMillis;
+
+  SelectorQueries(Duration timeout) {
+    this.timeoutMillis = timeout.toMillis();
+  }
+
+  <T> T inTransaction(Jdbi jdbi, HandleCallback<T, RuntimeException> work) {
+    try {
+      return jdbi.inTransaction(
+          h -> {
+            // A number from configuration, not from the request: safe to write into the statement.
+            h.execute("set local statement_timeout = " + timeoutMillis);
+            return work.withHandle(h);
+          });
+    } catch (StatementException e) {
+      throw translate(e);
+    }
+  }
+
+  List<ApiKeyRow> page(Handle h, SqlCondition c, String orderBy, Integer skip, Integer take) {
+    String sql =
+        "select " + ApiKeyRow.COLUMNS + " from api_key where deleted_at is null and (" + c.sql()
+            + ") order by " + orderBy
+            + (take == null ? "" : " limit :take")
+            + (skip == null ? "" : " offset :skip");
+    var query = h.createQuery(sql).bindMap(c.params());
+    if (take != null) {
+      query.bind("take", take);
+    }
+    if (skip != null) {
+      query.bind("skip", skip);
+    }
+    return query.mapTo(ApiKeyRow.class).list();
+  }
+
+  long count(Handle h, SqlCondition c) {
+    return h.createQuery(
+            "select count(*) from api_key where deleted_at is null and (" + c.sql() + ")")
+        .bindMap(c.params())
+        .mapTo(Long.class)
+        .one();
+  }
+
+  List<String> matchingIds(Handle h, SqlCondition c) {
+    return h.createQuery(
+            "select id from api_key where deleted_at is null and (" + c.sql() + ") order by id")
+        .bindMap(c.params())
+        .mapTo(String.class)
+        .list();
+  }
+
+  private RuntimeException translate(StatementException e) {
+    String state = e.getCause() instanceof SQLException sql ? sql.getSQLState() : null;
+    if (QUERY_CANCELED.equals(state)) {
+      return ApiKeyException.invalidData(
+          "selector: evaluating it took longer than the statement timeout of "
+              + timeoutMillis
+              + " ms; simplify its $re, $like or $fulltext patterns");
+    }
+    if (INVALID_REGULAR_EXPRESSION.equals(state)) {
+      return ApiKeyException.invalidData(
+          "selector: a $re pattern is not a valid PostgreSQL regular expression");
+    }
+    if (DATETIME_FIELD_OVERFLOW.equals(state) || INVALID_DATETIME_FORMAT.equals(state)) {
+      return ApiKeyException.invalidData("selector: a timestamp is outside PostgreSQL's range");
+    }
+    return e;
+  }
+}

@@ -1,0 +1,278 @@
+package dev.apikeys.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.apikeys.model.ApiKeyDTO;
+import dev.apikeys.model.ApiKeyErrorType;
+import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.model.CreateApiKeyDTO;
+import dev.apikeys.model.FindConfig;
+import dev.apikeys.model.ListResult;
+import dev.apikeys.model.UpdateApiKeyDTO;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.statement.StatementException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ApiKeyStoreTest {
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .registerModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+
+  private TestDatabase db;
+  private ApiKeyStore store;
+
+  @BeforeEach
+  void setUp() {
+    db = TestDatabase.create();
+    store = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
+  }
+
+  @Test
+  void createdSecretKeyHasTheRowShapeMedusaWrites() {
+    ApiKeyDTO created = store.createApiKey(new CreateApiKeyDTO("Backend", "secret", "user_1"));
+
+    assertThat(created.id()).matches("apk_[0-9A-HJKMNP-TV-Z]{26}");
+    assertThat(created.token()).matches("sk_[0-9a-f]{64}");
+    assertThat(created.redacted())
+        .isEqualTo(created.token().substring(0, 6) + "***" + created.token().substring(64));
+    Map<String, Object> row =
+        db.jdbi().withHandle(h -> h.select("select * from api_key").mapToMap().one());
+    assertThat(row.get("id")).isEqualTo(created.id());
+    assertThat((String) row.get("salt")).matches("[0-9a-f]{32}");
+    assertThat((String) row.get("token")).matches("[0-9a-f]{128}");
+    assertThat(row.get("token"))
+        .isEqualTo(SecretTokens.hash(created.token(), (String) row.get("salt")));
+    assertThat(row.get("redacted")).isEqualTo(created.redacted());
+    assertThat(row.get("title")).isEqualTo("Backend");
+    assertThat(row.get("type")).isEqualTo("secret");
+    assertThat(row.get("created_by")).isEqualTo("user_1");
+    assertThat(row.get("created_at")).isNotNull();
+    assertThat(row.get("updated_at")).isNotNull();
+    assertThat(row.get("revoked_at")).isNull();
+    assertThat(row.get("revoked_by")).isNull();
+    assertThat(row.get("last_used_at")).isNull();
+    assertThat(row.get("deleted_at")).isNull();
+  }
+
+  @Test
+  void createdPublishableKeyIsStoredAsItIsWithAnEmptySalt() {
+    ApiKeyDTO created = store.createApiKey(new CreateApiKeyDTO("Storefront", "publishable", "u"));
+
+    assertThat(created.token()).matches("pk_[0-9a-f]{64}");
+    Map<String, Object> row =
+        db.jdbi().withHandle(h -> h.select("select token, salt from api_key").mapToMap().one());
+    assertThat(row).containsEntry("token", created.token()).containsEntry("salt", "");
+    assertThat(store.retrieveApiKey(created.id()).token()).isEqualTo(created.token());
+  }
+
+  @Test
+  void theRawSecretTokenIsShownOnlyOnCreation() throws IOException {
+    ApiKeyDTO created = store.createApiKey(new CreateApiKeyDTO("Backend", "secret", "u"));
+
+    ApiKeyDTO retrieved = store.retrieveApiKey(created.id());
+    assertThat(retrieved.token()).isEmpty();
+    assertThat(store.listApiKeys(null, null)).extracting(ApiKeyDTO::token).containsOnly("");
+    JsonNode json = JSON.valueToTree(retrieved);
+    assertThat(json.has("salt")).isFalse();
+    assertThat(json.fieldNames())
+        .toIterable()
+        .containsExactly(
+            "id", "token", "redacted", "title", "type", "last_used_at", "created_by",
+            "created_at", "updated_at", "deleted_at", "revoked_by", "revoked_at");
+    assertThat(json.get("type").asText()).isEqualTo("secret");
+  }
+
+  @Test
+  void keysHashedByMedusaAuthenticate() throws IOException {
+    JsonNode vectors = vectors();
+    for (JsonNode v : vectors.get("secret_keys")) {
+      insertAsMedusa(v, "secret");
+    }
+    insertAsMedusa(vectors.get("publishable_key"), "publishable");
+
+    for (JsonNode v : vectors.get("secret_keys")) {
+      assertThat(SecretTokens.hash(v.get("token").asText(), v.get("salt").asText()))
+          .isEqualTo(v.get("stored_token").asText());
+      assertThat(SecretTokens.redact(v.get("token").asText()))
+          .isEqualTo(v.get("redacted").asText());
+      assertThat(store.authenticate(v.get("token").asText()))
+          .get()
+          .extracting(ApiKeyDTO::redacted, ApiKeyDTO::token)
+          .containsExactly(v.get("redacted").asText(), "");
+    }
+    String publishable = vectors.get("publishable_key").get("token").asText();
+    assertThat(store.authenticate(publishable)).get().extracting(ApiKeyDTO::token)
+        .isEqualTo(publishable);
+  }
+
+  @Test
+  void authenticateAnswersEmptyForWhatIsNotAnActiveKey() {
+    ApiKeyDTO secret = store.createApiKey(new CreateApiKeyDTO("s", "secret", "u"));
+    ApiKeyDTO later = store.createApiKey(new CreateApiKeyDTO("l", "secret", "u"));
+    ApiKeyDTO publishable = store.createApiKey(new CreateApiKeyDTO("p", "publishable", "u"));
+    ApiKeyDTO deleted = store.createApiKey(new CreateApiKeyDTO("d", "publishable", "u"));
+    db.jdbi().useHandle(h -> {
+      h.execute("update api_key set revoked_at = now() - interval '1 second' where id = ?", secret.id());
+      h.execute("update api_key set revoked_at = now() + interval '1 hour' where id = ?", later.id());
+      h.execute("update api_key set deleted_at = now() where id = ?", deleted.id());
+    });
+
+    assertThat(store.authenticate(secret.token())).isEmpty();
+    assertThat(store.authenticate(later.token())).isPresent();
+    assertThat(store.authenticate(deleted.token())).isEmpty();
+    // A secret token with a valid redaction but the wrong body.
+    String forged = later.token().substring(0, 10) + "0".repeat(54) + later.token().substring(64);
+    assertThat(store.authenticate(forged)).isEmpty();
+    // A publishable token presented with the secret prefix, and nonsense of all kinds.
+    assertThat(store.authenticate("sk_" + publishable.token().substring(3))).isEmpty();
+    assertThat(store.authenticate("")).isEmpty();
+    assertThat(store.authenticate(null)).isEmpty();
+    assertThat(store.authenticate("x".repeat(100_000))).isEmpty();
+    assertThat(store.authenticate("pk_\0")).isEmpty();
+    assertThat(store.authenticate("pk_' or '1'='1")).isEmpty();
+  }
+
+  @Test
+  void retrieveOfAnUnknownIdIsNotFoundInMedusasWords() {
+    assertRefused(
+        () -> store.retrieveApiKey("apk_123"),
+        ApiKeyErrorType.NOT_FOUND,
+        "ApiKey with id: apk_123 was not found");
+  }
+
+  @Test
+  void createRefusesBadInputNamingTheFieldAndInsertsNothing() {
+    assertRefused(() -> store.createApiKey(new CreateApiKeyDTO(null, "secret", "u")),
+        ApiKeyErrorType.INVALID_DATA, "title: is required and must not be blank");
+    assertRefused(() -> store.createApiKey(new CreateApiKeyDTO("t", "admin", "u")),
+        ApiKeyErrorType.INVALID_DATA, "type: must be \"publishable\" or \"secret\"");
+    assertRefused(() -> store.createApiKey(new CreateApiKeyDTO("t", "secret", " ")),
+        ApiKeyErrorType.INVALID_DATA, "created_by: is required and must not be blank");
+    assertRefused(
+        () -> store.createApiKeys(List.of(
+            new CreateApiKeyDTO("ok", "secret", "u"), new CreateApiKeyDTO("t\0", "secret", "u"))),
+        ApiKeyErrorType.INVALID_DATA, "data[1].title: contains a NUL character");
+    assertThat(rowCount()).isZero();
+  }
+
+  @Test
+  void listAndCountPagesAndOrders() {
+    for (String title : List.of("c", "a", "b", "d")) {
+      store.createApiKey(new CreateApiKeyDTO(title, "publishable", "u"));
+    }
+    ListResult page =
+        store.listAndCountApiKeys(
+            null, new FindConfig(1, 2, Map.of("title", "DESC")));
+    assertThat(page.count()).isEqualTo(4);
+    assertThat(page.apiKeys()).extracting(ApiKeyDTO::title).containsExactly("c", "b");
+    assertRefused(
+        () -> store.listApiKeys(null, new FindConfig(null, null, Map.of("salt", "asc"))),
+        ApiKeyErrorType.INVALID_DATA, "config.order.salt: unknown field \"salt\"");
+    assertRefused(
+        () -> store.listApiKeys(null, new FindConfig(null, null, Map.of("title", "up"))),
+        ApiKeyErrorType.INVALID_DATA, "config.order.title: expected \"ASC\" or \"DESC\"");
+  }
+
+  @Test
+  void updateChangesTheTitleOnly() throws IOException {
+    ApiKeyDTO a = store.createApiKey(new CreateApiKeyDTO("old", "secret", "u"));
+    ApiKeyDTO updated = store.updateApiKey(a.id(), new UpdateApiKeyDTO("new"));
+    assertThat(updated.title()).isEqualTo("new");
+    assertThat(updated.updatedAt()).isAfterOrEqualTo(a.updatedAt());
+    assertThat(store.authenticate(a.token())).isPresent();
+    assertRefused(() -> store.updateApiKey("apk_nope", new UpdateApiKeyDTO("x")),
+        ApiKeyErrorType.NOT_FOUND, "ApiKey with id: apk_nope was not found");
+
+    List<ApiKeyDTO> bySelector =
+        store.updateApiKeys(JSON.readTree("{\"title\":\"new\"}"), new UpdateApiKeyDTO("newer"));
+    assertThat(bySelector).extracting(ApiKeyDTO::title).containsExactly("newer");
+    assertRefused(() -> store.updateApiKeys(node("{}"), new UpdateApiKeyDTO("x")),
+        ApiKeyErrorType.INVALID_DATA, "selector: an empty selector would match every key");
+  }
+
+  @Test
+  void deleteRefusesKeysThatAreNotRevokedAndDeletesNone() {
+    ApiKeyDTO revoked = store.createApiKey(new CreateApiKeyDTO("r", "secret", "u"));
+    ApiKeyDTO active = store.createApiKey(new CreateApiKeyDTO("a", "secret", "u"));
+    ApiKeyDTO pending = store.createApiKey(new CreateApiKeyDTO("p", "secret", "u"));
+    db.jdbi().useHandle(h -> {
+      h.execute("update api_key set revoked_at = now() - interval '1 minute' where id = ?", revoked.id());
+      h.execute("update api_key set revoked_at = now() + interval '1 hour' where id = ?", pending.id());
+    });
+    List<String> sorted = List.of(active.id(), pending.id()).stream().sorted().toList();
+
+    assertRefused(
+        () -> store.deleteApiKeys(List.of(revoked.id(), active.id(), pending.id())),
+        ApiKeyErrorType.NOT_ALLOWED,
+        "Cannot delete api keys that are not revoked - " + String.join(", ", sorted));
+    assertThat(rowCount()).isEqualTo(3);
+
+    store.deleteApiKeys(List.of(revoked.id()));
+    assertThat(rowCount()).isEqualTo(2);
+    assertRefused(() -> store.retrieveApiKey(revoked.id()), ApiKeyErrorType.NOT_FOUND,
+        "ApiKey with id: " + revoked.id() + " was not found");
+  }
+
+  @Test
+  void statementErrorsDoNotCarryBoundValues() {
+    ApiKeyDTO created = store.createApiKey(new CreateApiKeyDTO("p", "publishable", "u"));
+    assertThatThrownBy(
+            () ->
+                db.jdbi().useHandle(h -> h.attach(ApiKeyDao.class)
+                    .insert("apk_dup", created.token(), "", "r", "t", "publishable", "u")))
+        .isInstanceOf(StatementException.class)
+        .satisfies(e -> {
+          assertThat(e.getMessage()).doesNotContain(created.token());
+          assertThat(String.valueOf(e.getCause().getMessage())).doesNotContain(created.token());
+        });
+  }
+
+  private void insertAsMedusa(JsonNode v, String type) {
+    db.jdbi().useHandle(h -> h.createUpdate(
+            "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                + " values (:id, :token, :salt, :redacted, 'medusa', :type, 'user_medusa')")
+        .bind("id", ApiKeyIds.newId())
+        .bind("token", v.get("stored_token").asText())
+        .bind("salt", v.get("salt").asText())
+        .bind("redacted", v.get("redacted").asText())
+        .bind("type", type)
+        .execute());
+  }
+
+  private long rowCount() {
+    return db.jdbi().withHandle(h -> h.select("select count(*) from api_key").mapTo(Long.class).one());
+  }
+
+  private static JsonNode node(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  static JsonNode vectors() throws IOException {
+    try (InputStream in = ApiKeyStoreTest.class.getResourceAsStream("/medusa-api-key-hashes.json")) {
+      return JSON.readTree(in);
+    }
+  }
+
+  static void assertRefused(Runnable call, ApiKeyErrorType type, String messagePrefix) {
+    assertThatThrownBy(call::run)
+        .isInstanceOf(ApiKeyException.class)
+        .satisfies(e -> assertThat(((ApiKeyException) e).getType()).isEqualTo(type))
+        .hasMessageStartingWith(messagePrefix);
+  }
+
+}

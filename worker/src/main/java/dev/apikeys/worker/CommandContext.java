@@ -1,0 +1,95 @@
+package dev.apikeys.worker;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.model.ApiKeysJson;
+import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.Database;
+import java.io.PrintWriter;
+import java.util.Map;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * What every command shares: the environment it was started with, where it writes, and the
+ * database, opened the first time a command needs it and closed when the command ends.
+ */
+final class CommandContext implements AutoCloseable {
+  private final Map<String, String> env;
+  private final PrintWriter out;
+  private final PrintWriter err;
+  private final ObjectMapper json =
+      ApiKeysJson.newObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private DatabaseConfig databaseConfig;
+  private HikariDataSource dataSource;
+  private Jdbi jdbi;
+
+  CommandContext(Map<String, String> env, PrintWriter out, PrintWriter err) {
+    this.env = Map.copyOf(env);
+    this.out = out;
+    this.err = err;
+  }
+
+  Map<String, String> env() {
+    return env;
+  }
+
+  PrintWriter err() {
+    return err;
+  }
+
+  DatabaseConfig databaseConfig() {
+    if (databaseConfig == null) {
+      databaseConfig = DatabaseConfig.fromEnvironment(env);
+    }
+    return databaseConfig;
+  }
+
+  HikariDataSource dataSource() {
+    if (dataSource == null) {
+      dataSource = databaseConfig().openPool();
+    }
+    return dataSource;
+  }
+
+  Jdbi jdbi() {
+    if (jdbi == null) {
+      jdbi = Database.jdbi(dataSource());
+    }
+    return jdbi;
+  }
+
+  ApiKeyStore store() {
+    return new ApiKeyStore(jdbi(), databaseConfig().selectorTimeout());
+  }
+
+  /** Parses a JSON option, refusing text that is not JSON with the option's name in the message. */
+  JsonNode parseJson(String option, String text) {
+    try {
+      return json.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw ApiKeyException.invalidData(
+          option + ": not valid JSON (" + e.getOriginalMessage() + ")");
+    }
+  }
+
+  void print(Object value) {
+    try {
+      out.println(json.writeValueAsString(value));
+      out.flush();
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("could not write the result as JSON", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (dataSource != null) {
+      dataSource.close();
+    }
+  }
+}
