@@ -1,0 +1,435 @@
+package dev.apikeys.store;
+
+import static java.util.stream.Collectors.joining;
+import static java.util.stream.Collectors.toUnmodifiableMap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.model.ApiKeyType;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Compiles a selector in the language of Medusa's {@code FilterableApiKeyProps} (CONTRACT §3.3)
+ * into a parameterized SQL condition over {@code api_key}.
+ *
+ * <p>Column names come only from a fixed table and every value becomes a bound parameter, so no
+ * part of a selector is ever spliced into SQL text. Anything the language does not define is
+ * refused with INVALID_DATA whose message starts with the path of the offending part: selectors
+ * arrive as hand-written JSON from a CLI or the Temporal UI, and their author needs to know where
+ * to look. The compiler holds no state and may be shared between threads.
+ */
+public final class SelectorCompiler {
+  /** Bounds the recursion, so that a hostile selector cannot exhaust the worker's stack. */
+  static final int MAX_DEPTH = 32;
+
+  /** Bounds the SQL and the work one selector can cause; larger sets belong in several calls. */
+  static final int MAX_ARRAY_LENGTH = 10_000;
+
+  /** No value of an api_key column comes near this; a longer string is a mistake or an attack. */
+  static final int MAX_STRING_LENGTH = 10_000;
+
+  /** Unknown names are repeated in messages; a cut keeps a hostile name from flooding history. */
+  private static final int MAX_NAME_IN_MESSAGE = 64;
+
+  private static final Pattern WHITESPACE =
+      Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
+
+  private static final String TYPE_VALUES =
+      Arrays.stream(ApiKeyType.values()).map(t -> '"' + t.value() + '"').collect(joining(" or "));
+
+  private enum Kind {
+    TEXT,
+    ENUM,
+    TIMESTAMP
+  }
+
+  /**
+   * A column a selector may name; the name is spliced into SQL, so it must come from this table.
+   */
+  private record Column(String name, Kind kind) {
+    String scalar(String placeholder) {
+      return kind == Kind.TIMESTAMP ? "CAST(" + placeholder + " AS timestamptz)" : placeholder;
+    }
+
+    String array(String placeholder) {
+      return "CAST("
+          + placeholder
+          + (kind == Kind.TIMESTAMP ? " AS timestamptz[])" : " AS text[])");
+    }
+  }
+
+  // salt, redacted and deleted_at are left out on purpose: Medusa's FilterableApiKeyProps does not
+  // offer them, soft-deleted keys never match, and a salt must never be probed by a filter.
+  private static final Map<String, Column> COLUMNS =
+      Stream.of(
+              new Column("id", Kind.TEXT),
+              new Column("token", Kind.TEXT),
+              new Column("title", Kind.TEXT),
+              new Column("created_by", Kind.TEXT),
+              new Column("revoked_by", Kind.TEXT),
+              new Column("type", Kind.ENUM),
+              new Column("revoked_at", Kind.TIMESTAMP),
+              new Column("created_at", Kind.TIMESTAMP),
+              new Column("updated_at", Kind.TIMESTAMP),
+              new Column("last_used_at", Kind.TIMESTAMP))
+          .collect(toUnmodifiableMap(Column::name, Function.identity()));
+
+  @FunctionalInterface
+  private interface Operator {
+    String compile(Compilation c, Column column, JsonNode value, String path, int depth);
+  }
+
+  private static final Map<String, Operator> OPERATORS =
+      Map.ofEntries(
+          Map.entry("$eq", (c, col, v, p, d) -> c.equality(col, v, p)),
+          Map.entry("$ne", (c, col, v, p, d) -> c.notEqual(col, v, p)),
+          Map.entry("$in", (c, col, v, p, d) -> c.membership(col, v, p, false)),
+          Map.entry("$nin", (c, col, v, p, d) -> c.membership(col, v, p, true)),
+          Map.entry("$gt", comparison(">")),
+          Map.entry("$gte", comparison(">=")),
+          Map.entry("$lt", comparison("<")),
+          Map.entry("$lte", comparison("<=")),
+          Map.entry("$like", textMatch("$like", "%s LIKE %s")),
+          Map.entry("$ilike", textMatch("$ilike", "%s ILIKE %s")),
+          Map.entry("$re", textMatch("$re", "%s ~ %s")),
+          Map.entry(
+              "$fulltext",
+              textMatch("$fulltext", "to_tsvector('simple', %s) @@ plainto_tsquery('simple', %s)")),
+          Map.entry("$exists", (c, col, v, p, d) -> c.exists(col, v, p)),
+          Map.entry("$not", (c, col, v, p, d) -> c.not(col, v, p, d)),
+          Map.entry("$and", (c, col, v, p, d) -> c.group("$and", v, p, d, c.operatorsOn(col))),
+          Map.entry("$or", (c, col, v, p, d) -> c.group("$or", v, p, d, c.operatorsOn(col))));
+
+  /** Medusa's operators for array columns: understood, so that the refusal can say why. */
+  private static final Set<String> ARRAY_OPERATORS = Set.of("$overlap", "$contains", "$contained");
+
+  public SelectorCompiler() {}
+
+  /** Compiles a selector whose error paths start at {@code selector}. */
+  public SqlCondition compile(JsonNode selector) {
+    return compile(selector, "selector");
+  }
+
+  /**
+   * Compiles a selector. Parameters are named {@code s1}, {@code s2}, … so a caller adding its own
+   * should pick other names.
+   *
+   * @param rootPath how error messages name the selector itself, e.g. {@code selector}
+   * @throws ApiKeyException INVALID_DATA, naming the path of the first problem found
+   */
+  public SqlCondition compile(JsonNode selector, String rootPath) {
+    if (selector == null || selector.isMissingNode() || selector.isNull()) {
+      throw invalid(rootPath, "expected an object");
+    }
+    Compilation c = new Compilation();
+    String sql = c.selector(selector, rootPath, 1);
+    return new SqlCondition(sql, c.params, c.predicates);
+  }
+
+  private static Operator comparison(String sqlOperator) {
+    return (c, col, v, p, d) ->
+        c.leaf("(" + col.name() + " " + sqlOperator + " " + c.bind(col, v, p) + ")");
+  }
+
+  private static Operator textMatch(String name, String format) {
+    return (c, col, v, p, d) -> {
+      if (col.kind() != Kind.TEXT) {
+        throw invalid(p, name + " applies to text fields only");
+      }
+      return c.leaf("(" + format.formatted(col.name(), c.param(c.scalar(col, v, p))) + ")");
+    };
+  }
+
+  /** The state of one compile call: the parameters bound so far and the leaves counted. */
+  private static final class Compilation {
+    private final Map<String, Object> params = new LinkedHashMap<>();
+    private int predicates;
+
+    @FunctionalInterface
+    private interface Element {
+      String compile(JsonNode node, String path, int depth);
+    }
+
+    String selector(JsonNode node, String path, int depth) {
+      checkDepth(path, depth);
+      if (!node.isObject()) {
+        throw invalid(path, "expected an object, got " + typeOf(node));
+      }
+      List<String> parts = new ArrayList<>();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        String key = e.getKey();
+        JsonNode value = e.getValue();
+        String keyPath = path + "." + display(key);
+        Column column = COLUMNS.get(key);
+        if (column != null) {
+          parts.add(
+              value.isObject()
+                  ? operators(column, value, keyPath, depth + 1)
+                  : equality(column, value, keyPath));
+        } else if (key.equals("q")) {
+          parts.add(search(value, keyPath));
+        } else if (key.equals("$and") || key.equals("$or")) {
+          parts.add(group(key, value, keyPath, depth, this::selector));
+        } else {
+          String what = key.startsWith("$") ? "operator" : "field";
+          throw invalid(keyPath, "unknown " + what + " \"" + display(key) + "\"");
+        }
+      }
+      return and(parts);
+    }
+
+    Element operatorsOn(Column column) {
+      return (node, path, depth) -> operators(column, node, path, depth);
+    }
+
+    String operators(Column column, JsonNode node, String path, int depth) {
+      checkDepth(path, depth);
+      if (!node.isObject()) {
+        throw invalid(path, "expected an object of operators, got " + typeOf(node));
+      }
+      if (node.isEmpty()) {
+        throw invalid(path, "expected at least one operator");
+      }
+      List<String> parts = new ArrayList<>();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        String key = e.getKey();
+        String keyPath = path + "." + display(key);
+        if (ARRAY_OPERATORS.contains(key)) {
+          throw invalid(keyPath, key + " is an array operator and api_key has no array column");
+        }
+        Operator operator = OPERATORS.get(key);
+        if (operator == null) {
+          throw invalid(keyPath, "unknown operator \"" + display(key) + "\"");
+        }
+        parts.add(operator.compile(this, column, e.getValue(), keyPath, depth));
+      }
+      return and(parts);
+    }
+
+    String group(String operator, JsonNode node, String path, int depth, Element element) {
+      array(node, path);
+      if (node.isEmpty()) {
+        throw invalid(path, operator + " needs at least one condition");
+      }
+      int predicatesBefore = predicates;
+      int paramsBefore = params.size();
+      List<String> parts = new ArrayList<>();
+      for (int i = 0; i < node.size(); i++) {
+        parts.add(element.compile(node.get(i), path + "[" + i + "]", depth + 1));
+      }
+      if (operator.equals("$and")) {
+        return and(parts);
+      }
+      if (parts.contains("TRUE")) {
+        // A branch that matches every row makes the whole $or match every row, so the other
+        // branches restrict nothing; they must not make the selector count as non-empty, or
+        // {"$or":[{},{"id":"x"}]} would revoke every key. Their parameters go with them.
+        predicates = predicatesBefore;
+        params.keySet().removeIf(name -> Integer.parseInt(name.substring(1)) > paramsBefore);
+        return "TRUE";
+      }
+      return join(parts, " OR ");
+    }
+
+    /** A scalar is equality, null is IS NULL and an array is IN, as in Medusa. */
+    String equality(Column column, JsonNode value, String path) {
+      if (value.isNull()) {
+        return leaf("(" + column.name() + " IS NULL)");
+      }
+      if (value.isArray()) {
+        return membership(column, value, path, false);
+      }
+      return leaf("(" + column.name() + " = " + bind(column, value, path) + ")");
+    }
+
+    /** Null-safe, so that "not revoked by X" also finds the keys nobody revoked. */
+    String notEqual(Column column, JsonNode value, String path) {
+      if (value.isNull()) {
+        return leaf("(" + column.name() + " IS NOT NULL)");
+      }
+      return leaf("(" + column.name() + " IS DISTINCT FROM " + bind(column, value, path) + ")");
+    }
+
+    /** IN, or with {@code negated} a NOT IN that, like {@code $ne}, keeps the rows with NULL. */
+    String membership(Column column, JsonNode value, String path, boolean negated) {
+      array(value, path);
+      String[] values = new String[value.size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = scalar(column, value.get(i), path + "[" + i + "]");
+      }
+      if (values.length == 0) {
+        // Excluding nothing restricts nothing, so it is not counted; including nothing is.
+        return negated ? "TRUE" : leaf("FALSE");
+      }
+      String in = column.name() + " = ANY(" + column.array(param(values)) + ")";
+      return leaf(negated ? "(" + column.name() + " IS NULL OR NOT (" + in + "))" : "(" + in + ")");
+    }
+
+    String exists(Column column, JsonNode value, String path) {
+      if (!value.isBoolean()) {
+        throw invalid(path, "expected a boolean, got " + typeOf(value));
+      }
+      return leaf("(" + column.name() + (value.booleanValue() ? " IS NOT NULL)" : " IS NULL)"));
+    }
+
+    /** An unknown (NULL) inner result counts as false, so $not of it is true, never NULL. */
+    String not(Column column, JsonNode value, String path, int depth) {
+      String inner =
+          value.isObject()
+              ? operators(column, value, path, depth + 1)
+              : equality(column, value, path);
+      return inner.equals("TRUE") ? leaf("FALSE") : "(NOT COALESCE(" + inner + ", FALSE))";
+    }
+
+    /**
+     * Every word must occur literally in title or redacted, so its LIKE wildcards are escaped with
+     * a backslash. That is PostgreSQL's default LIKE escape whatever standard_conforming_strings
+     * says, so no ESCAPE clause is written: JDBI's statement lexer reads {@code '\'} as the start
+     * of a quoted string that swallows the parameters after it.
+     */
+    String search(JsonNode value, String path) {
+      String text = string(value, path, "a string");
+      List<String> parts = new ArrayList<>();
+      for (String word : WHITESPACE.split(text)) {
+        if (!word.isEmpty()) {
+          String literal = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+          String p = param("%" + literal + "%");
+          parts.add(leaf("(title ILIKE " + p + " OR redacted ILIKE " + p + ")"));
+        }
+      }
+      return and(parts);
+    }
+
+    String bind(Column column, JsonNode value, String path) {
+      return column.scalar(param(scalar(column, value, path)));
+    }
+
+    /** The value as it is bound: a string, with timestamps normalized to an instant. */
+    String scalar(Column column, JsonNode value, String path) {
+      return switch (column.kind()) {
+        case TEXT -> string(value, path, "a string");
+        case ENUM -> {
+          String text = string(value, path, "a string");
+          if (ApiKeyType.fromValue(text).isEmpty()) {
+            throw invalid(path, "expected " + TYPE_VALUES);
+          }
+          yield text;
+        }
+        case TIMESTAMP -> instant(string(value, path, "an ISO-8601 timestamp"), path);
+      };
+    }
+
+    String param(Object value) {
+      String name = "s" + (params.size() + 1);
+      params.put(name, value);
+      return ":" + name;
+    }
+
+    String leaf(String sql) {
+      predicates++;
+      return sql;
+    }
+  }
+
+  private static String string(JsonNode value, String path, String expected) {
+    if (!value.isTextual()) {
+      throw invalid(path, "expected " + expected + ", got " + typeOf(value));
+    }
+    String text = value.textValue();
+    if (text.length() > MAX_STRING_LENGTH) {
+      throw invalid(path, "longer than " + MAX_STRING_LENGTH + " characters");
+    }
+    if (text.indexOf('\0') >= 0) {
+      throw invalid(path, "contains a NUL character");
+    }
+    return text;
+  }
+
+  private static final Instant FIRST_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant LAST_INSTANT = Instant.parse("9999-12-31T23:59:59.999999999Z");
+
+  /**
+   * An instant with an offset, or a date meaning its start in UTC. A local date-time is refused
+   * because its zone would be a guess. Years are kept to four digits, the range in which {@link
+   * Instant#toString()} and PostgreSQL agree on the spelling.
+   */
+  private static String instant(String text, String path) {
+    Instant instant;
+    try {
+      instant = OffsetDateTime.parse(text).toInstant();
+    } catch (DateTimeParseException notDateTime) {
+      try {
+        instant = LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant();
+      } catch (DateTimeParseException notDate) {
+        throw invalid(path, "expected an ISO-8601 timestamp");
+      }
+    }
+    if (instant.isBefore(FIRST_INSTANT) || instant.isAfter(LAST_INSTANT)) {
+      throw invalid(path, "expected an ISO-8601 timestamp between the years 1 and 9999");
+    }
+    return instant.toString();
+  }
+
+  private static void array(JsonNode value, String path) {
+    if (!value.isArray()) {
+      throw invalid(path, "expected an array, got " + typeOf(value));
+    }
+    if (value.size() > MAX_ARRAY_LENGTH) {
+      throw invalid(path, "more than " + MAX_ARRAY_LENGTH + " elements");
+    }
+  }
+
+  private static void checkDepth(String path, int depth) {
+    if (depth > MAX_DEPTH) {
+      throw invalid(path, "nested deeper than " + MAX_DEPTH + " levels");
+    }
+  }
+
+  /** Conjunction; TRUE parts (a blank q, an empty $nin, {}) add nothing and are left out. */
+  private static String and(List<String> parts) {
+    List<String> kept = parts.stream().filter(p -> !p.equals("TRUE")).toList();
+    return kept.isEmpty() ? "TRUE" : join(kept, " AND ");
+  }
+
+  private static String join(List<String> parts, String operator) {
+    return parts.size() == 1 ? parts.get(0) : "(" + String.join(operator, parts) + ")";
+  }
+
+  private static String typeOf(JsonNode node) {
+    return node.getNodeType().name().toLowerCase(Locale.ROOT);
+  }
+
+  /** A name from the selector as messages show it: cut short, control characters escaped. */
+  private static String display(String name) {
+    StringBuilder b = new StringBuilder();
+    name.codePoints()
+        .limit(MAX_NAME_IN_MESSAGE)
+        .forEach(
+            cp -> {
+              if (Character.isISOControl(cp)) {
+                b.append(String.format("\\u%04x", cp));
+              } else {
+                b.appendCodePoint(cp);
+              }
+            });
+    return name.codePointCount(0, name.length()) > MAX_NAME_IN_MESSAGE ? b + "…" : b.toString();
+  }
+
+  private static ApiKeyException invalid(String path, String problem) {
+    return ApiKeyException.invalidData(path + ": " + problem);
+  }
+}

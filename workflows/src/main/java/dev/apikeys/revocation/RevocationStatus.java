@@ -1,0 +1,15 @@
+package dev.apikeys.revocation;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Instant;
+
+/** The answer to the {@code status} query and to the {@code revokeNow}/{@code reschedule} updates. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RevocationStatus(
+    @JsonProperty("state") RevocationState state,
+    @JsonProperty("revocation_id") String revocationId,
+    @JsonProperty("scheduled_at") Instant scheduledAt,
+    @JsonProperty("key_count") Long keyCount,
+    @JsonProperty("revoked_by") String revokedBy,
+    @JsonProperty("duplicate_of") String duplicateOf) {}

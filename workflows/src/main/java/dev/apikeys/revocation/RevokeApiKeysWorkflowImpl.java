@@ -1,0 +1,269 @@
+package dev.apikeys.revocation;
+
+import dev.apikeys.model.ApiKeyErrorType;
+import dev.apikeys.model.ApiKeyException;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import org.slf4j.Logger;
+
+/**
+ * The revocation workflow. Only deterministic code lives here: time is workflow time, waiting is a
+ * durable timer, and everything that touches the database is an activity.
+ */
+public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
+  private static final Logger log = Workflow.getLogger(RevokeApiKeysWorkflowImpl.class);
+
+  static final String STANDS_MESSAGE =
+      "cancel requested after the scheduled instant; the revocation stands";
+
+  // Database outages are retried for about an hour and a half before the workflow gives up;
+  // refusals are never retried (they are non-retryable failures typed as CONTRACT §5).
+  private final ActivityOptions options =
+      ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofMinutes(10))
+          .setRetryOptions(
+              RetryOptions.newBuilder()
+                  .setInitialInterval(Duration.ofSeconds(1))
+                  .setBackoffCoefficient(2)
+                  .setMaximumInterval(Duration.ofMinutes(1))
+                  .setMaximumAttempts(100)
+                  .setDoNotRetry(
+                      Arrays.stream(ApiKeyErrorType.values()).map(Enum::name).toArray(String[]::new))
+                  .build())
+          .build();
+
+  private final RevocationActivities activities =
+      Workflow.newActivityStub(RevocationActivities.class, options);
+
+  private RevocationState state = RevocationState.VALIDATING;
+  private RevokeResult current;
+  private ApplicationFailure refusal;
+  private Instant scheduledAt;
+  private boolean owner;
+  /** Bumped whenever an update moves the instant, to wake the wait loop. */
+  private int scheduleVersion;
+  /** True while an update's activity runs, so the timer cannot race a half-made change. */
+  private boolean changingSchedule;
+
+  @Override
+  public RevokeResult revoke(RevokeRequest request) {
+    WorkflowInfo info = Workflow.getInfo();
+    ValidRevokeRequest valid;
+    try {
+      valid = RevokeRequestParser.parse(request);
+    } catch (ApiKeyException e) {
+      throw refuse(ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.getType().name()));
+    }
+    if (valid.context().cancelling()) {
+      state = RevocationState.SKIPPED;
+      current =
+          new RevokeResult(
+              null, info.getWorkflowId(), RevocationState.SKIPPED, valid.revokedBy(), null, 0,
+              false, null, null, "context.isCancelling is true: nothing was scheduled");
+      return finish(current);
+    }
+
+    Instant instant =
+        Instant.ofEpochMilli(Workflow.currentTimeMillis())
+            .plusSeconds(valid.revokeInSeconds());
+    try {
+      current =
+          activities.schedule(
+              new ScheduleRevocation(info.getWorkflowId(), info.getRunId(), valid, instant));
+    } catch (ActivityFailure f) {
+      throw refuse(typedOrRethrow(f));
+    }
+    owner = current.duplicateOf() == null;
+    scheduledAt = current.scheduledAt();
+    state = current.status();
+    log.info(
+        "revocation {} scheduled at {} for {} keys{}",
+        current.revocationId(), scheduledAt, current.keyCount(),
+        owner ? "" : " (duplicate of " + current.duplicateOf() + ")");
+    if (state != RevocationState.SCHEDULED && state != RevocationState.REVOKED) {
+      return finish(current);
+    }
+
+    String message = null;
+    try {
+      waitForInstant();
+    } catch (CanceledFailure cancelled) {
+      if (owner && Workflow.currentTimeMillis() < scheduledAt.toEpochMilli()) {
+        Workflow.newDetachedCancellationScope(
+                () -> current = activities.cancel(current.revocationId()))
+            .run();
+        state = RevocationState.CANCELLED;
+        log.info("revocation {} cancelled before its instant", current.revocationId());
+        throw cancelled;
+      }
+      message = STANDS_MESSAGE;
+    }
+
+    // Past the instant the revocation stands: the stamp runs even if a cancel arrives meanwhile.
+    state = RevocationState.REVOKING;
+    Workflow.newDetachedCancellationScope(this::stampUntilDone).run();
+    state = current.status();
+    return finish(message == null ? current : current.withStatus(current.status(), message));
+  }
+
+  /** Sleeps on durable timers until the instant, starting over whenever an update moves it. */
+  private void waitForInstant() {
+    while (Workflow.currentTimeMillis() < scheduledAt.toEpochMilli() || changingSchedule) {
+      int version = scheduleVersion;
+      long remaining = Math.max(0, scheduledAt.toEpochMilli() - Workflow.currentTimeMillis());
+      CancellationScope timerScope =
+          Workflow.newCancellationScope(
+              () -> {
+                Promise<Void> timer = Workflow.newTimer(Duration.ofMillis(remaining));
+                Workflow.await(
+                    () ->
+                        (timer.isCompleted() && !changingSchedule) || scheduleVersion != version);
+              });
+      timerScope.run();
+      if (scheduleVersion != version) {
+        // The old timer is no longer wanted; cancelling it keeps the history free of it firing.
+        timerScope.cancel();
+      }
+    }
+  }
+
+  /**
+   * Stamps, and if the database says the instant moved later (a duplicate workflow sees its
+   * owner's reschedule only here), waits again for the new instant.
+   */
+  private void stampUntilDone() {
+    while (true) {
+      current = activities.stamp(current.revocationId(), workflowNow());
+      if (current.status() != RevocationState.SCHEDULED) {
+        return;
+      }
+      scheduledAt = current.scheduledAt();
+      state = RevocationState.SCHEDULED;
+      Workflow.sleep(
+          Duration.ofMillis(Math.max(0, scheduledAt.toEpochMilli() - Workflow.currentTimeMillis())));
+      state = RevocationState.REVOKING;
+    }
+  }
+
+  @Override
+  public RevocationStatus status() {
+    return new RevocationStatus(
+        state,
+        current == null ? null : current.revocationId(),
+        scheduledAt,
+        current == null ? null : current.keyCount(),
+        current == null ? null : current.revokedBy(),
+        current == null ? null : current.duplicateOf());
+  }
+
+  @Override
+  public RevokeResult scheduled() {
+    Workflow.await(() -> current != null || refusal != null);
+    if (current == null) {
+      throw refusal;
+    }
+    return current;
+  }
+
+  @Override
+  public void validateRevokeNow() {
+    requireChangeable();
+  }
+
+  @Override
+  public RevocationStatus revokeNow() {
+    return moveInstant(workflowNow());
+  }
+
+  @Override
+  public void validateReschedule(RescheduleRequest request) {
+    requireChangeable();
+    try {
+      RevokeRequestParser.revokeInSeconds(request == null ? null : request.revokeIn(), "revoke_in");
+    } catch (ApiKeyException e) {
+      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.getType().name());
+    }
+    if (request == null || request.revokeIn() == null || request.revokeIn().isNull()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "revoke_in: give the new number of seconds from now", ApiKeyErrorType.INVALID_DATA.name());
+    }
+  }
+
+  @Override
+  public RevocationStatus reschedule(RescheduleRequest request) {
+    long seconds = RevokeRequestParser.revokeInSeconds(request.revokeIn(), "revoke_in");
+    return moveInstant(workflowNow().plusSeconds(seconds));
+  }
+
+  private RevocationStatus moveInstant(Instant instant) {
+    changingSchedule = true;
+    try {
+      current = activities.reschedule(current.revocationId(), instant);
+      scheduledAt = current.scheduledAt();
+      scheduleVersion++;
+    } finally {
+      changingSchedule = false;
+    }
+    return status();
+  }
+
+  /** Refuses an update, before it reaches history, once the revocation can no longer move. */
+  private void requireChangeable() {
+    if (state == RevocationState.VALIDATING) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the revocation is not scheduled yet; try again in a moment",
+          ApiKeyErrorType.NOT_ALLOWED.name());
+    }
+    if (!owner) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "this workflow repeats an idempotency key; change the revocation through workflow "
+              + (current == null ? "that owns it" : current.duplicateOf()),
+          ApiKeyErrorType.NOT_ALLOWED.name());
+    }
+    if (state != RevocationState.SCHEDULED
+        || changingSchedule
+        || Workflow.currentTimeMillis() >= scheduledAt.toEpochMilli()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the scheduled instant has passed (state " + state.value() + "); the revocation stands",
+          ApiKeyErrorType.NOT_ALLOWED.name());
+    }
+  }
+
+  private ApplicationFailure refuse(ApplicationFailure failure) {
+    state = RevocationState.REFUSED;
+    refusal = failure;
+    // Lets a waiting "scheduled" update see the refusal before the workflow closes.
+    Workflow.await(Workflow::isEveryHandlerFinished);
+    return failure;
+  }
+
+  private RevokeResult finish(RevokeResult result) {
+    Workflow.await(Workflow::isEveryHandlerFinished);
+    return result;
+  }
+
+  private static Instant workflowNow() {
+    return Instant.ofEpochMilli(Workflow.currentTimeMillis());
+  }
+
+  /**
+   * The activity's typed refusal as this workflow's own failure, so callers see INVALID_DATA and
+   * its message directly; anything else (a fault that outlived its retries) is rethrown as is.
+   */
+  private static ApplicationFailure typedOrRethrow(ActivityFailure f) {
+    if (f.getCause() instanceof ApplicationFailure app && app.isNonRetryable()) {
+      return ApplicationFailure.newNonRetryableFailure(app.getOriginalMessage(), app.getType());
+    }
+    throw f;
+  }
+}

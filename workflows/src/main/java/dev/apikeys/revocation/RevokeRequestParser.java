@@ -1,0 +1,208 @@
+package dev.apikeys.revocation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.apikeys.model.ApiKeyException;
+import java.math.BigDecimal;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks a revoke request the way CONTRACT §3.2–3.4 says, before anything is scheduled. Pure and
+ * deterministic, so it runs inside workflow code and, for the Java API, in the caller's process
+ * before a workflow is even started.
+ */
+public final class RevokeRequestParser {
+  /** Medusa's own message for a missing or blank {@code revoked_by}, word for word. */
+  public static final String REVOKED_BY_REQUIRED =
+      "You must provide a revoked_by field when revoking a key.";
+
+  /** Ten years of 365.25 days: the furthest a revocation may be scheduled. */
+  public static final long MAX_REVOKE_IN_SECONDS = 315_576_000L;
+
+  /** Longer text is refused rather than stored or sent to the database. */
+  public static final int MAX_TEXT_LENGTH = 10_000;
+
+  private static final Set<String> REQUEST_FIELDS = Set.of("id", "selector", "data", "context");
+  private static final Set<String> DATA_FIELDS = Set.of("revoked_by", "revoke_in");
+  private static final Set<String> CONTEXT_TEXT_FIELDS =
+      Set.of(
+          "requestId", "transactionId", "runId", "eventGroupId", "idempotencyKey",
+          "parentStepIdempotencyKey", "isolationLevel");
+  private static final Set<String> CONTEXT_FLAG_FIELDS =
+      Set.of(
+          "preventReleaseEvents", "isCancelling", "cancelingFromParentStep",
+          "enableNestedTransactions");
+
+  private RevokeRequestParser() {}
+
+  public static ValidRevokeRequest parse(RevokeRequest request) {
+    JsonNode json = request == null ? null : request.json();
+    if (json == null || !json.isObject()) {
+      throw ApiKeyException.invalidData(
+          "request: expected a JSON object with \"id\" or \"selector\", \"data\" and"
+              + " \"context\", got " + kind(json));
+    }
+    rejectUnknown(json, REQUEST_FIELDS, "request");
+    JsonNode id = json.get("id");
+    JsonNode selector = json.get("selector");
+    if (id != null && selector != null) {
+      throw ApiKeyException.invalidData(
+          "request: give either \"id\" or \"selector\", not both");
+    }
+    if (id == null && selector == null) {
+      throw ApiKeyException.invalidData("request: give \"id\" or \"selector\"");
+    }
+    String keyId = null;
+    if (id != null) {
+      if (!id.isTextual()) {
+        throw ApiKeyException.invalidData(
+            "id: expected a string, got " + kind(id)
+                + "; to revoke several keys use \"selector\": {\"id\": [...]}");
+      }
+      keyId = text("id", id);
+    } else {
+      if (!selector.isObject()) {
+        throw ApiKeyException.invalidData("selector: expected an object, got " + kind(selector));
+      }
+      if (selector.isEmpty()) {
+        throw ApiKeyException.invalidData(
+            "selector: an empty selector would match every key; name the keys explicitly");
+      }
+    }
+
+    JsonNode data = json.get("data");
+    if (data == null || data.isNull()) {
+      throw ApiKeyException.invalidData(REVOKED_BY_REQUIRED);
+    }
+    if (!data.isObject()) {
+      throw ApiKeyException.invalidData("data: expected an object, got " + kind(data));
+    }
+    rejectUnknown(data, DATA_FIELDS, "data");
+    String revokedBy = revokedBy(data.get("revoked_by"));
+    long revokeIn = revokeInSeconds(data.get("revoke_in"), "data.revoke_in");
+
+    SharedContext context = context(json.get("context"));
+    return new ValidRevokeRequest(keyId, keyId == null ? selector : null, revokedBy, revokeIn,
+        context);
+  }
+
+  /**
+   * A {@code revoke_in} value: absent or null means 0; otherwise a whole JSON number of seconds
+   * from 0 to ten years. Shared with the {@code reschedule} update.
+   */
+  public static long revokeInSeconds(JsonNode value, String path) {
+    if (value == null || value.isNull()) {
+      return 0;
+    }
+    if (!value.isNumber()) {
+      throw ApiKeyException.invalidData(
+          path + ": expected a whole number of seconds, got " + kind(value));
+    }
+    BigDecimal seconds = value.decimalValue();
+    if (seconds.signum() < 0) {
+      throw ApiKeyException.invalidData(path + ": must be 0 or more seconds");
+    }
+    if (seconds.stripTrailingZeros().scale() > 0) {
+      throw ApiKeyException.invalidData(path + ": must be a whole number of seconds");
+    }
+    if (seconds.compareTo(BigDecimal.valueOf(MAX_REVOKE_IN_SECONDS)) > 0) {
+      throw ApiKeyException.invalidData(
+          path + ": at most " + MAX_REVOKE_IN_SECONDS + " seconds (10 years)");
+    }
+    return seconds.longValueExact();
+  }
+
+  private static String revokedBy(JsonNode value) {
+    if (value == null || value.isNull() || (value.isTextual() && value.asText().isBlank())) {
+      throw ApiKeyException.invalidData(REVOKED_BY_REQUIRED);
+    }
+    if (!value.isTextual()) {
+      throw ApiKeyException.invalidData(
+          "data.revoked_by: expected a string, got " + kind(value));
+    }
+    return text("data.revoked_by", value);
+  }
+
+  private static SharedContext context(JsonNode json) {
+    if (json == null || json.isNull()) {
+      return SharedContext.EMPTY;
+    }
+    if (!json.isObject()) {
+      throw ApiKeyException.invalidData("context: expected an object, got " + kind(json));
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = json.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = it.next();
+      String path = "context." + field.getKey();
+      JsonNode value = field.getValue();
+      if (CONTEXT_TEXT_FIELDS.contains(field.getKey())) {
+        if (!value.isNull() && !value.isTextual()) {
+          throw ApiKeyException.invalidData(path + ": expected a string, got " + kind(value));
+        }
+        if (value.isTextual()) {
+          text(path, value);
+        }
+      } else if (CONTEXT_FLAG_FIELDS.contains(field.getKey())) {
+        if (!value.isNull() && !value.isBoolean()) {
+          throw ApiKeyException.invalidData(path + ": expected true or false, got " + kind(value));
+        }
+      } else {
+        throw ApiKeyException.invalidData(
+            path + ": unknown field \"" + field.getKey() + "\" (context fields are camelCase,"
+                + " e.g. idempotencyKey)");
+      }
+    }
+    String idempotencyKey = optionalText(json, "idempotencyKey");
+    if (idempotencyKey != null && idempotencyKey.isBlank()) {
+      throw ApiKeyException.invalidData("context.idempotencyKey: must not be blank");
+    }
+    return new SharedContext(
+        optionalText(json, "requestId"),
+        optionalText(json, "transactionId"),
+        optionalText(json, "runId"),
+        optionalText(json, "eventGroupId"),
+        idempotencyKey,
+        optionalText(json, "parentStepIdempotencyKey"),
+        optionalFlag(json, "preventReleaseEvents"),
+        optionalFlag(json, "isCancelling"),
+        optionalFlag(json, "cancelingFromParentStep"));
+  }
+
+  private static String optionalText(JsonNode json, String field) {
+    JsonNode v = json.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+
+  private static Boolean optionalFlag(JsonNode json, String field) {
+    JsonNode v = json.get(field);
+    return v == null || v.isNull() ? null : v.asBoolean();
+  }
+
+  private static String text(String path, JsonNode value) {
+    String s = value.asText();
+    if (s.indexOf('\0') >= 0) {
+      throw ApiKeyException.invalidData(path + ": contains a NUL character");
+    }
+    if (s.length() > MAX_TEXT_LENGTH) {
+      throw ApiKeyException.invalidData(path + ": longer than " + MAX_TEXT_LENGTH + " characters");
+    }
+    return s;
+  }
+
+  private static void rejectUnknown(JsonNode object, Set<String> known, String path) {
+    for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
+      String name = it.next();
+      if (!known.contains(name)) {
+        throw ApiKeyException.invalidData(path + "." + name + ": unknown field \"" + name + "\"");
+      }
+    }
+  }
+
+  static String kind(JsonNode node) {
+    if (node == null || node.isMissingNode()) {
+      return "nothing";
+    }
+    return node.getNodeType().name().toLowerCase(Locale.ROOT);
+  }
+}
