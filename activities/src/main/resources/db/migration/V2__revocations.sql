@@ -9,7 +9,7 @@ create table if not exists apikeys_revocation (
   idempotency_key text null unique,
   request_fingerprint text not null,
   workflow_id text not null,
-  workflow_run_id text null,
+  workflow_run_id text not null unique,
   revoked_by text not null,
   scheduled_at timestamptz not null,
   status text not null check (status in ('scheduled', 'revoked', 'cancelled')),
@@ -20,6 +20,7 @@ create table if not exists apikeys_revocation (
   event_group_id text null,
   parent_step_idempotency_key text null,
   canceling_from_parent_step boolean not null default false,
+  hold_events boolean not null default false,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   completed_at timestamptz null
@@ -37,10 +38,14 @@ create table if not exists apikeys_revocation_key (
 );
 create index if not exists apikeys_revocation_key_api_key_idx on apikeys_revocation_key (api_key_id);
 
--- The events outbox. seq orders released events for consumers; held events (preventReleaseEvents)
--- get their released_at, and so become visible, when their group is released.
+-- The events outbox. Consumers read released events in release_seq order; held events
+-- (preventReleaseEvents) get their release_seq, and so become visible, when their group is
+-- released. release_seq is only assigned under one advisory lock, so it grows in commit order and
+-- a cursor never skips an event that commits late.
+create sequence if not exists apikeys_event_release_seq;
 create table if not exists apikeys_event (
   seq bigserial primary key,
+  release_seq bigint null unique,
   id text not null unique,
   name text not null,
   api_key_id text null,
@@ -56,4 +61,3 @@ create table if not exists apikeys_event (
   constraint apikeys_event_once unique (name, revocation_id, api_key_id)
 );
 create index if not exists apikeys_event_group_idx on apikeys_event (event_group_id) where released_at is null;
-create index if not exists apikeys_event_released_idx on apikeys_event (released_at, seq);

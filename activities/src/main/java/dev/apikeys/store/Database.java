@@ -24,6 +24,7 @@ public final class Database {
     jdbi.getConfig(StatementExceptions.class)
         .setMessageRendering(StatementExceptions.MessageRendering.NONE);
     jdbi.registerRowMapper(ConstructorMapper.factory(ApiKeyRow.class));
+    jdbi.registerRowMapper(ConstructorMapper.factory(RevocationStore.RevocationRow.class));
     return jdbi;
   }
 }
