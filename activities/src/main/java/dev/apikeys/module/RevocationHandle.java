@@ -70,6 +70,22 @@ public final class RevocationHandle {
     untyped().cancel();
   }
 
+  /**
+   * Cancels and waits for the workflow to close, then says what became of the revocation:
+   * {@code cancelled} (keys restored), or {@code revoked} with a message when the instant had
+   * already passed and the revocation stands.
+   */
+  public RevocationStatus cancelAndWait(Duration timeout) throws TimeoutException {
+    WorkflowStub stub = untyped();
+    stub.cancel();
+    try {
+      stub.getResult(timeout.toMillis(), TimeUnit.MILLISECONDS, RevokeResult.class);
+    } catch (WorkflowFailedException e) {
+      // A cancelled workflow ends this way whether or not the revocation stands; the query says.
+    }
+    return status();
+  }
+
   private RevokeApiKeysWorkflow typed() {
     return client.newWorkflowStub(RevokeApiKeysWorkflow.class, workflowId);
   }

@@ -50,6 +50,8 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private ApplicationFailure refusal;
   private Instant scheduledAt;
   private boolean owner;
+  /** The workflow that owns the revocation, when this one repeats its idempotency key. */
+  private String duplicateOf;
   /** Bumped whenever an update moves the instant, to wake the wait loop. */
   private int scheduleVersion;
   /** True while an update's activity runs, so the timer cannot race a half-made change. */
@@ -83,7 +85,8 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     } catch (ActivityFailure f) {
       throw refuse(typedOrRethrow(f));
     }
-    owner = current.duplicateOf() == null;
+    duplicateOf = current.duplicateOf();
+    owner = duplicateOf == null;
     scheduledAt = current.scheduledAt();
     state = current.status();
     log.info(
@@ -98,12 +101,15 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     try {
       waitForInstant();
     } catch (CanceledFailure cancelled) {
-      if (owner && Workflow.currentTimeMillis() < scheduledAt.toEpochMilli()) {
-        Workflow.newDetachedCancellationScope(
-                () -> current = activities.cancel(current.revocationId()))
-            .run();
+      if (Workflow.currentTimeMillis() < scheduledAt.toEpochMilli()) {
+        // Only the owner undoes the revocation; a duplicate that is cancelled just stops waiting.
+        if (owner) {
+          Workflow.newDetachedCancellationScope(
+                  () -> current = activities.cancel(current.revocationId()))
+              .run();
+          log.info("revocation {} cancelled before its instant", current.revocationId());
+        }
         state = RevocationState.CANCELLED;
-        log.info("revocation {} cancelled before its instant", current.revocationId());
         throw cancelled;
       }
       message = STANDS_MESSAGE;
@@ -113,7 +119,14 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     state = RevocationState.REVOKING;
     Workflow.newDetachedCancellationScope(this::stampUntilDone).run();
     state = current.status();
-    return finish(message == null ? current : current.withStatus(current.status(), message));
+    if (message == null && CancellationScope.current().isCancelRequested()) {
+      message = STANDS_MESSAGE;
+    }
+    if (message != null) {
+      current = current.withStatus(current.status(), message);
+      log.info("revocation {}: {}", current.revocationId(), message);
+    }
+    return finish(current);
   }
 
   /** Sleeps on durable timers until the instant, starting over whenever an update moves it. */
@@ -144,6 +157,9 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private void stampUntilDone() {
     while (true) {
       current = activities.stamp(current.revocationId(), workflowNow());
+      if (!owner) {
+        current = current.withDuplicateOf(duplicateOf);
+      }
       if (current.status() != RevocationState.SCHEDULED) {
         return;
       }
@@ -163,7 +179,8 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
         scheduledAt,
         current == null ? null : current.keyCount(),
         current == null ? null : current.revokedBy(),
-        current == null ? null : current.duplicateOf());
+        duplicateOf,
+        current == null ? null : current.message());
   }
 
   @Override
@@ -243,13 +260,23 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     state = RevocationState.REFUSED;
     refusal = failure;
     // Lets a waiting "scheduled" update see the refusal before the workflow closes.
-    Workflow.await(Workflow::isEveryHandlerFinished);
+    awaitHandlers();
     return failure;
   }
 
   private RevokeResult finish(RevokeResult result) {
-    Workflow.await(Workflow::isEveryHandlerFinished);
+    awaitHandlers();
     return result;
+  }
+
+  /**
+   * Waits for running update handlers, in a detached scope: after a cancel request that came too
+   * late to matter, a plain await would throw and turn a standing revocation into a cancelled
+   * workflow.
+   */
+  private static void awaitHandlers() {
+    Workflow.newDetachedCancellationScope(() -> Workflow.await(Workflow::isEveryHandlerFinished))
+        .run();
   }
 
   private static Instant workflowNow() {
