@@ -17,6 +17,9 @@ public final class RevocationNames {
   /** The update that Update-with-Start uses to return as soon as the keys are scheduled. */
   public static final String UPDATE_SCHEDULED = "scheduled";
 
+  /** Sent by a child revocation to its parent when it is done, unless told not to. */
+  public static final String SIGNAL_REVOCATION_FINISHED = "revocationFinished";
+
   public static final String ACTIVITY_SCHEDULE = "ScheduleRevocation";
   public static final String ACTIVITY_STAMP = "StampRevocation";
   public static final String ACTIVITY_CANCEL = "CancelRevocation";

@@ -9,6 +9,7 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Promise;
+import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 import java.time.Duration;
@@ -110,6 +111,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
           log.info("revocation {} cancelled before its instant", current.revocationId());
         }
         state = RevocationState.CANCELLED;
+        reportToParent(valid.context());
         throw cancelled;
       }
       message = STANDS_MESSAGE;
@@ -126,7 +128,37 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
       current = current.withStatus(current.status(), message);
       log.info("revocation {}: {}", current.revocationId(), message);
     }
+    reportToParent(valid.context());
     return finish(current);
+  }
+
+  /**
+   * Tells a parent workflow that its revocation is done (signal {@value
+   * RevocationNames#SIGNAL_REVOCATION_FINISHED} with the final status), unless the revocation was
+   * started with {@code cancelingFromParentStep}: then the parent step is itself unwinding and
+   * must not be called back (CONTRACT §3.7). A parent that has already closed is not an error.
+   */
+  private void reportToParent(SharedContext context) {
+    var parent = Workflow.getInfo().getParentWorkflowId();
+    if (parent.isEmpty() || context.fromParentStep()) {
+      return;
+    }
+    // Added after the first histories were recorded: revocations started before it replay as
+    // they ran, without the signal.
+    int version = Workflow.getVersion("report-to-parent", Workflow.DEFAULT_VERSION, 1);
+    if (version == Workflow.DEFAULT_VERSION) {
+      return;
+    }
+    Workflow.newDetachedCancellationScope(
+            () -> {
+              try {
+                Workflow.newUntypedExternalWorkflowStub(parent.get())
+                    .signal(RevocationNames.SIGNAL_REVOCATION_FINISHED, status());
+              } catch (SignalExternalWorkflowException | ApplicationFailure parentGone) {
+                log.info("parent {} has closed; not reported", parent.get());
+              }
+            })
+        .run();
   }
 
   /** Sleeps on durable timers until the instant, starting over whenever an update moves it. */

@@ -58,24 +58,42 @@ public record RevokeRequest(JsonNode json) {
       }
     }
     if (context != null) {
-      ObjectNode c = node.putObject("context");
-      putIfSet(c, "requestId", context.requestId());
-      putIfSet(c, "transactionId", context.transactionId());
-      putIfSet(c, "runId", context.runId());
-      putIfSet(c, "eventGroupId", context.eventGroupId());
-      putIfSet(c, "idempotencyKey", context.idempotencyKey());
-      putIfSet(c, "parentStepIdempotencyKey", context.parentStepIdempotencyKey());
-      if (context.preventReleaseEvents() != null) {
-        c.put("preventReleaseEvents", context.preventReleaseEvents());
-      }
-      if (context.isCancelling() != null) {
-        c.put("isCancelling", context.isCancelling());
-      }
-      if (context.cancelingFromParentStep() != null) {
-        c.put("cancelingFromParentStep", context.cancelingFromParentStep());
-      }
+      node.set("context", contextNode(context));
     }
     return new RevokeRequest(node);
+  }
+
+  /**
+   * The same request with its context replaced, everything else kept byte for byte (even fields
+   * that will be refused: a malformed request must stay malformed, not be quietly repaired).
+   */
+  public RevokeRequest withContext(SharedContext context) {
+    if (!json.isObject()) {
+      return this;
+    }
+    ObjectNode copy = ((ObjectNode) json).deepCopy();
+    copy.set("context", contextNode(context));
+    return new RevokeRequest(copy);
+  }
+
+  private static ObjectNode contextNode(SharedContext context) {
+    ObjectNode c = JsonNodeFactory.instance.objectNode();
+    putIfSet(c, "requestId", context.requestId());
+    putIfSet(c, "transactionId", context.transactionId());
+    putIfSet(c, "runId", context.runId());
+    putIfSet(c, "eventGroupId", context.eventGroupId());
+    putIfSet(c, "idempotencyKey", context.idempotencyKey());
+    putIfSet(c, "parentStepIdempotencyKey", context.parentStepIdempotencyKey());
+    if (context.preventReleaseEvents() != null) {
+      c.put("preventReleaseEvents", context.preventReleaseEvents());
+    }
+    if (context.isCancelling() != null) {
+      c.put("isCancelling", context.isCancelling());
+    }
+    if (context.cancelingFromParentStep() != null) {
+      c.put("cancelingFromParentStep", context.cancelingFromParentStep());
+    }
+    return c;
   }
 
   private static void putIfSet(ObjectNode node, String field, String value) {
