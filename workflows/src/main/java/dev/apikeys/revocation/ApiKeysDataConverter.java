@@ -1,9 +1,14 @@
 package dev.apikeys.revocation;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.apikeys.model.ApiKeysJson;
+import io.temporal.api.common.v1.Payload;
 import io.temporal.common.converter.DataConverter;
+import io.temporal.common.converter.DataConverterException;
 import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.common.converter.JacksonJsonPayloadConverter;
+import java.lang.reflect.Type;
 
 /**
  * The data converter every client and worker of this project uses: Temporal's default chain with
@@ -17,6 +22,30 @@ public final class ApiKeysDataConverter {
   public static DataConverter newDataConverter() {
     return DefaultDataConverter.newDefaultInstance()
         .withPayloadConverterOverrides(
-            new JacksonJsonPayloadConverter(ApiKeysJson.newObjectMapper()));
+            new RequestTolerantJsonConverter(ApiKeysJson.newObjectMapper()));
+  }
+
+  /**
+   * Temporal's Jackson converter, except that a revoke request it cannot read (malformed JSON, or
+   * JSON nested deeper or with longer numbers than Jackson's read limits) becomes a request that
+   * {@link RevokeRequestParser} refuses with INVALID_DATA. Left to the SDK, the failure would fail
+   * the workflow task again and again, and the workflow would never close.
+   */
+  private static final class RequestTolerantJsonConverter extends JacksonJsonPayloadConverter {
+    RequestTolerantJsonConverter(ObjectMapper mapper) {
+      super(mapper);
+    }
+
+    @Override
+    public <T> T fromData(Payload content, Class<T> valueClass, Type valueType) {
+      try {
+        return super.fromData(content, valueClass, valueType);
+      } catch (DataConverterException unreadable) {
+        if (valueClass != RevokeRequest.class) {
+          throw unreadable;
+        }
+        return valueClass.cast(new RevokeRequest(MissingNode.getInstance()));
+      }
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.apikeys.revocation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.model.ApiKeyType;
 import java.math.BigDecimal;
 import java.util.Iterator;
 import java.util.Locale;
@@ -39,6 +40,13 @@ public final class RevokeRequestParser {
 
   public static ValidRevokeRequest parse(RevokeRequest request) {
     JsonNode json = request == null ? null : request.json();
+    if (json != null && json.isMissingNode()) {
+      // ApiKeysDataConverter hands over a missing node for a payload it could not read, so that
+      // such a payload is refused here instead of failing workflow tasks forever.
+      throw ApiKeyException.invalidData(
+          "request: not readable as JSON (malformed, or nested deeper or with longer numbers"
+              + " than the JSON reader accepts)");
+    }
     if (json == null || !json.isObject()) {
       throw ApiKeyException.invalidData(
           "request: expected a JSON object with \"id\" or \"selector\", \"data\" and"
@@ -62,6 +70,12 @@ public final class RevokeRequestParser {
                 + "; to revoke several keys use \"selector\": {\"id\": [...]}");
       }
       keyId = text("id", id);
+      if (keyId.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
+        // An id never starts like a secret token; refusing here keeps a pasted token out of the
+        // NOT_FOUND message, and out of workflow history when the Java API is the caller.
+        throw ApiKeyException.invalidData(
+            "id: looks like a raw secret token, not a key id; revoke the key by its id (apk_…)");
+      }
     } else {
       if (!selector.isObject()) {
         throw ApiKeyException.invalidData("selector: expected an object, got " + kind(selector));
@@ -99,6 +113,16 @@ public final class RevokeRequestParser {
     if (!value.isNumber()) {
       throw ApiKeyException.invalidData(
           path + ": expected a whole number of seconds, got " + kind(value));
+    }
+    if (value.isFloatingPointNumber() && !Double.isFinite(value.doubleValue())) {
+      // Jackson reads a literal beyond the range of a double (1e400) as infinity, which has no
+      // BigDecimal form; without this the conversion below throws an untyped exception.
+      throw ApiKeyException.invalidData(
+          Double.isNaN(value.doubleValue())
+              ? path + ": expected a whole number of seconds, got NaN"
+              : value.doubleValue() < 0
+                  ? path + ": must be 0 or more seconds"
+                  : path + ": at most " + MAX_REVOKE_IN_SECONDS + " seconds (10 years)");
     }
     BigDecimal seconds = value.decimalValue();
     if (seconds.signum() < 0) {

@@ -1,0 +1,99 @@
+package dev.apikeys.codec;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.payload.codec.PayloadCodec;
+import io.temporal.payload.codec.PayloadCodecException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.stream.Collectors;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+
+/**
+ * Encrypts every payload with AES-256-GCM before it reaches Temporal, so workflow history holds
+ * ciphertext: rotated keys' raw tokens, results and inputs alike. The key id travels in the
+ * payload's metadata, so payloads written under an older key still decrypt after a rotation.
+ * Payloads that were never encrypted (e.g. {@code --input} from the Temporal CLI) pass through.
+ */
+public final class AesGcmPayloadCodec implements PayloadCodec {
+  public static final String ENCODING = "binary/encrypted";
+  public static final String METADATA_ENCODING = "encoding";
+  public static final String METADATA_KEY_ID = "encryption-key-id";
+
+  private static final String CIPHER = "AES/GCM/NoPadding";
+  private static final int NONCE_BYTES = 12;
+  private static final int TAG_BITS = 128;
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final ByteString ENCODING_BYTES = ByteString.copyFromUtf8(ENCODING);
+
+  private final PayloadKeys keys;
+
+  public AesGcmPayloadCodec(PayloadKeys keys) {
+    this.keys = keys;
+  }
+
+  @Override
+  public List<Payload> encode(List<Payload> payloads) {
+    return payloads.stream().map(this::encrypt).collect(Collectors.toList());
+  }
+
+  @Override
+  public List<Payload> decode(List<Payload> payloads) {
+    return payloads.stream().map(this::decrypt).collect(Collectors.toList());
+  }
+
+  private Payload encrypt(Payload payload) {
+    byte[] nonce = new byte[NONCE_BYTES];
+    RANDOM.nextBytes(nonce);
+    try {
+      Cipher cipher = Cipher.getInstance(CIPHER);
+      cipher.init(Cipher.ENCRYPT_MODE, keys.current(), new GCMParameterSpec(TAG_BITS, nonce));
+      // The key id is authenticated too, so a payload cannot be relabelled to another key.
+      cipher.updateAAD(keys.currentId().getBytes(StandardCharsets.UTF_8));
+      byte[] sealed = cipher.doFinal(payload.toByteArray());
+      byte[] out = ByteBuffer.allocate(nonce.length + sealed.length).put(nonce).put(sealed).array();
+      return Payload.newBuilder()
+          .putMetadata(METADATA_ENCODING, ENCODING_BYTES)
+          .putMetadata(METADATA_KEY_ID, ByteString.copyFromUtf8(keys.currentId()))
+          .setData(ByteString.copyFrom(out))
+          .build();
+    } catch (GeneralSecurityException e) {
+      throw new PayloadCodecException(e);
+    }
+  }
+
+  private Payload decrypt(Payload payload) {
+    if (!ENCODING_BYTES.equals(payload.getMetadataOrDefault(METADATA_ENCODING, null))) {
+      return payload;
+    }
+    String keyId = payload.getMetadataOrDefault(METADATA_KEY_ID, ByteString.EMPTY).toStringUtf8();
+    SecretKey key =
+        keys.byId(keyId)
+            .orElseThrow(
+                () ->
+                    new PayloadCodecException(
+                        "payload encrypted with key id \"" + keyId + "\", which is not configured"));
+    byte[] data = payload.getData().toByteArray();
+    if (data.length <= NONCE_BYTES) {
+      throw new PayloadCodecException("encrypted payload is too short");
+    }
+    try {
+      Cipher cipher = Cipher.getInstance(CIPHER);
+      cipher.init(
+          Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, data, 0, NONCE_BYTES));
+      cipher.updateAAD(keyId.getBytes(StandardCharsets.UTF_8));
+      byte[] plain = cipher.doFinal(data, NONCE_BYTES, data.length - NONCE_BYTES);
+      return Payload.parseFrom(plain);
+    } catch (GeneralSecurityException e) {
+      throw new PayloadCodecException("encrypted payload failed authentication", e);
+    } catch (InvalidProtocolBufferException e) {
+      throw new PayloadCodecException("decrypted payload is not a payload", e);
+    }
+  }
+}
