@@ -2,13 +2,17 @@ package dev.apikeys.revocation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.apikeys.codec.AesGcmPayloadCodec;
+import dev.apikeys.codec.PayloadKeys;
 import dev.apikeys.model.ApiKeysJson;
 import io.temporal.api.common.v1.Payload;
+import io.temporal.common.converter.CodecDataConverter;
 import io.temporal.common.converter.DataConverter;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.common.converter.JacksonJsonPayloadConverter;
 import java.lang.reflect.Type;
+import java.util.List;
 
 /**
  * The data converter every client and worker of this project uses: Temporal's default chain with
@@ -23,6 +27,14 @@ public final class ApiKeysDataConverter {
     return DefaultDataConverter.newDefaultInstance()
         .withPayloadConverterOverrides(
             new RequestTolerantJsonConverter(ApiKeysJson.newObjectMapper()));
+  }
+
+  /**
+   * The same converter with every payload encrypted by {@link AesGcmPayloadCodec}. Clients and
+   * workers of one namespace must agree: all with the same keys, or all without.
+   */
+  public static DataConverter newDataConverter(PayloadKeys keys) {
+    return new CodecDataConverter(newDataConverter(), List.of(new AesGcmPayloadCodec(keys)));
   }
 
   /**
