@@ -121,6 +121,11 @@ public final class ApiKeyModuleService {
    */
   public RevocationHandle startRevoke(RevokeRequest request) {
     ValidRevokeRequest valid = RevokeRequestParser.parse(request);
+    if (!valid.singleKey()) {
+      // A selector that would be refused (a pasted secret token among them) is refused here,
+      // before a workflow starts and its history keeps the selector.
+      store.compileNonEmpty(valid.selector());
+    }
     String workflowId =
         valid.context().idempotencyKey() != null
             ? RevocationNames.workflowIdFor(valid.context().idempotencyKey())

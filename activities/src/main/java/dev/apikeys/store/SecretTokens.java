@@ -39,8 +39,13 @@ public final class SecretTokens {
     if (type == ApiKeyType.PUBLISHABLE) {
       return new Generated(token, token, "", redact(token));
     }
-    String salt = HEX.formatHex(randomBytes(SALT_BYTES));
+    String salt = newSalt();
     return new Generated(token, hash(token, salt), salt, redact(token));
+  }
+
+  /** A new salt as Medusa makes them: 16 random bytes as 32 hex characters. */
+  public static String newSalt() {
+    return HEX.formatHex(randomBytes(SALT_BYTES));
   }
 
   /** hex(scrypt(token, salt)), with the salt string's UTF-8 bytes as the scrypt salt, as Node does. */

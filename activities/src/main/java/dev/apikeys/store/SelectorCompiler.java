@@ -88,6 +88,14 @@ public final class SelectorCompiler {
               new Column("last_used_at", Kind.TIMESTAMP))
           .collect(toUnmodifiableMap(Column::name, Function.identity()));
 
+  /**
+   * Columns whose values name keys. No id and no stored token starts like a raw secret token
+   * (secret keys store its hash), so such a value is a pasted secret in a filter that cannot
+   * match: refusing it tells its author at once, and lets the Java API refuse it before it is
+   * written into workflow history.
+   */
+  private static final Set<String> KEY_NAMING_COLUMNS = Set.of("id", "token");
+
   @FunctionalInterface
   private interface Operator {
     String compile(Compilation c, Column column, JsonNode value, String path, int depth);
@@ -321,7 +329,17 @@ public final class SelectorCompiler {
     /** The value as it is bound: a string, with timestamps normalized to an instant. */
     String scalar(Column column, JsonNode value, String path) {
       return switch (column.kind()) {
-        case TEXT -> string(value, path, "a string");
+        case TEXT -> {
+          String text = string(value, path, "a string");
+          if (KEY_NAMING_COLUMNS.contains(column.name())
+              && text.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
+            throw invalid(
+                path,
+                "looks like a raw secret token; secret keys store only a hash of it, so it can"
+                    + " never match: select the key by its id (apk_…)");
+          }
+          yield text;
+        }
         case ENUM -> {
           String text = string(value, path, "a string");
           if (ApiKeyType.fromValue(text).isEmpty()) {

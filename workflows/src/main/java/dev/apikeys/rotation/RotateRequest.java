@@ -1,0 +1,45 @@
+package dev.apikeys.rotation;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code RotateApiKeysWorkflow}'s input as it arrived: {@code {"id"|"selector", "rotated_by",
+ * "grace_seconds"}}. Kept as JSON for the same reason as the revoke request: bad input must reach
+ * the validator and be refused, not fail inside the data converter.
+ */
+public record RotateRequest(JsonNode json) {
+  public RotateRequest {
+    json = json == null ? JsonNodeFactory.instance.nullNode() : json;
+  }
+
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  public static RotateRequest fromJson(JsonNode json) {
+    return new RotateRequest(json);
+  }
+
+  @JsonValue
+  @Override
+  public JsonNode json() {
+    return json;
+  }
+
+  public static RotateRequest ofSelector(JsonNode selector, String rotatedBy, long graceSeconds) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.set("selector", selector);
+    node.put("rotated_by", rotatedBy);
+    node.put("grace_seconds", graceSeconds);
+    return new RotateRequest(node);
+  }
+
+  public static RotateRequest ofId(String id, String rotatedBy, long graceSeconds) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("id", id);
+    node.put("rotated_by", rotatedBy);
+    node.put("grace_seconds", graceSeconds);
+    return new RotateRequest(node);
+  }
+}
