@@ -27,6 +27,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "apikeys",
     mixinStandardHelpOptions = true,
+    // Every subcommand answers --help too.
+    scope = CommandLine.ScopeType.INHERIT,
     version = "apikeys 0.1.0",
     description = "Medusa-compatible API keys with durable, cancellable revocation on Temporal.",
     subcommands = {
@@ -37,6 +39,11 @@ import picocli.CommandLine.ParentCommand;
       ApiKeysCommand.Authenticate.class,
       ApiKeysCommand.Update.class,
       ApiKeysCommand.Delete.class,
+      RevokeCommand.class,
+      RevocationCommand.class,
+      EventsCommand.class,
+      WorkerCommand.class,
+      DevCommand.class,
     })
 public final class ApiKeysCommand implements Runnable {
   /** Exit codes, documented in the README. */

@@ -7,15 +7,18 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
+import dev.apikeys.module.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.Database;
+import dev.apikeys.store.RevocationStore;
 import java.io.PrintWriter;
 import java.util.Map;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * What every command shares: the environment it was started with, where it writes, and the
- * database, opened the first time a command needs it and closed when the command ends.
+ * What every command shares: the environment it was started with, where it writes, the database
+ * and the Temporal connection, each opened the first time a command needs it and closed when the
+ * command ends.
  */
 final class CommandContext implements AutoCloseable {
   private final Map<String, String> env;
@@ -27,6 +30,8 @@ final class CommandContext implements AutoCloseable {
   private DatabaseConfig databaseConfig;
   private HikariDataSource dataSource;
   private Jdbi jdbi;
+  private TemporalConfig temporalConfig;
+  private TemporalConnection temporal;
 
   CommandContext(Map<String, String> env, PrintWriter out, PrintWriter err) {
     this.env = Map.copyOf(env);
@@ -36,6 +41,10 @@ final class CommandContext implements AutoCloseable {
 
   Map<String, String> env() {
     return env;
+  }
+
+  PrintWriter out() {
+    return out;
   }
 
   PrintWriter err() {
@@ -67,6 +76,36 @@ final class CommandContext implements AutoCloseable {
     return new ApiKeyStore(jdbi(), databaseConfig().selectorTimeout());
   }
 
+  RevocationStore revocationStore() {
+    return new RevocationStore(jdbi(), databaseConfig().selectorTimeout());
+  }
+
+  TemporalConfig temporalConfig() {
+    if (temporalConfig == null) {
+      temporalConfig = TemporalConfig.fromEnvironment(env);
+    }
+    return temporalConfig;
+  }
+
+  /** The connection to Temporal, checked to answer before the first request goes out. */
+  TemporalConnection temporal() {
+    if (temporal == null) {
+      temporal = temporalConfig().connect();
+    }
+    return temporal;
+  }
+
+  /**
+   * The module as a Java application would use it. Both configurations are read before either
+   * connection opens, so a missing variable is reported before anything waits on a network.
+   */
+  ApiKeyModuleService moduleService() {
+    databaseConfig();
+    temporalConfig();
+    return new ApiKeyModuleService(
+        temporal().client(), store(), revocationStore(), temporalConfig().taskQueue());
+  }
+
   /** Parses a JSON option, refusing text that is not JSON with the option's name in the message. */
   JsonNode parseJson(String option, String text) {
     try {
@@ -88,6 +127,9 @@ final class CommandContext implements AutoCloseable {
 
   @Override
   public void close() {
+    if (temporal != null) {
+      temporal.close();
+    }
     if (dataSource != null) {
       dataSource.close();
     }

@@ -47,7 +47,10 @@ class ApiKeysCommandTest {
   void migrateThenCreateAuthenticateRetrieveUpdateDelete() {
     Run migrate = run("migrate");
     assertThat(migrate.exitCode()).as(migrate.err()).isZero();
-    assertThat(migrate.json().get("schema_version").asText()).isEqualTo("2");
+    // Pinned loosely: later migrations raise the version, and this test is about the command.
+    assertThat(migrate.json().get("schema_version").asText()).matches("[1-9][0-9]*");
+    assertThat(migrate.json().get("migrations_executed").asInt())
+        .isEqualTo(migrate.json().get("schema_version").asInt());
     assertThat(run("migrate").json().get("migrations_executed").asInt()).isZero();
 
     Run create = run("create", "--title", "Backend", "--type", "secret", "--created-by", "user_1");

@@ -1,0 +1,254 @@
+package dev.apikeys.worker;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.revocation.RevocationState;
+import dev.apikeys.revocation.RevocationStatus;
+import dev.apikeys.revocation.RevokeResult;
+import dev.apikeys.revocation.RevokeRequestParser;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.WorkflowUpdateException;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code apikeys revocation …}: one running or finished revocation, by its workflow id (the
+ * {@code workflow_id} that {@code apikeys revoke} prints): ask it, move it, cancel it, or wait for
+ * it.
+ */
+@Command(
+    name = "revocation",
+    description = "Query, move, cancel or await one revocation by its workflow id.",
+    subcommands = {
+      RevocationCommand.Status.class,
+      RevocationCommand.RevokeNow.class,
+      RevocationCommand.Reschedule.class,
+      RevocationCommand.Cancel.class,
+      RevocationCommand.Result.class,
+    })
+final class RevocationCommand implements Runnable {
+  /**
+   * Waiting for a result has no deadline of its own, as with {@code temporal workflow result}: a
+   * revocation may be scheduled years ahead, and Ctrl-C stops only the waiting.
+   */
+  static final Duration WAIT_UNTIL_CLOSED = Duration.ofDays(11 * 366);
+
+  /** A cancelled workflow runs its compensation and closes; this bounds the wait for that. */
+  static final Duration CANCEL_WAIT = Duration.ofMinutes(2);
+
+  /** The type SDK 1.38.0 gives every update validator's failure; see validatorRefusal. */
+  static final String LOST_VALIDATOR_TYPE =
+      "io.temporal.internal.worker.WorkflowExecutionException";
+
+  @ParentCommand ApiKeysCommand parent;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /**
+   * Waits for the workflow to close and prints what it came to: the result; {@code
+   * {"workflow_id", "status": "cancelled"}} when it was cancelled before its instant; or, when a
+   * cancel came after the instant, the revocation as it stands, saying so.
+   */
+  static int awaitAndPrint(CommandContext context, RevocationHandle handle, Duration timeout) {
+    try {
+      context.print(awaitResult(handle, timeout));
+      return ApiKeysCommand.ExitCodes.OK;
+    } catch (WorkflowFailedException e) {
+      if (e.getCause() instanceof CanceledFailure) {
+        context.print(closedByCancel(context, handle));
+        return ApiKeysCommand.ExitCodes.OK;
+      }
+      throw e;
+    } catch (StillRunning e) {
+      context.err().println(
+          "revocation " + handle.workflowId() + " is still running after "
+              + timeout.toSeconds() + "s; see `apikeys revocation result " + handle.workflowId()
+              + "`");
+      return ApiKeysCommand.ExitCodes.FAULT;
+    }
+  }
+
+  /**
+   * What a workflow closed as cancelled came to. Temporal closes a workflow whose cancellation was
+   * requested as cancelled whatever it returns, so a cancel that arrived after the instant (the
+   * revocation stands, CONTRACT §3.7) looks like one that undid it; the workflow's status query,
+   * which still answers after it closed, tells them apart, and the database gives the result.
+   */
+  private static Object closedByCancel(CommandContext context, RevocationHandle handle) {
+    RevocationStatus status = handle.status();
+    if (status.state() == RevocationState.CANCELLED || status.revocationId() == null) {
+      Map<String, Object> cancelled = new LinkedHashMap<>();
+      cancelled.put("workflow_id", handle.workflowId());
+      cancelled.put("status", RevocationState.CANCELLED.value());
+      return cancelled;
+    }
+    RevokeResult stands = context.revocationStore().describe(status.revocationId());
+    return stands.withStatus(stands.status(), status.message());
+  }
+
+  private static Object awaitResult(RevocationHandle handle, Duration timeout) {
+    try {
+      return handle.await(timeout);
+    } catch (TimeoutException e) {
+      throw new StillRunning();
+    } catch (WorkflowNotFoundException e) {
+      throw ApiKeyException.notFound(
+          "no revocation workflow with id \"" + handle.workflowId() + "\"");
+    }
+  }
+
+  /**
+   * Runs a call on a running revocation. Temporal answers an update to a closed workflow with
+   * NOT_FOUND, as it answers an id that names nothing; the two are told apart here, because the
+   * first is the contract's "refused once the instant has passed" (NOT_ALLOWED), not a wrong id.
+   */
+  static <T> T found(CommandContext context, String workflowId, Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (WorkflowUpdateException e) {
+      throw validatorRefusal(e);
+    } catch (WorkflowNotFoundException e) {
+      WorkflowExecutionStatus status;
+      try {
+        status =
+            context.temporal().client().newUntypedWorkflowStub(workflowId).describe().getStatus();
+      } catch (WorkflowNotFoundException unknown) {
+        throw ApiKeyException.notFound("no revocation workflow with id \"" + workflowId + "\"");
+      }
+      throw ApiKeyException.notAllowed(
+          "revocation workflow \"" + workflowId + "\" has closed ("
+              + status.name().replace("WORKFLOW_EXECUTION_STATUS_", "").toLowerCase(Locale.ROOT)
+              + "); `apikeys revocation result " + workflowId + "` prints what it came to");
+    }
+  }
+
+  /**
+   * The refusal an update validator sent, as the typed refusal it was. Temporal's Java SDK 1.38.0
+   * loses the type of an {@code ApplicationFailure} thrown by an update validator (it reaches the
+   * client typed as the SDK's internal wrapper, message intact: temporalio/sdk-java#2875, fixed
+   * after 1.38.0). The revocation's validators refuse only two things, a bad {@code revoke_in}
+   * (checked before sending, so it cannot come back from here) and a revocation that can no longer
+   * move, so what comes back here is NOT_ALLOWED. Any other failure is rethrown as it is.
+   */
+  static RuntimeException validatorRefusal(WorkflowUpdateException e) {
+    if (e.getCause() instanceof ApplicationFailure failure
+        && LOST_VALIDATOR_TYPE.equals(failure.getType())) {
+      return ApiKeyException.notAllowed(failure.getOriginalMessage());
+    }
+    return e;
+  }
+
+  /** The wait ended before the workflow closed. */
+  private static final class StillRunning extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    StillRunning() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** Base of the subcommands: the workflow id, and the context through the parents. */
+  abstract static class ByWorkflowId implements Callable<Integer> {
+    @ParentCommand RevocationCommand parent;
+
+    @Parameters(
+        index = "0",
+        paramLabel = "WORKFLOW_ID",
+        description = "The revocation's workflow id, as `apikeys revoke` printed it.")
+    String workflowId;
+
+    CommandContext context() {
+      return parent.parent.context;
+    }
+
+    RevocationHandle handle() {
+      return context().moduleService().revocation(workflowId);
+    }
+  }
+
+  @Command(name = "status", description = "Print the state, scheduled instant and key count.")
+  static final class Status extends ByWorkflowId {
+    @Override
+    public Integer call() {
+      RevocationHandle handle = handle();
+      context().print(found(context(), workflowId, handle::status));
+      return ApiKeysCommand.ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "revoke-now", description = "Revoke at once instead of at the scheduled instant.")
+  static final class RevokeNow extends ByWorkflowId {
+    @Override
+    public Integer call() {
+      RevocationHandle handle = handle();
+      context().print(found(context(), workflowId, handle::revokeNow));
+      return ApiKeysCommand.ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "reschedule", description = "Move the instant to --revoke-in seconds from now.")
+  static final class Reschedule extends ByWorkflowId {
+    @Option(names = "--revoke-in", required = true, description = "Seconds from now.")
+    long revokeIn;
+
+    @Override
+    public Integer call() {
+      // Checked here with the workflow's own rule and words, so that every refusal the workflow
+      // can still return is about its state; see validatorRefusal for why that matters.
+      RevokeRequestParser.revokeInSeconds(
+          JsonNodeFactory.instance.numberNode(revokeIn), "revoke_in");
+      RevocationHandle handle = handle();
+      context().print(found(context(), workflowId, () -> handle.reschedule(revokeIn)));
+      return ApiKeysCommand.ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "cancel",
+      description = {
+        "Cancel the revocation and wait for the workflow to close.",
+        "Before the instant the keys are restored and this prints status \"cancelled\"; after it"
+            + " the revocation stands and this prints the result saying so."
+      })
+  static final class Cancel extends ByWorkflowId {
+    @Override
+    public Integer call() {
+      RevocationHandle handle = handle();
+      try {
+        handle.cancel();
+      } catch (WorkflowNotFoundException closedOrUnknown) {
+        // A closed workflow cannot be cancelled; what it came to is printed below, and an id
+        // that names nothing is reported there as NOT_FOUND.
+      }
+      return awaitAndPrint(context(), handle, CANCEL_WAIT);
+    }
+  }
+
+  @Command(name = "result", description = "Wait for the revocation to finish and print its result.")
+  static final class Result extends ByWorkflowId {
+    @Override
+    public Integer call() {
+      return awaitAndPrint(context(), handle(), WAIT_UNTIL_CLOSED);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package dev.apikeys.worker;
+
+import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
+import dev.apikeys.store.RevocationStore;
+import io.temporal.client.WorkflowClient;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The revocation worker: {@code RevokeApiKeysWorkflow} and its activities on one task queue. The
+ * one place they are wired, so {@code apikeys worker}, {@code apikeys dev} and the tests run the
+ * same worker.
+ */
+public final class RevocationWorker implements AutoCloseable {
+  /** Long enough for a stamp or cancel transaction in flight to commit before the process ends. */
+  private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
+
+  private final WorkerFactory factory;
+  private final String taskQueue;
+
+  /**
+   * @param client a client built with {@code ApiKeysDataConverter}, as every client here is
+   * @param jdbi the process's one Jdbi on the API key database
+   * @param selectorTimeout how long one selector query may run
+   * @param taskQueue the task queue to poll
+   * @param stickyTimeout the sticky queue's schedule-to-start timeout; empty for Temporal's default
+   */
+  public RevocationWorker(
+      WorkflowClient client,
+      Jdbi jdbi,
+      Duration selectorTimeout,
+      String taskQueue,
+      Optional<Duration> stickyTimeout) {
+    this.taskQueue = taskQueue;
+    this.factory = WorkerFactory.newInstance(client);
+    WorkerOptions.Builder options = WorkerOptions.newBuilder();
+    stickyTimeout.ifPresent(options::setStickyQueueScheduleToStartTimeout);
+    Worker worker = factory.newWorker(taskQueue, options.build());
+    worker.registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class);
+    worker.registerActivitiesImplementations(
+        new RevocationActivitiesImpl(new RevocationStore(jdbi, selectorTimeout)));
+  }
+
+  public String taskQueue() {
+    return taskQueue;
+  }
+
+  /** Starts polling; returns at once. */
+  public void start() {
+    factory.start();
+  }
+
+  /**
+   * Stops polling and lets the tasks in flight finish. A revocation waiting on its timer is not in
+   * flight: its timer lives in Temporal and fires on whichever worker polls next.
+   */
+  @Override
+  public void close() {
+    factory.shutdown();
+    factory.awaitTermination(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    factory.shutdownNow();
+  }
+}

@@ -1,0 +1,52 @@
+package dev.apikeys.worker;
+
+import dev.apikeys.store.Migrations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code apikeys worker}: hosts the revocation workflow and its activities against a real
+ * Temporal and PostgreSQL until SIGTERM or Ctrl-C, then stops gracefully.
+ */
+@Command(
+    name = "worker",
+    description = {
+      "Run the revocation worker until SIGTERM or Ctrl-C.",
+      "Database: APIKEYS_DATABASE_URL (and _USER, _PASSWORD, _POOL_SIZE),"
+          + " APIKEYS_SELECTOR_TIMEOUT.",
+      "Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,"
+          + " TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE; APIKEYS_TASK_QUEUE.",
+      "APIKEYS_MIGRATE=false skips migrations; APIKEYS_STICKY_TIMEOUT (seconds, 0 for the Java"
+          + " test server) sets the sticky queue timeout."
+    })
+final class WorkerCommand extends ApiKeysCommand.Subcommand {
+  private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
+
+  @Override
+  public Integer call() {
+    CommandContext context = context();
+    // Every setting is read and checked before anything connects, so a typo fails at once.
+    DatabaseConfig database = context.databaseConfig();
+    WorkerConfig config = WorkerConfig.fromEnvironment(context.env());
+    TemporalConfig temporal = context.temporalConfig();
+
+    if (config.migrate()) {
+      Migrations.migrate(context.dataSource());
+    }
+    try (ShutdownSignal signal = new ShutdownSignal();
+        RevocationWorker worker =
+            new RevocationWorker(
+                context.temporal().client(),
+                context.jdbi(),
+                database.selectorTimeout(),
+                temporal.taskQueue(),
+                config.stickyTimeout())) {
+      worker.start();
+      log.info("apikeys worker started: {}", temporal.describe());
+      signal.await();
+      log.info("apikeys worker stopping: finishing the tasks in flight");
+    }
+    return ApiKeysCommand.ExitCodes.OK;
+  }
+}

@@ -1,0 +1,60 @@
+package dev.apikeys.worker;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How {@code apikeys worker} runs, read from the environment and checked before anything starts.
+ *
+ * @param migrate whether the worker brings the schema up to date before it polls
+ * @param stickyTimeout the sticky queue's schedule-to-start timeout; empty leaves Temporal's
+ *     default. Zero turns sticky execution off, which the Java test server needs: it never moves a
+ *     workflow task off a dead worker's sticky queue, so a restarted worker would otherwise wait
+ *     forever for a timer's task.
+ */
+record WorkerConfig(boolean migrate, Optional<Duration> stickyTimeout) {
+  static final String MIGRATE = "APIKEYS_MIGRATE";
+  static final String STICKY_TIMEOUT = "APIKEYS_STICKY_TIMEOUT";
+
+  /** What dev mode uses: it migrates its own database and runs on the Java test server. */
+  static final WorkerConfig DEV = new WorkerConfig(true, Optional.of(Duration.ZERO));
+
+  static WorkerConfig fromEnvironment(Map<String, String> env) {
+    return new WorkerConfig(migrate(env), stickyTimeout(env));
+  }
+
+  private static boolean migrate(Map<String, String> env) {
+    String text = env.get(MIGRATE);
+    if (text == null || text.isBlank()) {
+      return true;
+    }
+    switch (text.strip().toLowerCase(Locale.ROOT)) {
+      case "true":
+        return true;
+      case "false":
+        return false;
+      default:
+        throw new ConfigurationException(
+            MIGRATE + " must be true or false, got \"" + text + "\"");
+    }
+  }
+
+  private static Optional<Duration> stickyTimeout(Map<String, String> env) {
+    String text = env.get(STICKY_TIMEOUT);
+    if (text == null || text.isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      long seconds = Long.parseLong(text.strip());
+      if (seconds >= 0) {
+        return Optional.of(Duration.ofSeconds(seconds));
+      }
+    } catch (NumberFormatException ignored) {
+      // Falls through to the one error below.
+    }
+    throw new ConfigurationException(
+        STICKY_TIMEOUT + " must be a whole number of seconds, 0 or more, got \"" + text + "\"");
+  }
+}

@@ -1,0 +1,113 @@
+package dev.apikeys.worker;
+
+import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.RevocationStore;
+import dev.apikeys.store.TestDatabase;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the end-to-end tests run against: a fresh migrated PostgreSQL database, Temporal's test
+ * server bound to a free port on 127.0.0.1 (real gRPC, time skipping off), a client connected to it
+ * over that port, and optionally the revocation worker on a connection of its own, so client and
+ * worker share nothing but the server and the database.
+ */
+final class RevocationStack implements AutoCloseable {
+  static final Duration SELECTOR_TIMEOUT = Duration.ofSeconds(10);
+
+  /** A Temporal TOML file with an empty default profile, so none of the machine's applies. */
+  static final Path EMPTY_TEMPORAL_CONFIG = emptyTemporalConfig();
+
+  final TestDatabase db;
+  final LocalTemporalServer server;
+  final TemporalConfig temporal;
+  final TemporalConnection client;
+  private TemporalConnection workerConnection;
+  private RevocationWorker worker;
+
+  private RevocationStack(
+      TestDatabase db, LocalTemporalServer server, TemporalConfig temporal,
+      TemporalConnection client) {
+    this.db = db;
+    this.server = server;
+    this.temporal = temporal;
+    this.client = client;
+  }
+
+  static RevocationStack start() {
+    TestDatabase db = TestDatabase.create();
+    LocalTemporalServer server;
+    try {
+      server = LocalTemporalServer.start(0);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, String> env = new HashMap<>();
+    env.put(TemporalConfig.ADDRESS, server.address());
+    env.put(TemporalConfig.CONFIG_FILE, EMPTY_TEMPORAL_CONFIG.toString());
+    TemporalConfig temporal = TemporalConfig.fromEnvironment(env);
+    return new RevocationStack(db, server, temporal, temporal.connect());
+  }
+
+  /** Starts the worker in this JVM, exactly as {@code apikeys worker} wires it. */
+  RevocationStack withWorker() {
+    workerConnection = temporal.connect();
+    worker =
+        new RevocationWorker(
+            workerConnection.client(), db.jdbi(), SELECTOR_TIMEOUT, temporal.taskQueue(),
+            Optional.of(Duration.ZERO));
+    worker.start();
+    return this;
+  }
+
+  /** The environment a command or a worker process needs to reach this stack. */
+  Map<String, String> env() {
+    Map<String, String> env = new HashMap<>();
+    env.put(DatabaseConfig.URL, db.jdbcUrl());
+    env.put(TemporalConfig.ADDRESS, server.address());
+    env.put(TemporalConfig.CONFIG_FILE, EMPTY_TEMPORAL_CONFIG.toString());
+    return env;
+  }
+
+  ApiKeyStore store() {
+    return new ApiKeyStore(db.jdbi(), SELECTOR_TIMEOUT);
+  }
+
+  RevocationStore revocations() {
+    return new RevocationStore(db.jdbi(), SELECTOR_TIMEOUT);
+  }
+
+  ApiKeyModuleService service() {
+    return new ApiKeyModuleService(client.client(), store(), revocations(), temporal.taskQueue());
+  }
+
+  private static Path emptyTemporalConfig() {
+    try {
+      Path file = Files.createTempFile("apikeys-temporal", ".toml");
+      Files.writeString(file, "[profile.default]\n");
+      file.toFile().deleteOnExit();
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (worker != null) {
+      worker.close();
+    }
+    if (workerConnection != null) {
+      workerConnection.close();
+    }
+    client.close();
+    server.close();
+  }
+}
