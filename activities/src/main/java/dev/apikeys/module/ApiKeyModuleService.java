@@ -27,7 +27,14 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -42,13 +49,40 @@ public final class ApiKeyModuleService {
   private final ApiKeyStore store;
   private final RevocationStore revocations;
   private final String taskQueue;
+  private final Duration scheduleTimeout;
+
+  /** Long enough for a 100,000-key schedule transaction; short enough to notice no worker. */
+  public static final Duration DEFAULT_SCHEDULE_TIMEOUT = Duration.ofMinutes(2);
+
+  /** Runs the blocking Update-with-Start calls, so that waiting for them can time out. */
+  private static final ExecutorService CALLS =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "apikeys-revoke-call");
+            t.setDaemon(true);
+            return t;
+          });
 
   public ApiKeyModuleService(
       WorkflowClient client, ApiKeyStore store, RevocationStore revocations, String taskQueue) {
+    this(client, store, revocations, taskQueue, DEFAULT_SCHEDULE_TIMEOUT);
+  }
+
+  /**
+   * @param scheduleTimeout how long {@code revoke} waits for the keys to be scheduled before it
+   *     gives up waiting (the workflow, once started, still runs when a worker polls)
+   */
+  public ApiKeyModuleService(
+      WorkflowClient client,
+      ApiKeyStore store,
+      RevocationStore revocations,
+      String taskQueue,
+      Duration scheduleTimeout) {
     this.client = client;
     this.store = store;
     this.revocations = revocations;
     this.taskQueue = taskQueue;
+    this.scheduleTimeout = scheduleTimeout;
   }
 
   public List<ApiKeyDTO> createApiKeys(List<CreateApiKeyDTO> data) {
@@ -145,24 +179,42 @@ public final class ApiKeyModuleService {
                 .build());
     WithStartWorkflowOperation<RevokeResult> start =
         new WithStartWorkflowOperation<>(workflow::revoke, request);
+    CompletableFuture<RevokeResult> call =
+        CompletableFuture.supplyAsync(
+            () ->
+                WorkflowClient.startUpdateWithStart(
+                        workflow::scheduled,
+                        UpdateOptions.<RevokeResult>newBuilder()
+                            .setWaitForStage(WorkflowUpdateStage.COMPLETED)
+                            .build(),
+                        start)
+                    .getResult(),
+            CALLS);
     try {
-      RevokeResult scheduled =
-          WorkflowClient.startUpdateWithStart(
-                  workflow::scheduled,
-                  UpdateOptions.<RevokeResult>newBuilder()
-                      .setWaitForStage(WorkflowUpdateStage.COMPLETED)
-                      .build(),
-                  start)
-              .getResult();
-      return new RevocationHandle(client, workflowId, scheduled);
-    } catch (WorkflowUpdateException e) {
-      throw asRefusal(e);
+      RevokeResult scheduled = call.get(scheduleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      return new RevocationHandle(client, revocations, workflowId, scheduled);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(
+          "revocation workflow " + workflowId + " was not scheduled within "
+              + scheduleTimeout.toSeconds() + " s: is a worker polling task queue " + taskQueue
+              + "? It will be scheduled when one does.");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof WorkflowUpdateException update) {
+        throw asRefusal(update);
+      }
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while scheduling " + workflowId, e);
     }
   }
 
   /** A handle on a revocation started earlier, by its workflow id. */
   public RevocationHandle revocation(String workflowId) {
-    return new RevocationHandle(client, workflowId, null);
+    return new RevocationHandle(client, revocations, workflowId, null);
   }
 
   /**
@@ -172,12 +224,35 @@ public final class ApiKeyModuleService {
   static RuntimeException asRefusal(RuntimeException e) {
     Throwable t = e;
     while (t != null) {
-      if (t instanceof ApplicationFailure app && isRefusalType(app.getType())) {
-        return new ApiKeyException(ApiKeyErrorType.valueOf(app.getType()), app.getOriginalMessage());
+      if (t instanceof ApplicationFailure app) {
+        if (isRefusalType(app.getType())) {
+          return new ApiKeyException(
+              ApiKeyErrorType.valueOf(app.getType()), app.getOriginalMessage());
+        }
+        if (UNTYPED_VALIDATOR_FAILURE.equals(app.getType())) {
+          return validatorRefusal(app.getOriginalMessage());
+        }
       }
       t = t.getCause();
     }
     return e;
+  }
+
+  /**
+   * SDK 1.38.0 delivers an update validator's {@code ApplicationFailure} with this type instead
+   * of the one it was thrown with (temporalio/sdk-java#2875, fixed after 1.38.0). Our validators
+   * refuse only a bad {@code revoke_in} (INVALID_DATA) or a revocation that can no longer move
+   * (NOT_ALLOWED), so the message tells which.
+   */
+  private static final String UNTYPED_VALIDATOR_FAILURE =
+      "io.temporal.internal.worker.WorkflowExecutionException";
+
+  private static ApiKeyException validatorRefusal(String message) {
+    ApiKeyErrorType type =
+        message != null && message.startsWith("revoke_in")
+            ? ApiKeyErrorType.INVALID_DATA
+            : ApiKeyErrorType.NOT_ALLOWED;
+    return new ApiKeyException(type, message);
   }
 
   private static boolean isRefusalType(String type) {

@@ -1,13 +1,17 @@
 package dev.apikeys.module;
 
 import dev.apikeys.revocation.RescheduleRequest;
+import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevocationStatus;
 import dev.apikeys.revocation.RevokeApiKeysWorkflow;
 import dev.apikeys.revocation.RevokeResult;
+import dev.apikeys.store.RevocationStore;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
+import io.temporal.failure.CanceledFailure;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -18,11 +22,14 @@ import java.util.concurrent.TimeoutException;
  */
 public final class RevocationHandle {
   private final WorkflowClient client;
+  private final RevocationStore revocations;
   private final String workflowId;
   private final RevokeResult scheduled;
 
-  RevocationHandle(WorkflowClient client, String workflowId, RevokeResult scheduled) {
+  RevocationHandle(
+      WorkflowClient client, RevocationStore revocations, String workflowId, RevokeResult scheduled) {
     this.client = client;
+    this.revocations = revocations;
     this.workflowId = workflowId;
     this.scheduled = scheduled;
   }
@@ -36,11 +43,25 @@ public final class RevocationHandle {
     return scheduled;
   }
 
-  /** Waits for the workflow's result: revoked, or a duplicate's view of the original. */
+  /**
+   * Waits for the revocation's outcome. A cancel that came after the instant leaves the
+   * revocation standing, but Temporal still closes the workflow as cancelled; this returns the
+   * standing revocation (status {@code revoked}, with the message saying so) rather than reporting
+   * a cancellation that did not happen. A cancellation before the instant is thrown as the
+   * workflow's {@code WorkflowFailedException}.
+   */
   public RevokeResult await(Duration timeout) throws TimeoutException {
     try {
       return untyped().getResult(timeout.toMillis(), TimeUnit.MILLISECONDS, RevokeResult.class);
     } catch (WorkflowFailedException e) {
+      if (e.getCause() instanceof CanceledFailure) {
+        RevocationStatus status = status();
+        if (status.state() == RevocationState.REVOKED && status.revocationId() != null) {
+          return revocations.describe(status.revocationId())
+              .withStatus(RevocationState.REVOKED, status.message());
+        }
+        throw e;
+      }
       throw ApiKeyModuleService.asRefusal(e);
     }
   }
@@ -73,11 +94,16 @@ public final class RevocationHandle {
   /**
    * Cancels and waits for the workflow to close, then says what became of the revocation:
    * {@code cancelled} (keys restored), or {@code revoked} with a message when the instant had
-   * already passed and the revocation stands.
+   * already passed and the revocation stands. A workflow that had already completed is not an
+   * error: its status is returned as it is.
    */
   public RevocationStatus cancelAndWait(Duration timeout) throws TimeoutException {
     WorkflowStub stub = untyped();
-    stub.cancel();
+    try {
+      stub.cancel();
+    } catch (WorkflowNotFoundException alreadyClosed) {
+      return status();
+    }
     try {
       stub.getResult(timeout.toMillis(), TimeUnit.MILLISECONDS, RevokeResult.class);
     } catch (WorkflowFailedException e) {

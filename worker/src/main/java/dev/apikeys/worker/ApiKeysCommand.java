@@ -41,6 +41,7 @@ import picocli.CommandLine.ParentCommand;
       ApiKeysCommand.Delete.class,
       RevokeCommand.class,
       RevocationCommand.class,
+      RotationCommand.class,
       EventsCommand.class,
       WorkerCommand.class,
       DevCommand.class,

@@ -72,7 +72,8 @@ final class DevEnvironment implements AutoCloseable {
               jdbi,
               database.selectorTimeout(),
               temporal.taskQueue(),
-              WorkerConfig.DEV.stickyTimeout());
+              WorkerConfig.DEV.stickyTimeout(),
+              temporal.encryptedPayloads());
       worker.start();
       opened.push(worker);
       return new DevEnvironment(opened, databaseUrl, temporal);

@@ -1,6 +1,10 @@
 package dev.apikeys.worker;
 
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.activities.RotationActivitiesImpl;
+import dev.apikeys.examples.OffboardUserWorkflowImpl;
+import dev.apikeys.rotation.RotateApiKeysWorkflowImpl;
+import dev.apikeys.store.RotationStore;
 import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
 import dev.apikeys.store.RevocationStore;
 import io.temporal.client.WorkflowClient;
@@ -13,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The revocation worker: {@code RevokeApiKeysWorkflow} and its activities on one task queue. The
+ * The revocation worker: {@code RevokeApiKeysWorkflow}, {@code RotateApiKeysWorkflow}, the
+ * {@code OffboardUserWorkflow} example and their activities on one task queue. The
  * one place they are wired, so {@code apikeys worker}, {@code apikeys dev} and the tests run the
  * same worker.
  */
@@ -37,14 +42,32 @@ public final class RevocationWorker implements AutoCloseable {
       Duration selectorTimeout,
       String taskQueue,
       Optional<Duration> stickyTimeout) {
+    this(client, jdbi, selectorTimeout, taskQueue, stickyTimeout, false);
+  }
+
+  /**
+   * @param encryptedPayloads whether the client's data converter encrypts payloads; rotating
+   *     secret keys is refused without it, since their new raw tokens pass through history
+   */
+  public RevocationWorker(
+      WorkflowClient client,
+      Jdbi jdbi,
+      Duration selectorTimeout,
+      String taskQueue,
+      Optional<Duration> stickyTimeout,
+      boolean encryptedPayloads) {
     this.taskQueue = taskQueue;
     this.factory = WorkerFactory.newInstance(client);
     WorkerOptions.Builder options = WorkerOptions.newBuilder();
     stickyTimeout.ifPresent(options::setStickyQueueScheduleToStartTimeout);
     Worker worker = factory.newWorker(taskQueue, options.build());
-    worker.registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(
+        RevokeApiKeysWorkflowImpl.class,
+        RotateApiKeysWorkflowImpl.class,
+        OffboardUserWorkflowImpl.class);
     worker.registerActivitiesImplementations(
-        new RevocationActivitiesImpl(new RevocationStore(jdbi, selectorTimeout)));
+        new RevocationActivitiesImpl(new RevocationStore(jdbi, selectorTimeout)),
+        new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), encryptedPayloads));
   }
 
   public String taskQueue() {

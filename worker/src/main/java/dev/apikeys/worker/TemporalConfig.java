@@ -1,5 +1,6 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.codec.PayloadKeys;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
 import io.temporal.client.WorkflowClient;
@@ -14,6 +15,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Where Temporal is and which task queue the revocations use, read the way every Temporal tool
@@ -39,7 +41,8 @@ record TemporalConfig(
     String address,
     String namespace,
     String taskQueue,
-    Duration connectTimeout) {
+    Duration connectTimeout,
+    boolean encryptedPayloads) {
 
   static final String ADDRESS = "TEMPORAL_ADDRESS";
   static final String NAMESPACE = "TEMPORAL_NAMESPACE";
@@ -47,6 +50,7 @@ record TemporalConfig(
   static final String CONFIG_FILE = "TEMPORAL_CONFIG_FILE";
   static final String TASK_QUEUE = "APIKEYS_TASK_QUEUE";
   static final String CONNECT_TIMEOUT = "APIKEYS_TEMPORAL_CONNECT_TIMEOUT";
+  static final String CODEC_KEYS = "APIKEYS_CODEC_KEYS";
 
   static final String DEFAULT_ADDRESS = "localhost:7233";
   static final String DEFAULT_NAMESPACE = "default";
@@ -64,7 +68,8 @@ record TemporalConfig(
         profile.toBuilder().setAddress(address).setNamespace(namespace).build(),
         taskQueue(env),
         Duration.ofSeconds(
-            DatabaseConfig.positiveInt(env, CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT_SECONDS)));
+            DatabaseConfig.positiveInt(env, CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT_SECONDS)),
+        codecKeys(env));
   }
 
   /**
@@ -79,11 +84,31 @@ record TemporalConfig(
             .setNamespace(DEFAULT_NAMESPACE)
             .build(),
         taskQueue(env),
-        Duration.ofSeconds(DEFAULT_CONNECT_TIMEOUT_SECONDS));
+        Duration.ofSeconds(DEFAULT_CONNECT_TIMEOUT_SECONDS),
+        codecKeys(env));
+  }
+
+  /**
+   * The payload encryption keys, {@value #CODEC_KEYS}={@code id:base64key[,…]}; the first
+   * encrypts, all decrypt. Unset: payloads are plain JSON (and secret keys cannot be rotated).
+   */
+  private static Optional<PayloadKeys> codecKeys(Map<String, String> env) {
+    String spec = env.get(CODEC_KEYS);
+    if (spec == null || spec.isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(PayloadKeys.parse(spec));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigurationException(CODEC_KEYS + ": " + e.getMessage());
+    }
   }
 
   private static TemporalConfig fromProfile(
-      ClientConfigProfile profile, String taskQueue, Duration connectTimeout) {
+      ClientConfigProfile profile,
+      String taskQueue,
+      Duration connectTimeout,
+      Optional<PayloadKeys> codecKeys) {
     WorkflowServiceStubsOptions stubs;
     try {
       stubs = profile.toWorkflowServiceStubsOptions();
@@ -96,10 +121,14 @@ record TemporalConfig(
     }
     WorkflowClientOptions client =
         WorkflowClientOptions.newBuilder(profile.toWorkflowClientOptions())
-            .setDataConverter(ApiKeysDataConverter.newDataConverter())
+            .setDataConverter(
+                codecKeys
+                    .map(ApiKeysDataConverter::newDataConverter)
+                    .orElseGet(ApiKeysDataConverter::newDataConverter))
             .build();
     return new TemporalConfig(
-        stubs, client, profile.getAddress(), profile.getNamespace(), taskQueue, connectTimeout);
+        stubs, client, profile.getAddress(), profile.getNamespace(), taskQueue, connectTimeout,
+        codecKeys.isPresent());
   }
 
   /**
@@ -130,7 +159,8 @@ record TemporalConfig(
 
   /** The one line the worker logs at start: nothing secret, enough to find the right cluster. */
   String describe() {
-    return "task queue " + taskQueue + ", namespace " + namespace + ", address " + address;
+    return "task queue " + taskQueue + ", namespace " + namespace + ", address " + address
+        + (encryptedPayloads ? ", payloads encrypted" : "");
   }
 
   @Override

@@ -41,7 +41,8 @@ final class WorkerCommand extends ApiKeysCommand.Subcommand {
                 context.jdbi(),
                 database.selectorTimeout(),
                 temporal.taskQueue(),
-                config.stickyTimeout())) {
+                config.stickyTimeout(),
+                temporal.encryptedPayloads())) {
       worker.start();
       log.info("apikeys worker started: {}", temporal.describe());
       signal.await();

@@ -170,6 +170,8 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
           Workflow.newCancellationScope(
               () -> {
                 Promise<Void> timer = Workflow.newTimer(Duration.ofMillis(remaining));
+                // A timer made stale by an update is cancelled below; its failure is expected.
+                timer.exceptionally(cancelledTimer -> null);
                 Workflow.await(
                     () ->
                         (timer.isCompleted() && !changingSchedule) || scheduleVersion != version);
