@@ -1,5 +1,6 @@
 package dev.apikeys.module;
 
+import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.revocation.RescheduleRequest;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevocationStatus;
@@ -75,6 +76,8 @@ public final class RevocationHandle {
       return typed().revokeNow();
     } catch (WorkflowUpdateException e) {
       throw ApiKeyModuleService.asRefusal(e);
+    } catch (WorkflowNotFoundException e) {
+      throw closedRefusal();
     }
   }
 
@@ -83,7 +86,26 @@ public final class RevocationHandle {
       return typed().reschedule(RescheduleRequest.inSeconds(revokeInSeconds));
     } catch (WorkflowUpdateException e) {
       throw ApiKeyModuleService.asRefusal(e);
+    } catch (WorkflowNotFoundException e) {
+      throw closedRefusal();
     }
+  }
+
+  /**
+   * An update sent after the workflow closed reaches no workflow, and Temporal says "not found";
+   * the caller is told instead that the revocation is final (NOT_ALLOWED), or NOT_FOUND when no
+   * workflow of that id ever existed.
+   */
+  private ApiKeyException closedRefusal() {
+    RevocationStatus status;
+    try {
+      status = status();
+    } catch (WorkflowNotFoundException missing) {
+      return ApiKeyException.notFound("revocation workflow " + workflowId + " not found");
+    }
+    return ApiKeyException.notAllowed(
+        "the revocation is " + status.state().value() + " and its workflow has closed; it can no"
+            + " longer be changed");
   }
 
   /** Asks the workflow to cancel; before the instant it restores the keys, after it nothing. */

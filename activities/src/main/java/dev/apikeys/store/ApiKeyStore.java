@@ -35,12 +35,15 @@ public final class ApiKeyStore {
           "revoked_by", "revoked_at", "last_used_at");
 
   private final Jdbi jdbi;
+  /** For single statements: made once, so a call does not build a SqlObject proxy every time. */
+  private final ApiKeyDao dao;
   private final SelectorCompiler selectors;
   private final SelectorQueries selectorQueries;
 
   public ApiKeyStore(Jdbi jdbi, Duration selectorTimeout) {
     this.jdbi = jdbi;
-    this.selectors = new SelectorCompiler();
+    this.dao = jdbi.onDemand(ApiKeyDao.class);
+    this.selectors = SelectorCompiler.refusingSecretTokens();
     this.selectorQueries = new SelectorQueries(selectorTimeout);
   }
 
@@ -77,7 +80,7 @@ public final class ApiKeyStore {
   /** The key with this id; NOT_FOUND in Medusa's words when there is none (or it was deleted). */
   public ApiKeyDTO retrieveApiKey(String id) {
     requireText("id", id);
-    return jdbi.withHandle(h -> h.attach(ApiKeyDao.class).findByIds(new String[] {id}))
+    return dao.findByIds(new String[] {id})
         .stream()
         .findFirst()
         .map(ApiKeyRow::toDto)
@@ -154,17 +157,12 @@ public final class ApiKeyStore {
       return Optional.empty();
     }
     if (token.startsWith(ApiKeyType.PUBLISHABLE.tokenPrefix())) {
-      return jdbi.withHandle(h -> h.attach(ApiKeyDao.class).findActivePublishable(token))
-          .map(ApiKeyRow::toDto);
+      return dao.findActivePublishable(token).map(ApiKeyRow::toDto);
     }
     if (!token.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
       return Optional.empty();
     }
-    List<ApiKeyRow> candidates =
-        jdbi.withHandle(
-            h ->
-                h.attach(ApiKeyDao.class)
-                    .findActiveSecretsByRedacted(SecretTokens.redact(token)));
+    List<ApiKeyRow> candidates = dao.findActiveSecretsByRedacted(SecretTokens.redact(token));
     if (candidates.isEmpty()) {
       SecretTokens.hash(token, "");
       return Optional.empty();

@@ -87,7 +87,7 @@ public final class RevocationStore {
           + "   or k.revoked_by is distinct from p.after_by)";
 
   private final Jdbi jdbi;
-  private final SelectorCompiler selectors = new SelectorCompiler();
+  private final SelectorCompiler selectors = SelectorCompiler.refusingSecretTokens();
   private final SelectorQueries selectorQueries;
   private final EventOutbox outbox = new EventOutbox();
 

@@ -22,7 +22,7 @@ public final class RotationStore {
   static final String EVENT_ROTATED = "api_key.rotated";
 
   private final Jdbi jdbi;
-  private final SelectorCompiler selectors = new SelectorCompiler();
+  private final SelectorCompiler selectors = SelectorCompiler.refusingSecretTokens();
   private final SelectorQueries selectorQueries;
 
   public RotationStore(Jdbi jdbi, Duration selectorTimeout) {

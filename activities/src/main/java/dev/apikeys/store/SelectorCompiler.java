@@ -125,7 +125,25 @@ public final class SelectorCompiler {
   /** Medusa's operators for array columns: understood, so that the refusal can say why. */
   private static final Set<String> ARRAY_OPERATORS = Set.of("$overlap", "$contains", "$contained");
 
-  public SelectorCompiler() {}
+  /** Whether a raw secret token as a value of {@code id} or {@code token} is refused. */
+  private final boolean refuseSecretTokens;
+
+  /** The selector language alone, as Medusa defines it. */
+  public SelectorCompiler() {
+    this(false);
+  }
+
+  private SelectorCompiler(boolean refuseSecretTokens) {
+    this.refuseSecretTokens = refuseSecretTokens;
+  }
+
+  /**
+   * The language, refusing a raw secret token ({@code sk_…}) as a value of {@code id} or {@code
+   * token}. The stores compile every selector a request carries with this one.
+   */
+  public static SelectorCompiler refusingSecretTokens() {
+    return new SelectorCompiler(true);
+  }
 
   /** Compiles a selector whose error paths start at {@code selector}. */
   public SqlCondition compile(JsonNode selector) {
@@ -143,7 +161,7 @@ public final class SelectorCompiler {
     if (selector == null || selector.isMissingNode() || selector.isNull()) {
       throw invalid(rootPath, "expected an object");
     }
-    Compilation c = new Compilation();
+    Compilation c = new Compilation(refuseSecretTokens);
     String sql = c.selector(selector, rootPath, 1);
     return new SqlCondition(sql, c.params, c.predicates);
   }
@@ -165,7 +183,12 @@ public final class SelectorCompiler {
   /** The state of one compile call: the parameters bound so far and the leaves counted. */
   private static final class Compilation {
     private final Map<String, Object> params = new LinkedHashMap<>();
+    private final boolean refuseSecretTokens;
     private int predicates;
+
+    Compilation(boolean refuseSecretTokens) {
+      this.refuseSecretTokens = refuseSecretTokens;
+    }
 
     @FunctionalInterface
     private interface Element {
@@ -331,7 +354,8 @@ public final class SelectorCompiler {
       return switch (column.kind()) {
         case TEXT -> {
           String text = string(value, path, "a string");
-          if (KEY_NAMING_COLUMNS.contains(column.name())
+          if (refuseSecretTokens
+              && KEY_NAMING_COLUMNS.contains(column.name())
               && text.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
             throw invalid(
                 path,

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * parts live in the SDK's {@code internal} package, so an SDK upgrade may need this class to
  * follow.
  */
-final class LocalTemporalServer implements AutoCloseable {
+public final class LocalTemporalServer implements AutoCloseable {
   /** The test services start with time skipping locked, which is what "off" means there. */
   private static final boolean TIME_SKIPPING_LOCKED = true;
 
@@ -40,7 +40,7 @@ final class LocalTemporalServer implements AutoCloseable {
    *
    * @throws IOException when the port cannot be bound, typically because it is taken
    */
-  static LocalTemporalServer start(int port) throws IOException {
+  public static LocalTemporalServer start(int port) throws IOException {
     TestServicesStarter services = new TestServicesStarter(TIME_SKIPPING_LOCKED, WALL_CLOCK_START);
     try {
       NettyServerBuilder builder =
@@ -55,12 +55,12 @@ final class LocalTemporalServer implements AutoCloseable {
     }
   }
 
-  int port() {
+  public int port() {
     return server.getPort();
   }
 
   /** The address clients use, {@code 127.0.0.1:<port>}. */
-  String address() {
+  public String address() {
     return InetAddress.getLoopbackAddress().getHostAddress() + ":" + port();
   }
 

@@ -1,6 +1,9 @@
 package dev.apikeys.worker;
 
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import io.temporal.common.converter.DataConverterException;
+import io.temporal.payload.codec.PayloadCodecException;
+import io.temporal.worker.WorkflowImplementationOptions;
 import dev.apikeys.activities.RotationActivitiesImpl;
 import dev.apikeys.examples.OffboardUserWorkflowImpl;
 import dev.apikeys.rotation.RotateApiKeysWorkflowImpl;
@@ -61,7 +64,13 @@ public final class RevocationWorker implements AutoCloseable {
     WorkerOptions.Builder options = WorkerOptions.newBuilder();
     stickyTimeout.ifPresent(options::setStickyQueueScheduleToStartTimeout);
     Worker worker = factory.newWorker(taskQueue, options.build());
+    // Input that cannot be decoded at all (an unknown encoding, a forged encrypted payload) fails
+    // the workflow instead of failing its first task forever: no retry can make it readable.
     worker.registerWorkflowImplementationTypes(
+        WorkflowImplementationOptions.newBuilder()
+            .setFailWorkflowExceptionTypes(
+                DataConverterException.class, PayloadCodecException.class)
+            .build(),
         RevokeApiKeysWorkflowImpl.class,
         RotateApiKeysWorkflowImpl.class,
         OffboardUserWorkflowImpl.class);

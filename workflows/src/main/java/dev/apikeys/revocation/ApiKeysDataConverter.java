@@ -38,10 +38,10 @@ public final class ApiKeysDataConverter {
   }
 
   /**
-   * Temporal's Jackson converter, except that a revoke request it cannot read (malformed JSON, or
-   * JSON nested deeper or with longer numbers than Jackson's read limits) becomes a request that
-   * {@link RevokeRequestParser} refuses with INVALID_DATA. Left to the SDK, the failure would fail
-   * the workflow task again and again, and the workflow would never close.
+   * Temporal's Jackson converter, except that a revoke request it cannot read (malformed JSON,
+   * or JSON beyond Jackson's limits on nesting and on the length of numbers and names) becomes
+   * one that {@link RevokeRequestParser} refuses with INVALID_DATA. Left to the SDK, the failure
+   * would fail the workflow task again and again, and the workflow would never close.
    */
   private static final class RequestTolerantJsonConverter extends JacksonJsonPayloadConverter {
     RequestTolerantJsonConverter(ObjectMapper mapper) {

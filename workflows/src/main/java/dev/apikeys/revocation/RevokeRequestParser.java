@@ -44,8 +44,8 @@ public final class RevokeRequestParser {
       // ApiKeysDataConverter hands over a missing node for a payload it could not read, so that
       // such a payload is refused here instead of failing workflow tasks forever.
       throw ApiKeyException.invalidData(
-          "request: not readable as JSON (malformed, or nested deeper or with longer numbers"
-              + " than the JSON reader accepts)");
+          "request: not readable as JSON (malformed, or beyond the JSON reader's limits on"
+              + " nesting and on the length of numbers and names)");
     }
     if (json == null || !json.isObject()) {
       throw ApiKeyException.invalidData(

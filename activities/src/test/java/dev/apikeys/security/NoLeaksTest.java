@@ -1,0 +1,442 @@
+package dev.apikeys.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Message;
+import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.model.ApiKeyDTO;
+import dev.apikeys.model.ApiKeyErrorType;
+import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.model.ApiKeysJson;
+import dev.apikeys.model.CreateApiKeyDTO;
+import dev.apikeys.model.FilterableApiKeyProps;
+import dev.apikeys.model.FindConfig;
+import dev.apikeys.model.UpdateApiKeyDTO;
+import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.revocation.ApiKeysDataConverter;
+import dev.apikeys.revocation.RevocationNames;
+import dev.apikeys.revocation.RevocationState;
+import dev.apikeys.revocation.RevokeApiKeyDTO;
+import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
+import dev.apikeys.revocation.RevokeRequest;
+import dev.apikeys.revocation.RevokeResult;
+import dev.apikeys.revocation.SharedContext;
+import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.RevocationStore;
+import dev.apikeys.store.TestDatabase;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.api.workflowservice.v1.ListClosedWorkflowExecutionsRequest;
+import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.common.converter.RawValue;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.TestWorkflowExtension;
+import io.temporal.worker.Worker;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.jdbi.v3.core.statement.StatementException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A realistic run of the module, start to end, and then a search of everything it left behind —
+ * every log line, every workflow history on the server, every event and revocation row, every
+ * error and every result — for the secret material it created: raw secret tokens, their salts,
+ * and (stricter than the contract asks) their stored hashes. There must be no hit.
+ *
+ * <p>Publishable tokens are left out of the search on purpose: they are public by design, stored
+ * as they are, and every DTO of a publishable key carries one, in results and in history alike.
+ * The one response that may carry a raw secret token, the answer to its creation, is not searched
+ * either; it serves instead as the control that the search finds a token where there is one.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class NoLeaksTest {
+  private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
+
+  @RegisterExtension
+  static final TestWorkflowExtension testWorkflow =
+      TestWorkflowExtension.newBuilder()
+          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
+          .setWorkflowClientOptions(
+              WorkflowClientOptions.newBuilder()
+                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
+                  .build())
+          .setDoNotStart(true)
+          .build();
+
+  private final LoggerContext logging = (LoggerContext) LoggerFactory.getILoggerFactory();
+  private final Map<String, Level> savedLevels = new LinkedHashMap<>();
+  private final List<Appender<ILoggingEvent>> detached = new ArrayList<>();
+  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+
+  /** Every result the run produced, as JSON; every error it met. */
+  private final List<String> results = new ArrayList<>();
+  private final List<Throwable> errors = new ArrayList<>();
+  private final org.slf4j.Logger log = LoggerFactory.getLogger(NoLeaksTest.class);
+
+  private TestDatabase db;
+  private ApiKeyStore keys;
+  private ApiKeyModuleService module;
+  private TestWorkflowEnvironment env;
+  private WorkflowClient client;
+  private String taskQueue;
+
+  @BeforeEach
+  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
+    captureEveryLogLine();
+    this.env = env;
+    this.client = client;
+    db = TestDatabase.create();
+    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
+    RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
+    worker.registerActivitiesImplementations(new RevocationActivitiesImpl(revocations));
+    taskQueue = worker.getTaskQueue();
+    module = new ApiKeyModuleService(client, keys, revocations, taskQueue);
+    env.start();
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close();
+    restoreLogging();
+  }
+
+  @Test
+  void noSecretTokenOrSaltAppearsAnywhereAfterAFullRun() throws Exception {
+    // ---- create -------------------------------------------------------------------------------
+    List<ApiKeyDTO> created = new ArrayList<>(keys.createApiKeys(List.of(
+        new CreateApiKeyDTO("by id", "secret", "team-a"),
+        new CreateApiKeyDTO("by selector", "secret", "team-b"),
+        new CreateApiKeyDTO("by selector too", "publishable", "team-b"),
+        new CreateApiKeyDTO("revoked now", "secret", "team-c"))));
+    created.add(keys.createApiKey(new CreateApiKeyDTO("cancelled", "secret", "team-d")));
+    created.add(keys.createApiKey(new CreateApiKeyDTO("stays active", "secret", "team-e")));
+    created.add(keys.createApiKey(new CreateApiKeyDTO("from the cli", "publishable", "team-f")));
+    created.add(keys.createApiKey(new CreateApiKeyDTO("storefront", "publishable", "team-g")));
+    ApiKeyDTO byId = created.get(0);
+    ApiKeyDTO publishableBySelector = created.get(2);
+    ApiKeyDTO revokedNow = created.get(3);
+    ApiKeyDTO cancelled = created.get(4);
+    ApiKeyDTO active = created.get(5);
+    ApiKeyDTO fromCli = created.get(6);
+    ApiKeyDTO storefront = created.get(7);
+    Map<String, String> secrets = secretMaterial(created);
+
+    // ---- revoke, by id and by selector, and change the revocations while they wait -------------
+    SharedContext context = SharedContext.newBuilder()
+        .setRequestId("req-1").setTransactionId("tx-1").setEventGroupId("grp-1").build();
+    record(module.revoke(byId.id(), new RevokeApiKeyDTO("alice", 3_600L), context));
+    RevocationHandle bySelector = module.startRevoke(RevokeRequest.ofSelector(
+        JSON.readTree("{\"created_by\":\"team-b\"}"), new RevokeApiKeyDTO("bob", 7_200L), null));
+    record(bySelector.scheduled());
+    record(bySelector.reschedule(60));
+    RevocationHandle now = module.startRevoke(RevokeRequest.ofId(revokedNow.id(),
+        new RevokeApiKeyDTO("carol", 86_400L),
+        SharedContext.newBuilder().setIdempotencyKey("leaks-now").build()));
+    record(now.revokeNow());
+    RevocationHandle cancel = module.startRevoke(RevokeRequest.ofId(cancelled.id(),
+        new RevokeApiKeyDTO("dave", 3_600L), null));
+    record(cancel.cancelAndWait(Duration.ofSeconds(30)));
+    WorkflowStub cli = startAsTheCliDoes(
+        "{\"selector\":{\"id\":[\"" + fromCli.id() + "\"]},\"data\":{\"revoked_by\":\"eve\","
+            + "\"revoke_in\":60},\"context\":{\"idempotencyKey\":\"leaks-cli\"}}");
+
+    env.sleep(Duration.ofHours(3));
+    record(bySelector.await(Duration.ofSeconds(30)));
+    record(now.await(Duration.ofSeconds(30)));
+    record(cli.getResult(30, TimeUnit.SECONDS, RevokeResult.class));
+    record(bySelector.status());
+    assertThat(keys.retrieveApiKey(publishableBySelector.id()).revokedBy()).isEqualTo("bob");
+
+    // ---- refusals -----------------------------------------------------------------------------
+    // The database's clock did not skip the three hours, so a key revoked by Medusa itself is the
+    // one that is already revoked as far as PostgreSQL can tell.
+    db.jdbi().useHandle(h -> h.execute("update api_key set revoked_at = now() - interval '1"
+        + " minute', revoked_by = 'medusa' where id = ?", cancelled.id()));
+    String activeToken = active.token();
+    refused(ApiKeyErrorType.INVALID_DATA,
+        () -> module.revoke(cancelled.id(), RevokeApiKeyDTO.now("x"), null));
+    refused(ApiKeyErrorType.INVALID_DATA,
+        () -> module.revoke(FilterableApiKeyProps.where("token", activeToken),
+            RevokeApiKeyDTO.now("x"), null));
+    refused(ApiKeyErrorType.INVALID_DATA,
+        () -> module.revoke(activeToken, RevokeApiKeyDTO.now("x"), null));
+    refused(ApiKeyErrorType.NOT_FOUND,
+        () -> module.revoke("apk_unknown", RevokeApiKeyDTO.now("x"), null));
+    refused(ApiKeyErrorType.NOT_ALLOWED, () -> bySelector.reschedule(60));
+    refused(ApiKeyErrorType.CONFLICT,
+        () -> module.startRevoke(RevokeRequest.ofId(active.id(), RevokeApiKeyDTO.now("mallory"),
+            SharedContext.newBuilder().setIdempotencyKey("leaks-now").build())));
+    refused(ApiKeyErrorType.INVALID_DATA,
+        () -> keys.listApiKeys(JSON.readTree("{\"token\":\"" + activeToken + "\"}"), null));
+    refused(ApiKeyErrorType.INVALID_DATA,
+        () -> keys.listApiKeys(JSON.readTree("{\"title\":{\"$re\":\"(\"}}"), null));
+    refused(ApiKeyErrorType.NOT_FOUND, () -> keys.retrieveApiKey("apk_unknown"));
+    refused(ApiKeyErrorType.NOT_FOUND,
+        () -> keys.updateApiKey("apk_unknown", new UpdateApiKeyDTO("t")));
+    refused(ApiKeyErrorType.INVALID_DATA,
+        () -> keys.createApiKey(new CreateApiKeyDTO("t", "root", "u")));
+    refused(ApiKeyErrorType.NOT_ALLOWED,
+        () -> keys.deleteApiKeys(List.of(cancelled.id(), active.id())));
+    WorkflowStub badCli = startAsTheCliDoes(
+        "{\"id\":\"" + active.id() + "\",\"data\":{\"revoked_by\":\"u\",\"revoke_in\":\"60\"}}");
+    errors.add(catchThrowable(() -> badCli.getResult(30, TimeUnit.SECONDS, RevokeResult.class)));
+    log.warn("refused from the CLI", errors.get(errors.size() - 1));
+    keys.deleteApiKeys(List.of(cancelled.id()));
+
+    // ---- authenticate, good tokens and bad --------------------------------------------------------
+    record(keys.authenticate(activeToken).orElseThrow());
+    record(keys.authenticate(storefront.token()).orElseThrow());
+    String wrong = activeToken.substring(0, activeToken.length() - 1)
+        + (activeToken.endsWith("0") ? "1" : "0");
+    for (String bad : List.of(wrong, cancelled.token(), "sk_" + "0".repeat(64),
+        "pk_" + activeToken.substring(3), activeToken + "x")) {
+      assertThat(keys.authenticate(bad)).isEmpty();
+    }
+
+    // ---- list, count, retrieve, update ----------------------------------------------------------
+    record(keys.listAndCountApiKeys(null, FindConfig.page(0, 100)));
+    record(keys.retrieveApiKey(active.id()));
+    record(keys.updateApiKey(active.id(), new UpdateApiKeyDTO("renamed")));
+
+    // ---- a unique violation, with secret material among the bound values -----------------------
+    String activeSalt = secrets.get("salt of " + active.id());
+    String activeHash = secrets.get("hash of " + active.id());
+    for (String id : List.of(active.id(), "apk_fresh")) {
+      StatementException violation = (StatementException) catchThrowable(() ->
+          db.jdbi().useHandle(h -> h.createUpdate(
+                  "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                      + " values (:id, :token, :salt, 'r', :title, 'secret', :createdBy)")
+              .bind("id", id)
+              .bind("token", activeHash)
+              .bind("salt", activeSalt)
+              .bind("title", activeToken)
+              .bind("createdBy", "bound-value-marker")
+              .execute()));
+      assertThat(violation).isNotNull();
+      String rendered = stackTrace(violation);
+      assertThat(rendered)
+          .as("statement errors are rendered without bound values")
+          .doesNotContain("bound-value-marker", activeToken, activeSalt, activeHash);
+      errors.add(violation);
+      log.error("insert failed", violation);
+    }
+
+    // ---- search ---------------------------------------------------------------------------------
+    Map<String, String> haystacks = new LinkedHashMap<>();
+    haystacks.put("log lines", capturedLogs());
+    haystacks.putAll(histories());
+    haystacks.put("apikeys_event rows", rows("apikeys_event"));
+    haystacks.put("apikeys_revocation rows", rows("apikeys_revocation"));
+    haystacks.put("apikeys_revocation_key rows", rows("apikeys_revocation_key"));
+    haystacks.put("error messages", errors.stream().map(NoLeaksTest::stackTrace)
+        .reduce("", String::concat));
+    haystacks.put("results", String.join("\n", results));
+
+    // Controls: the search finds a token where one is, and reads what it claims to read.
+    assertThat(JSON.writeValueAsString(created)).contains(activeToken);
+    assertThat(haystacks.keySet()).anyMatch(where -> where.startsWith("history of revoke-"));
+    assertThat(haystacks.entrySet().stream()
+            .filter(h -> h.getKey().startsWith("history of") && h.getValue().contains("\"bob\"")))
+        .as("history payloads are decoded before the search").isNotEmpty();
+    assertThat(String.join("", haystacks.values())).contains(publishableBySelector.token());
+    assertThat(haystacks.get("log lines")).contains("scheduled at");
+    assertThat(haystacks.get("apikeys_event rows")).contains("api_key.revoked");
+    assertThat(errors).hasSizeGreaterThanOrEqualTo(14);
+
+    List<String> hits = new ArrayList<>();
+    haystacks.forEach((where, text) -> secrets.forEach((what, secret) -> {
+      if (text.contains(secret)) {
+        hits.add(what + " in " + where);
+      }
+    }));
+    assertThat(hits).as("secret material found (named, never printed)").isEmpty();
+  }
+
+  // ---- the run --------------------------------------------------------------------------------
+
+  /**
+   * What must never leave the store: each secret key's raw token (also without its prefix), its
+   * salt and its stored hash, named by key so that a failure says where without saying what.
+   */
+  private Map<String, String> secretMaterial(List<ApiKeyDTO> created) {
+    Map<String, String> secrets = new LinkedHashMap<>();
+    created.stream().filter(k -> k.token().startsWith("sk_")).forEach(k -> {
+      secrets.put("raw token of " + k.id(), k.token());
+      secrets.put("raw token body of " + k.id(), k.token().substring(3));
+    });
+    db.jdbi().useHandle(h -> h.createQuery(
+            "select id, salt, token from api_key where type = 'secret'")
+        .map((rs, ctx) -> Map.entry(rs.getString("id"),
+            List.of(rs.getString("salt"), rs.getString("token"))))
+        .forEach(row -> {
+          secrets.put("salt of " + row.getKey(), row.getValue().get(0));
+          secrets.put("hash of " + row.getKey(), row.getValue().get(1));
+        }));
+    assertThat(secrets).hasSize(5 * 4);
+    return secrets;
+  }
+
+  private void record(Object result) throws JsonProcessingException {
+    results.add(JSON.writeValueAsString(result));
+  }
+
+  /** A refusal as the caller sees it; logged, as a careful application would log it. */
+  private void refused(ApiKeyErrorType type, ThrowingCall call) {
+    Throwable thrown = catchThrowable(call::run);
+    assertThat(thrown).isInstanceOfSatisfying(
+        ApiKeyException.class, e -> assertThat(e.getType()).isEqualTo(type));
+    errors.add(thrown);
+    log.warn("request refused", thrown);
+  }
+
+  @FunctionalInterface
+  private interface ThrowingCall {
+    void run() throws Exception;
+  }
+
+  private WorkflowStub startAsTheCliDoes(String json) {
+    WorkflowStub stub = client.newUntypedWorkflowStub(
+        RevocationNames.WORKFLOW_TYPE,
+        WorkflowOptions.newBuilder().setTaskQueue(taskQueue)
+            .setWorkflowId("cli-" + System.nanoTime()).build());
+    stub.start(new RawValue(Payload.newBuilder()
+        .putMetadata("encoding", ByteString.copyFromUtf8("json/plain"))
+        .setData(ByteString.copyFromUtf8(json))
+        .build()));
+    return stub;
+  }
+
+  // ---- where secrets could go -----------------------------------------------------------------
+
+  /**
+   * Every run of every workflow the server knows, as JSON and with each payload decoded: in the
+   * JSON, payload data is base64, which a plain text search would walk straight past.
+   */
+  private Map<String, String> histories() {
+    var stub = env.getWorkflowServiceStubs().blockingStub();
+    List<WorkflowExecutionInfo> executions = new ArrayList<>();
+    executions.addAll(stub.listOpenWorkflowExecutions(
+            ListOpenWorkflowExecutionsRequest.newBuilder().setNamespace(env.getNamespace()).build())
+        .getExecutionsList());
+    executions.addAll(stub.listClosedWorkflowExecutions(
+            ListClosedWorkflowExecutionsRequest.newBuilder().setNamespace(env.getNamespace())
+                .build())
+        .getExecutionsList());
+    Map<String, String> histories = new LinkedHashMap<>();
+    for (WorkflowExecutionInfo info : executions) {
+      String workflowId = info.getExecution().getWorkflowId();
+      String runId = info.getExecution().getRunId();
+      WorkflowExecutionHistory history = client.fetchHistory(workflowId, runId);
+      StringBuilder text = new StringBuilder(history.toJson(false));
+      decodeAll(history.getHistory(), text);
+      histories.put("history of " + workflowId + " run " + runId, text.toString());
+    }
+    assertThat(histories).hasSizeGreaterThanOrEqualTo(8);
+    return histories;
+  }
+
+  private static void decodeAll(Message message, StringBuilder out) {
+    for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
+      Object value = field.getValue();
+      Stream<?> values = field.getKey().isRepeated() ? ((List<?>) value).stream() : Stream.of(value);
+      values.forEach(v -> {
+        if (v instanceof Message nested) {
+          decodeAll(nested, out);
+        } else if (v instanceof ByteString bytes) {
+          out.append('\n').append(bytes.toStringUtf8());
+        }
+      });
+    }
+  }
+
+  private String rows(String table) {
+    List<String> rows = db.jdbi().withHandle(h -> h.createQuery(
+            "select cast(to_jsonb(t) as text) from " + table + " t")
+        .mapTo(String.class)
+        .list());
+    return String.join("\n", rows);
+  }
+
+  private String capturedLogs() {
+    List<ILoggingEvent> events;
+    // The appender adds under its own lock, and workers may still be logging.
+    synchronized (logs) {
+      events = new ArrayList<>(logs.list);
+    }
+    StringBuilder text = new StringBuilder();
+    for (ILoggingEvent event : events) {
+      text.append(event.getLoggerName()).append(' ').append(event.getFormattedMessage())
+          .append(' ').append(event.getMDCPropertyMap()).append('\n');
+      if (event.getThrowableProxy() != null) {
+        text.append(ThrowableProxyUtil.asString(event.getThrowableProxy())).append('\n');
+      }
+    }
+    assertThat(events).hasSizeGreaterThan(50);
+    return text.toString();
+  }
+
+  private static String stackTrace(Throwable t) {
+    StringWriter out = new StringWriter();
+    t.printStackTrace(new PrintWriter(out));
+    return out.toString();
+  }
+
+  // ---- logging --------------------------------------------------------------------------------
+
+  /**
+   * Every logger at DEBUG into a list for the length of the test, and the console quiet: more is
+   * logged than usual on purpose, because a leak may sit in a line nobody reads at INFO.
+   */
+  private void captureEveryLogLine() {
+    Logger root = logging.getLogger(Logger.ROOT_LOGGER_NAME);
+    for (Logger logger : logging.getLoggerList()) {
+      if (logger.getLevel() != null) {
+        savedLevels.put(logger.getName(), logger.getLevel());
+        logger.setLevel(Level.DEBUG);
+      }
+    }
+    root.iteratorForAppenders().forEachRemaining(detached::add);
+    detached.forEach(root::detachAppender);
+    logs.setContext(logging);
+    logs.start();
+    root.addAppender(logs);
+  }
+
+  private void restoreLogging() {
+    Logger root = logging.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.detachAppender(logs);
+    logs.stop();
+    detached.forEach(root::addAppender);
+    savedLevels.forEach((name, level) -> logging.getLogger(name).setLevel(level));
+  }
+}
