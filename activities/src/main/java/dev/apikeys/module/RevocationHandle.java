@@ -67,8 +67,13 @@ public final class RevocationHandle {
     }
   }
 
+  /** The workflow's {@code status} query; NOT_FOUND when no workflow has this id. */
   public RevocationStatus status() {
-    return typed().status();
+    try {
+      return typed().status();
+    } catch (WorkflowNotFoundException missing) {
+      throw ApiKeyException.notFound("no revocation workflow with id \"" + workflowId + "\"");
+    }
   }
 
   public RevocationStatus revokeNow() {
@@ -100,12 +105,12 @@ public final class RevocationHandle {
     RevocationStatus status;
     try {
       status = status();
-    } catch (WorkflowNotFoundException missing) {
-      return ApiKeyException.notFound("revocation workflow " + workflowId + " not found");
+    } catch (ApiKeyException notFound) {
+      return notFound;
     }
     return ApiKeyException.notAllowed(
-        "the revocation is " + status.state().value() + " and its workflow has closed; it can no"
-            + " longer be changed");
+        "revocation workflow \"" + workflowId + "\" has closed (" + status.state().value()
+            + "); it can no longer be changed");
   }
 
   /** Asks the workflow to cancel; before the instant it restores the keys, after it nothing. */
@@ -123,7 +128,7 @@ public final class RevocationHandle {
     WorkflowStub stub = untyped();
     try {
       stub.cancel();
-    } catch (WorkflowNotFoundException alreadyClosed) {
+    } catch (WorkflowNotFoundException alreadyClosedOrUnknown) {
       return status();
     }
     try {

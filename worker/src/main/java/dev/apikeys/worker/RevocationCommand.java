@@ -51,10 +51,6 @@ final class RevocationCommand implements Runnable {
   /** A cancelled workflow runs its compensation and closes; this bounds the wait for that. */
   static final Duration CANCEL_WAIT = Duration.ofMinutes(2);
 
-  /** The type SDK 1.38.0 gives every update validator's failure; see validatorRefusal. */
-  static final String LOST_VALIDATOR_TYPE =
-      "io.temporal.internal.worker.WorkflowExecutionException";
-
   @ParentCommand ApiKeysCommand parent;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -117,47 +113,6 @@ final class RevocationCommand implements Runnable {
     }
   }
 
-  /**
-   * Runs a call on a running revocation. Temporal answers an update to a closed workflow with
-   * NOT_FOUND, as it answers an id that names nothing; the two are told apart here, because the
-   * first is the contract's "refused once the instant has passed" (NOT_ALLOWED), not a wrong id.
-   */
-  static <T> T found(CommandContext context, String workflowId, Supplier<T> call) {
-    try {
-      return call.get();
-    } catch (WorkflowUpdateException e) {
-      throw validatorRefusal(e);
-    } catch (WorkflowNotFoundException e) {
-      WorkflowExecutionStatus status;
-      try {
-        status =
-            context.temporal().client().newUntypedWorkflowStub(workflowId).describe().getStatus();
-      } catch (WorkflowNotFoundException unknown) {
-        throw ApiKeyException.notFound("no revocation workflow with id \"" + workflowId + "\"");
-      }
-      throw ApiKeyException.notAllowed(
-          "revocation workflow \"" + workflowId + "\" has closed ("
-              + status.name().replace("WORKFLOW_EXECUTION_STATUS_", "").toLowerCase(Locale.ROOT)
-              + "); `apikeys revocation result " + workflowId + "` prints what it came to");
-    }
-  }
-
-  /**
-   * The refusal an update validator sent, as the typed refusal it was. Temporal's Java SDK 1.38.0
-   * loses the type of an {@code ApplicationFailure} thrown by an update validator (it reaches the
-   * client typed as the SDK's internal wrapper, message intact: temporalio/sdk-java#2875, fixed
-   * after 1.38.0). The revocation's validators refuse only two things, a bad {@code revoke_in}
-   * (checked before sending, so it cannot come back from here) and a revocation that can no longer
-   * move, so what comes back here is NOT_ALLOWED. Any other failure is rethrown as it is.
-   */
-  static RuntimeException validatorRefusal(WorkflowUpdateException e) {
-    if (e.getCause() instanceof ApplicationFailure failure
-        && LOST_VALIDATOR_TYPE.equals(failure.getType())) {
-      return ApiKeyException.notAllowed(failure.getOriginalMessage());
-    }
-    return e;
-  }
-
   /** The wait ended before the workflow closed. */
   private static final class StillRunning extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -190,8 +145,7 @@ final class RevocationCommand implements Runnable {
   static final class Status extends ByWorkflowId {
     @Override
     public Integer call() {
-      RevocationHandle handle = handle();
-      context().print(found(context(), workflowId, handle::status));
+      context().print(handle().status());
       return ApiKeysCommand.ExitCodes.OK;
     }
   }
@@ -201,7 +155,7 @@ final class RevocationCommand implements Runnable {
     @Override
     public Integer call() {
       RevocationHandle handle = handle();
-      context().print(found(context(), workflowId, handle::revokeNow));
+      context().print(handle.revokeNow());
       return ApiKeysCommand.ExitCodes.OK;
     }
   }
@@ -213,12 +167,11 @@ final class RevocationCommand implements Runnable {
 
     @Override
     public Integer call() {
-      // Checked here with the workflow's own rule and words, so that every refusal the workflow
-      // can still return is about its state; see validatorRefusal for why that matters.
+      // Checked here with the workflow's own rule and words, before any round trip.
       RevokeRequestParser.revokeInSeconds(
           JsonNodeFactory.instance.numberNode(revokeIn), "revoke_in");
       RevocationHandle handle = handle();
-      context().print(found(context(), workflowId, () -> handle.reschedule(revokeIn)));
+      context().print(handle.reschedule(revokeIn));
       return ApiKeysCommand.ExitCodes.OK;
     }
   }

@@ -154,7 +154,7 @@ class RevokeCommandTest {
     Run after = run("revocation", "reschedule", workflowId, "--revoke-in", "5");
     assertThat(after.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(after.err())
-        .startsWith("NOT_ALLOWED: revocation workflow \"" + workflowId + "\" has closed (canceled)");
+        .startsWith("NOT_ALLOWED: revocation workflow \"" + workflowId + "\" has closed (cancelled)");
     assertThat(run("revocation", "status", workflowId).json().get("state").asText())
         .isEqualTo("cancelled");
   }
