@@ -1,0 +1,404 @@
+package dev.apikeys.bench;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.apikeys.model.ApiKeyDTO;
+import dev.apikeys.model.CreateApiKeyDTO;
+import dev.apikeys.model.FilterableApiKeyProps;
+import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.revocation.ApiKeysDataConverter;
+import dev.apikeys.revocation.RevokeApiKeyDTO;
+import dev.apikeys.revocation.RevokeRequest;
+import dev.apikeys.revocation.RevokeResult;
+import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.Database;
+import dev.apikeys.store.Migrations;
+import dev.apikeys.store.RevocationStore;
+import dev.apikeys.worker.LocalTemporalServer;
+import dev.apikeys.worker.RevocationWorker;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * One run, one PostgreSQL, one Temporal server: each measurement of ours beside the floor it is
+ * compared with, printed as a table. Nothing here asserts a time; it only reports.
+ *
+ * <p>Arguments: {@code --sizes 1000,10000,100000} (bulk sizes), {@code --single 200} (single-key
+ * runs), {@code --concurrent 1000}, {@code --auth-keys 10000}, {@code --skip-two-workers}.
+ */
+public final class RevocationBenchmark {
+  private static final String TASK_QUEUE = "api-keys-bench";
+
+  private final Jdbi jdbi;
+  private final ApiKeyStore store;
+  private final ApiKeyModuleService module;
+  private final WorkflowClient client;
+  private final String temporalAddress;
+  private final String jdbcUrl;
+  private final List<String> rows = new ArrayList<>();
+
+  private RevocationBenchmark(
+      Jdbi jdbi, ApiKeyStore store, ApiKeyModuleService module, WorkflowClient client,
+      String temporalAddress, String jdbcUrl) {
+    this.jdbi = jdbi;
+    this.store = store;
+    this.module = module;
+    this.client = client;
+    this.temporalAddress = temporalAddress;
+    this.jdbcUrl = jdbcUrl;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = parse(args);
+    List<Integer> sizes =
+        Arrays.stream(options.getOrDefault("sizes", "1000,10000,100000").split(","))
+            .map(String::trim).map(Integer::parseInt).toList();
+    int single = Integer.parseInt(options.getOrDefault("single", "200"));
+    int concurrent = Integer.parseInt(options.getOrDefault("concurrent", "1000"));
+    int authKeys = Integer.parseInt(options.getOrDefault("auth-keys", "10000"));
+    boolean twoWorkers = !options.containsKey("skip-two-workers");
+
+    System.out.printf(Locale.ROOT, "apikeys benchmark, %s%n", Instant.now());
+    System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, JVM %s (%s), max heap %d MiB%n",
+        Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"),
+        System.getProperty("os.arch"), System.getProperty("java.vm.version"),
+        System.getProperty("java.vm.name"), Runtime.getRuntime().maxMemory() >> 20);
+
+    try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start();
+        LocalTemporalServer temporal = LocalTemporalServer.start(0)) {
+      String jdbcUrl = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres?user=postgres";
+      HikariConfig hikari = new HikariConfig();
+      hikari.setJdbcUrl(jdbcUrl);
+      hikari.setMaximumPoolSize(16);
+      hikari.addDataSourceProperty("logServerErrorDetail", "false");
+      try (HikariDataSource ds = new HikariDataSource(hikari)) {
+        Migrations.migrate(ds);
+        Jdbi jdbi = Database.jdbi(ds);
+        String pgVersion = jdbi.withHandle(h -> h.select("show server_version").mapTo(String.class).one());
+        System.out.printf(Locale.ROOT, "PostgreSQL %s (embedded), Temporal Java test server on %s%n%n",
+            pgVersion, temporal.address());
+        WorkflowServiceStubs service =
+            WorkflowServiceStubs.newServiceStubs(
+                WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
+        WorkflowClient client =
+            WorkflowClient.newInstance(
+                service,
+                WorkflowClientOptions.newBuilder()
+                    .setDataConverter(ApiKeysDataConverter.newDataConverter())
+                    .build());
+        ApiKeyStore store = new ApiKeyStore(jdbi, Duration.ofSeconds(60));
+        RevocationStore revocations = new RevocationStore(jdbi, Duration.ofSeconds(60));
+        ApiKeyModuleService module = new ApiKeyModuleService(client, store, revocations, TASK_QUEUE);
+        try (RevocationWorker worker =
+            new RevocationWorker(client, jdbi, Duration.ofSeconds(60), TASK_QUEUE,
+                Optional.of(Duration.ZERO))) {
+          worker.start();
+          RevocationBenchmark bench =
+              new RevocationBenchmark(jdbi, store, module, client, temporal.address(), jdbcUrl);
+          bench.warmUp();
+          for (int n : sizes) {
+            bench.bulk(n);
+          }
+          bench.singleKeyLatency(single);
+          double oneWorker = bench.concurrent(concurrent, "1 worker");
+          if (twoWorkers) {
+            Process second = bench.startWorkerProcess();
+            try {
+              Thread.sleep(3000);
+              double two = bench.concurrent(concurrent, "2 workers");
+              bench.rows.add(String.format(Locale.ROOT,
+                  "| scale-out | 2 workers vs 1, completions/s | %.1f vs %.1f | | speed-up %.2fx |",
+                  two, oneWorker, two / oneWorker));
+            } finally {
+              second.destroy();
+              second.waitFor(30, TimeUnit.SECONDS);
+            }
+          }
+          bench.authenticate(authKeys);
+          bench.print();
+        }
+        service.shutdown();
+      }
+    }
+    System.exit(0);
+  }
+
+  private void warmUp() throws Exception {
+    List<ApiKeyDTO> keys = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      keys.add(store.createApiKey(new CreateApiKeyDTO("warm-up", "publishable", "warm-up")));
+    }
+    for (ApiKeyDTO k : keys) {
+      module.startRevoke(RevokeRequest.ofId(k.id(), RevokeApiKeyDTO.now("bench"), null))
+          .await(Duration.ofMinutes(1));
+    }
+  }
+
+  /** Bulk revoke by selector through the workflow, beside one hand-written UPDATE of as many rows. */
+  private void bulk(int n) throws Exception {
+    insertPublishable("bulk-" + n + "-ours", n);
+    insertPublishable("bulk-" + n + "-floor", n);
+    long heapBefore = heapUsedAfterGc();
+
+    long f0 = System.nanoTime();
+    int floorRows =
+        jdbi.withHandle(h -> h.createUpdate(
+                "update api_key set revoked_at = now(), revoked_by = 'floor', updated_at = now()"
+                    + " where deleted_at is null and created_by = :c")
+            .bind("c", "bulk-" + n + "-floor").execute());
+    double floorMs = (System.nanoTime() - f0) / 1e6;
+
+    long t0 = System.nanoTime();
+    RevocationHandle handle =
+        module.startRevoke(
+            RevokeRequest.ofSelector(
+                FilterableApiKeyProps.where("created_by", "bulk-" + n + "-ours").json(),
+                RevokeApiKeyDTO.now("bench"), null));
+    double scheduledMs = (System.nanoTime() - t0) / 1e6;
+    RevokeResult result = handle.await(Duration.ofMinutes(30));
+    double oursMs = (System.nanoTime() - t0) / 1e6;
+    long heapAfter = heapUsedAfterGc();
+
+    long stamped =
+        jdbi.withHandle(h -> h.createQuery(
+                "select count(*) from api_key where created_by = :c and revoked_by = 'bench'"
+                    + " and revoked_at = :at")
+            .bind("c", "bulk-" + n + "-ours").bind("at", result.scheduledAt())
+            .mapTo(Long.class).one());
+    long events =
+        jdbi.withHandle(h -> h.createQuery(
+                "select count(*) from apikeys_event where revocation_id = :r")
+            .bind("r", result.revocationId()).mapTo(Long.class).one());
+    int historyEvents = client.fetchHistory(handle.workflowId()).getEvents().size();
+    rows.add(String.format(Locale.ROOT,
+        "| bulk %,d by selector | schedule %.0f ms, end to end %.0f ms | one UPDATE %.0f ms (%,d rows) | %.2fx |"
+            + " %,d stamped, %,d events, %d history events, heap %+d MiB |",
+        n, scheduledMs, oursMs, floorMs, floorRows, oursMs / floorMs, stamped, events,
+        historyEvents, (heapAfter - heapBefore) >> 20));
+    System.err.println(rows.get(rows.size() - 1));
+  }
+
+  /** Start → stamped row for one key with revoke_in 0, one after another. */
+  private void singleKeyLatency(int runs) throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < runs; i++) {
+      ids.add(insertOnePublishable("single"));
+    }
+    double[] ms = new double[runs];
+    long f0 = System.nanoTime();
+    for (String id : ids.subList(0, Math.min(runs, ids.size()))) {
+      jdbi.useHandle(h -> h.execute(
+          "update api_key set title = title where id = ?", id));
+    }
+    double floorPerKey = (System.nanoTime() - f0) / 1e6 / runs;
+    for (int i = 0; i < runs; i++) {
+      long t0 = System.nanoTime();
+      module.startRevoke(RevokeRequest.ofId(ids.get(i), RevokeApiKeyDTO.now("bench"), null))
+          .await(Duration.ofMinutes(1));
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(ms);
+    rows.add(String.format(Locale.ROOT,
+        "| single key, start → stamped (%d runs) | p50 %.1f ms, p99 %.1f ms | one UPDATE by id %.2f ms |"
+            + " %.0fx | sequential, revoke_in 0 |",
+        runs, pct(ms, 50), pct(ms, 99), floorPerKey, pct(ms, 50) / floorPerKey));
+    System.err.println(rows.get(rows.size() - 1));
+  }
+
+  /**
+   * Starts {@code n} single-key revocations with revoke_in 1 at once; returns completions per
+   * second and records timer lateness (stamp commit minus scheduled instant) from the database.
+   */
+  private double concurrent(int n, String label) throws Exception {
+    String tag = "concurrent-" + label.replace(' ', '-');
+    List<String> ids = insertPublishable(tag, n);
+    ExecutorService pool = Executors.newFixedThreadPool(32);
+    long t0 = System.nanoTime();
+    Instant wallStart = Instant.now();
+    List<Future<RevocationHandle>> started = new ArrayList<>();
+    for (String id : ids) {
+      started.add(pool.submit(() -> module.startRevoke(
+          RevokeRequest.ofId(id, new RevokeApiKeyDTO(tag, 1L), null))));
+    }
+    List<RevocationHandle> handles = new ArrayList<>();
+    for (Future<RevocationHandle> f : started) {
+      handles.add(f.get(5, TimeUnit.MINUTES));
+    }
+    List<Future<RevokeResult>> done = new ArrayList<>();
+    for (RevocationHandle h : handles) {
+      done.add(pool.submit(() -> h.await(Duration.ofMinutes(5))));
+    }
+    for (Future<RevokeResult> f : done) {
+      f.get(10, TimeUnit.MINUTES);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    pool.shutdown();
+
+    List<Double> lateness =
+        jdbi.withHandle(h -> h.createQuery(
+                "select extract(epoch from (completed_at - scheduled_at)) * 1000"
+                    + " from apikeys_revocation where revoked_by = :tag and status = 'revoked'")
+            .bind("tag", tag).mapTo(Double.class).list());
+    long eventsPerKeyOk =
+        jdbi.withHandle(h -> h.createQuery(
+                "select count(*) from (select e.api_key_id from apikeys_event e"
+                    + " join apikeys_revocation r on r.id = e.revocation_id"
+                    + " where r.revoked_by = :tag group by e.api_key_id having count(*) = 1) x")
+            .bind("tag", tag).mapTo(Long.class).one());
+    double[] late = lateness.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double perSecond = n / seconds;
+    rows.add(String.format(Locale.ROOT,
+        "| %,d concurrent, revoke_in 1, %s | %.1f completions/s (%.1f s in all) | timer lateness p50 %.0f ms,"
+            + " p99 %.0f ms, max %.0f ms | | %,d of %,d stamped, %,d with exactly one event; started %s |",
+        n, label, perSecond, seconds, pct(late, 50), pct(late, 99), late[late.length - 1],
+        lateness.size(), n, eventsPerKeyOk, wallStart));
+    System.err.println(rows.get(rows.size() - 1));
+    return perSecond;
+  }
+
+  /** authenticate with {@code total} keys in the table, secret and publishable. */
+  private void authenticate(int total) {
+    jdbi.useHandle(h -> h.execute("delete from api_key"));
+    List<ApiKeyDTO> secrets = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      secrets.add(store.createApiKey(new CreateApiKeyDTO("auth", "secret", "auth")));
+    }
+    List<String> publishable = insertPublishableTokens("auth", total / 2);
+    // The rest are secret rows as Medusa stores them; their hashes are random, which is all a
+    // lookup by redacted form and a scrypt check need to be exercised at this size.
+    jdbi.useHandle(h -> h.execute(
+        "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+            + " select 'apk_auth_s' || i, md5(random()::text) || md5(random()::text),"
+            + " substr(md5(random()::text), 1, 32),"
+            + " 'sk_' || substr(md5(i::text), 1, 3) || '***' || substr(md5(i::text), 4, 3),"
+            + " 'auth', 'secret', 'auth' from generate_series(1, ?) i",
+        total - publishable.size() - secrets.size()));
+    long rowsNow = jdbi.withHandle(h -> h.select("select count(*) from api_key").mapTo(Long.class).one());
+    double[] secretMs = new double[200];
+    double[] publishableMs = new double[200];
+    for (int i = 0; i < 200; i++) {
+      long t0 = System.nanoTime();
+      store.authenticate(secrets.get(i % secrets.size()).token()).orElseThrow();
+      secretMs[i] = (System.nanoTime() - t0) / 1e6;
+      long t1 = System.nanoTime();
+      store.authenticate(publishable.get(i)).orElseThrow();
+      publishableMs[i] = (System.nanoTime() - t1) / 1e6;
+    }
+    Arrays.sort(secretMs);
+    Arrays.sort(publishableMs);
+    double[] floor = new double[200];
+    for (int i = 0; i < 200; i++) {
+      String token = publishable.get(i);
+      long t0 = System.nanoTime();
+      jdbi.withHandle(h -> h.select("select id from api_key where token = ?", token)
+          .mapTo(String.class).one());
+      floor[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(floor);
+    rows.add(String.format(Locale.ROOT,
+        "| authenticate, publishable (%,d keys in table) | p50 %.2f ms, p99 %.2f ms |"
+            + " one SELECT by token p50 %.2f ms | %.1fx | |",
+        rowsNow, pct(publishableMs, 50), pct(publishableMs, 99), pct(floor, 50),
+        pct(publishableMs, 50) / pct(floor, 50)));
+    rows.add(String.format(Locale.ROOT,
+        "| authenticate, secret (%,d keys in table) | p50 %.1f ms, p99 %.1f ms | | |"
+            + " scrypt N=16384 dominates |",
+        rowsNow, pct(secretMs, 50), pct(secretMs, 99)));
+    System.err.println(rows.get(rows.size() - 1));
+  }
+
+  private void print() {
+    System.out.println("| what | ours | floor | ours/floor | notes |");
+    System.out.println("|---|---|---|---|---|");
+    rows.forEach(System.out::println);
+  }
+
+  private Process startWorkerProcess() throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            new File(System.getProperty("java.home"), "bin/java").getPath(),
+            "-cp", System.getProperty("java.class.path"),
+            "dev.apikeys.worker.ApiKeysCommand", "worker");
+    pb.environment().put("APIKEYS_DATABASE_URL", jdbcUrl);
+    pb.environment().put("TEMPORAL_ADDRESS", temporalAddress);
+    pb.environment().put("APIKEYS_TASK_QUEUE", TASK_QUEUE);
+    pb.environment().put("APIKEYS_STICKY_TIMEOUT", "0");
+    pb.environment().put("APIKEYS_MIGRATE", "false");
+    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    return pb.start();
+  }
+
+  private List<String> insertPublishable(String createdBy, int n) {
+    return jdbi.withHandle(h -> h.createQuery(
+            "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                + " select 'apk_' || :c || '_' || i, 'pk_' || :c || '_' || i || '_' || md5(random()::text),"
+                + " '', 'pk_xxx***xxx', 'bench', 'publishable', :c"
+                + " from generate_series(1, :n) i returning id")
+        .bind("c", createdBy).bind("n", n).mapTo(String.class).list());
+  }
+
+  private List<String> insertPublishableTokens(String createdBy, int n) {
+    return jdbi.withHandle(h -> h.createQuery(
+            "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                + " select 'apk_' || :c || '_p' || i, 'pk_' || md5(random()::text) || md5(i::text),"
+                + " '', 'pk_xxx***xxx', 'bench', 'publishable', :c"
+                + " from generate_series(1, :n) i returning token")
+        .bind("c", createdBy).bind("n", n).mapTo(String.class).list());
+  }
+
+  private String insertOnePublishable(String createdBy) {
+    return store.createApiKey(new CreateApiKeyDTO("bench", "publishable", createdBy)).id();
+  }
+
+  private static double pct(double[] sorted, int p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  private static long heapUsedAfterGc() {
+    System.gc();
+    long used = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        used += pool.getUsage().getUsed();
+      }
+    }
+    return used;
+  }
+
+  private static Map<String, String> parse(String[] args) {
+    Map<String, String> options = new java.util.HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].startsWith("--")) {
+        String name = args[i].substring(2);
+        String value = i + 1 < args.length && !args[i + 1].startsWith("--") ? args[++i] : "true";
+        options.put(name, value);
+      }
+    }
+    return options;
+  }
+}
