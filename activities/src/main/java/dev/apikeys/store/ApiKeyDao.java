@@ -2,7 +2,6 @@ package dev.apikeys.store;
 
 import java.util.List;
 import java.util.Optional;
-import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 
@@ -10,7 +9,6 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
  * The fixed statements on {@code api_key}; one statement a method. "Active" is Medusa's rule: not
  * soft-deleted and {@code revoked_at} null or still in the future.
  */
-@RegisterConstructorMapper(ApiKeyRow.class)
 interface ApiKeyDao {
 
   @SqlUpdate(
@@ -28,9 +26,12 @@ interface ApiKeyDao {
           + " and deleted_at is null and (revoked_at is null or revoked_at > now())")
   List<ApiKeyRow> findActiveSecretsByRedacted(String redacted);
 
-  @SqlQuery(
+  /** On the hot path of publishable authentication, so also run without the SqlObject layer. */
+  String FIND_ACTIVE_PUBLISHABLE =
       "select " + ApiKeyRow.COLUMNS + " from api_key where type = 'publishable' and token = :token"
-          + " and deleted_at is null and (revoked_at is null or revoked_at > now())")
+          + " and deleted_at is null and (revoked_at is null or revoked_at > now())";
+
+  @SqlQuery(FIND_ACTIVE_PUBLISHABLE)
   Optional<ApiKeyRow> findActivePublishable(String token);
 
   @SqlQuery(

@@ -157,7 +157,13 @@ public final class ApiKeyStore {
       return Optional.empty();
     }
     if (token.startsWith(ApiKeyType.PUBLISHABLE.tokenPrefix())) {
-      return dao.findActivePublishable(token).map(ApiKeyRow::toDto);
+      return jdbi.withHandle(
+              h ->
+                  h.createQuery(ApiKeyDao.FIND_ACTIVE_PUBLISHABLE)
+                      .bind("token", token)
+                      .map(ApiKeyRow.MAPPER)
+                      .findOne())
+          .map(ApiKeyRow::toDto);
     }
     if (!token.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
       return Optional.empty();

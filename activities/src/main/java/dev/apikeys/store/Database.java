@@ -23,7 +23,7 @@ public final class Database {
     jdbi.installPlugin(new PostgresPlugin());
     jdbi.getConfig(StatementExceptions.class)
         .setMessageRendering(StatementExceptions.MessageRendering.NONE);
-    jdbi.registerRowMapper(ConstructorMapper.factory(ApiKeyRow.class));
+    jdbi.registerRowMapper(ApiKeyRow.class, ApiKeyRow.MAPPER);
     jdbi.registerRowMapper(ConstructorMapper.factory(RevocationStore.RevocationRow.class));
     return jdbi;
   }

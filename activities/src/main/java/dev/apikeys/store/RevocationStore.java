@@ -181,38 +181,37 @@ public final class RevocationStore {
               .bind("fromParent", ctx.fromParentStep())
               .bind("hold", ctx.holdsEvents())
               .execute();
-          int keyCount =
-              h.createUpdate(
-                      "insert into apikeys_revocation_key"
-                          + " (revocation_id, api_key_id, prior_revoked_at, prior_revoked_by)"
-                          + " select :rid, id, revoked_at, revoked_by from api_key"
-                          + " where deleted_at is null and (" + condition.sql() + ")"
-                          + " order by id for update")
+          // One pass over the matched keys: remember them with their prior state, move their
+          // instant, and count what Medusa refuses. No FOR UPDATE: the update locks what it
+          // changes and re-checks each row's latest version, which is all monotonicity needs,
+          // and a key's base state is taken from its oldest revocation, not from this snapshot.
+          int[] counts =
+              h.createQuery(
+                      "with matched as (select id, type, revoked_at, revoked_by from api_key"
+                          + "   where deleted_at is null and (" + condition.sql() + ")),"
+                          + " remembered as (insert into apikeys_revocation_key"
+                          + "   (revocation_id, api_key_id, prior_revoked_at, prior_revoked_by)"
+                          + "   select :rid, id, revoked_at, revoked_by from matched),"
+                          + " moved as (update api_key k set revoked_at = :at, revoked_by = :by,"
+                          + "   updated_at = now() from matched m where k.id = m.id"
+                          + "   and (k.revoked_at is null or k.revoked_at > :at))"
+                          + " select count(*) as matched, count(*) filter (where type = 'secret'"
+                          + "   and revoked_at <= now()) as revoked_secret from matched")
                   .bindMap(condition.params())
                   .bind("rid", revocationId)
-                  .execute();
+                  .bind("at", command.scheduledAt())
+                  .bind("by", request.revokedBy())
+                  .map((rs, statement) -> new int[] {rs.getInt("matched"), rs.getInt("revoked_secret")})
+                  .one();
+          int keyCount = counts[0];
           if (request.singleKey() && keyCount == 0) {
             throw ApiKeyException.notFound("ApiKey with id \"" + request.id() + "\" not found");
           }
-          int alreadyRevoked =
-              h.createQuery(
-                      "select count(*) from apikeys_revocation_key rk"
-                          + " join api_key k on k.id = rk.api_key_id"
-                          + " where rk.revocation_id = :rid and k.type = 'secret'"
-                          + " and k.revoked_at <= now()")
-                  .bind("rid", revocationId)
-                  .mapTo(Integer.class)
-                  .one();
-          if (alreadyRevoked > 0) {
+          if (counts[1] > 0) {
             // Medusa's message, word for word; the exception rolls back everything above.
             throw ApiKeyException.invalidData(
-                "There are " + alreadyRevoked + " secret keys that are already revoked.");
+                "There are " + counts[1] + " secret keys that are already revoked.");
           }
-          h.createUpdate(APPLY_INSTANT)
-              .bind("rid", revocationId)
-              .bind("at", command.scheduledAt())
-              .bind("by", request.revokedBy())
-              .execute();
           h.createUpdate("update apikeys_revocation set key_count = :n where id = :rid")
               .bind("n", keyCount)
               .bind("rid", revocationId)
