@@ -24,6 +24,10 @@ import io.temporal.client.UpdateOptions;
 import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
+import io.grpc.StatusRuntimeException;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowServiceException;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.failure.ApplicationFailure;
@@ -164,32 +168,8 @@ public final class ApiKeyModuleService {
         valid.context().idempotencyKey() != null
             ? RevocationNames.workflowIdFor(valid.context().idempotencyKey())
             : RevocationNames.WORKFLOW_ID_PREFIX + UUID.randomUUID();
-    RevokeApiKeysWorkflow workflow =
-        client.newWorkflowStub(
-            RevokeApiKeysWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(workflowId)
-                .setTaskQueue(taskQueue)
-                // A running workflow with this id is the same request: join it. A closed one may
-                // be run again; the database then answers with the original revocation.
-                .setWorkflowIdConflictPolicy(
-                    WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-                .setWorkflowIdReusePolicy(
-                    WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
-                .build());
-    WithStartWorkflowOperation<RevokeResult> start =
-        new WithStartWorkflowOperation<>(workflow::revoke, request);
     CompletableFuture<RevokeResult> call =
-        CompletableFuture.supplyAsync(
-            () ->
-                WorkflowClient.startUpdateWithStart(
-                        workflow::scheduled,
-                        UpdateOptions.<RevokeResult>newBuilder()
-                            .setWaitForStage(WorkflowUpdateStage.COMPLETED)
-                            .build(),
-                        start)
-                    .getResult(),
-            CALLS);
+        CompletableFuture.supplyAsync(() -> updateWithStart(workflowId, request), CALLS);
     try {
       RevokeResult scheduled = call.get(scheduleTimeout.toMillis(), TimeUnit.MILLISECONDS);
       return new RevocationHandle(client, revocations, workflowId, scheduled);
@@ -210,6 +190,71 @@ public final class ApiKeyModuleService {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while scheduling " + workflowId, e);
     }
+  }
+
+  /**
+   * Starts the workflow (or joins the running one with this id) and waits for its {@code
+   * scheduled} update. Retried a few times on a transport-level failure: the call is idempotent
+   * (same workflow id, conflict policy use-existing, and the update only reads), and Temporal's
+   * Java test server, which {@code apikeys dev} runs, now and then fails an Update-with-Start
+   * under load with an internal error.
+   */
+  private RevokeResult updateWithStart(String workflowId, RevokeRequest request) {
+    for (int attempt = 1; ; attempt++) {
+      RevokeApiKeysWorkflow workflow =
+          client.newWorkflowStub(
+              RevokeApiKeysWorkflow.class,
+              WorkflowOptions.newBuilder()
+                  .setWorkflowId(workflowId)
+                  .setTaskQueue(taskQueue)
+                  // A running workflow with this id is the same request: join it. A closed one may
+                  // be run again; the database then answers with the original revocation. A
+                  // retry must not run it again, though: without an idempotency key that would
+                  // be a second revocation, so then the closed run's result is the answer.
+                  .setWorkflowIdConflictPolicy(
+                      WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+                  .setWorkflowIdReusePolicy(
+                      attempt == 1
+                          ? WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+                          : WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+                  .build());
+      WithStartWorkflowOperation<RevokeResult> start =
+          new WithStartWorkflowOperation<>(workflow::revoke, request);
+      try {
+        return WorkflowClient.startUpdateWithStart(
+                workflow::scheduled,
+                UpdateOptions.<RevokeResult>newBuilder()
+                    .setWaitForStage(WorkflowUpdateStage.COMPLETED)
+                    .build(),
+                start)
+            .getResult();
+      } catch (WorkflowExecutionAlreadyStarted closedMeanwhile) {
+        try {
+          return client.newUntypedWorkflowStub(workflowId).getResult(RevokeResult.class);
+        } catch (WorkflowFailedException refused) {
+          throw asRefusal(refused);
+        }
+      } catch (WorkflowServiceException e) {
+        if (attempt >= TRANSPORT_ATTEMPTS || !(rootCause(e) instanceof StatusRuntimeException)) {
+          throw e;
+        }
+        try {
+          Thread.sleep(100L * attempt);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static final int TRANSPORT_ATTEMPTS = 5;
+
+  private static Throwable rootCause(Throwable t) {
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   /** A handle on a revocation started earlier, by its workflow id. */

@@ -1,0 +1,298 @@
+package dev.apikeys.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docker-compose.yml, for people who run the whole thing for real: there is no Docker engine where
+ * the tests run, so this reads the file (and the Dockerfile it builds) and checks what {@code
+ * docker compose up} depends on: the services, official and pinned images, published ports,
+ * health checks, the start order, and the environment that wires the worker to PostgreSQL and
+ * Temporal.
+ */
+class DockerComposeFileTest {
+  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  private static final Path COMPOSE = ROOT.resolve("docker-compose.yml");
+  private static final Path DOCKERFILE = ROOT.resolve("Dockerfile");
+
+  private static JsonNode services;
+
+  @BeforeAll
+  static void parse() throws IOException {
+    JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(COMPOSE.toFile());
+    services = compose.path("services");
+  }
+
+  @Test
+  void hasTheFourServices() {
+    assertThat(names(services))
+        .containsExactlyInAnyOrder("postgresql", "temporal", "temporal-ui", "worker");
+  }
+
+  @Test
+  void usesOfficialPinnedImagesAndBuildsTheWorkerFromTheRepository() throws IOException {
+    assertThat(image("postgresql")).startsWith("postgres:");
+    assertThat(image("temporal")).satisfiesAnyOf(
+        i -> assertThat(i).startsWith("temporalio/auto-setup:"),
+        i -> assertThat(i).startsWith("temporalio/server:"));
+    assertThat(image("temporal-ui")).startsWith("temporalio/ui:");
+    for (String service : List.of("postgresql", "temporal", "temporal-ui")) {
+      String tag = image(service).substring(image(service).indexOf(':') + 1);
+      assertThat(tag).as("%s's image tag", service).isNotBlank().isNotEqualTo("latest");
+    }
+
+    JsonNode build = service("worker").path("build");
+    String context = build.isTextual() ? build.asText() : build.path("context").asText();
+    assertThat(context).as("worker build context").isIn(".", "./");
+    if (build.has("dockerfile")) {
+      assertThat(build.get("dockerfile").asText()).isEqualTo("Dockerfile");
+    }
+    assertThat(service("worker").has("image")).as("worker is built, not pulled").isFalse();
+    assertThat(DOCKERFILE).isRegularFile();
+  }
+
+  @Test
+  void theDockerfileBuildsTheJarAndItsEntrypointRunsIt() throws IOException {
+    String dockerfile = Files.readString(DOCKERFILE);
+    List<String> entrypoint = execForm(dockerfile, "ENTRYPOINT");
+    assertThat(entrypoint).as("the last ENTRYPOINT, in exec form").hasSize(3);
+    assertThat(entrypoint.subList(0, 2)).containsExactly("java", "-jar");
+    String jar = entrypoint.get(2);
+    assertThat(jar).endsWith(".jar");
+
+    // The jar the entrypoint runs is the shaded one the build stage packaged.
+    Matcher copy =
+        Pattern.compile("(?m)^COPY\\s+--from=\\S+\\s+(\\S+)\\s+" + Pattern.quote(jar) + "\\s*$")
+            .matcher(dockerfile);
+    assertThat(copy.find()).as("COPY --from=<build> … %s", jar).isTrue();
+    assertThat(copy.group(1)).endsWith("/worker/target/apikeys.jar");
+    assertThat(dockerfile).containsPattern("(?m)^RUN mvn .*\\bpackage\\b");
+
+    // `worker` is the command, from the compose file or the image.
+    List<String> command = new ArrayList<>();
+    service("worker").path("command").forEach(c -> command.add(c.asText()));
+    if (command.isEmpty() && service("worker").path("command").isTextual()) {
+      command.add(service("worker").path("command").asText());
+    }
+    if (command.isEmpty()) {
+      command.addAll(execForm(dockerfile, "CMD"));
+    }
+    assertThat(command).containsExactly("worker");
+
+    // The worker's health check runs the same jar the entrypoint runs.
+    assertThat(healthcheck("worker")).contains(jar);
+  }
+
+  @Test
+  void publishesPostgresqlTemporalAndTheUi() {
+    assertThat(publishedContainerPorts("postgresql")).contains(5432);
+    assertThat(publishedContainerPorts("temporal")).contains(7233);
+    assertThat(publishedContainerPorts("temporal-ui")).contains(8080);
+  }
+
+  @Test
+  void everyServiceButTheUiHasAHealthCheck() {
+    for (String name : names(services)) {
+      if (name.equals("temporal-ui")) {
+        continue;
+      }
+      assertThat(healthcheck(name)).as("%s's healthcheck test", name).isNotBlank();
+      assertThat(service(name).path("healthcheck").path("disable").asBoolean(false)).isFalse();
+    }
+    assertThat(healthcheck("postgresql")).contains("pg_isready");
+    // The Temporal server listens on the container's address, not on the loopback interface.
+    assertThat(healthcheck("temporal")).contains("temporal:7233")
+        .doesNotContain("127.0.0.1").doesNotContain("localhost");
+  }
+
+  @Test
+  void startsInOrderOnceWhatEachNeedsIsHealthy() {
+    assertThat(healthyDependencies("worker")).contains("postgresql", "temporal");
+    assertThat(healthyDependencies("temporal")).contains("postgresql");
+    assertThat(dependencies("temporal-ui")).contains("temporal");
+    // A dependency that must be healthy has a health check to be healthy by.
+    for (String name : names(services)) {
+      for (String dependency : healthyDependencies(name)) {
+        assertThat(healthcheck(dependency))
+            .as("%s waits for %s to be healthy", name, dependency).isNotBlank();
+      }
+    }
+  }
+
+  @Test
+  void theWorkerIsWiredToTheDatabaseAndToTemporal() {
+    Map<String, String> postgres = environment("postgresql");
+    Map<String, String> worker = environment("worker");
+    String user = postgres.getOrDefault("POSTGRES_USER", "postgres");
+    String password = postgres.get("POSTGRES_PASSWORD");
+    String database = postgres.getOrDefault("POSTGRES_DB", user);
+    assertThat(password).as("POSTGRES_PASSWORD").isNotBlank();
+
+    String url = worker.get(DatabaseConfig.URL);
+    assertThat(url).as(DatabaseConfig.URL).startsWith("jdbc:postgresql://");
+    URI uri = URI.create(url.substring("jdbc:".length()));
+    assertThat(uri.getHost()).isEqualTo("postgresql");
+    assertThat(uri.getPort()).isIn(-1, 5432);
+    assertThat(uri.getPath()).isEqualTo("/" + database);
+    assertThat(worker.get(DatabaseConfig.USER)).isEqualTo(user);
+    assertThat(worker.get(DatabaseConfig.PASSWORD)).isEqualTo(password);
+
+    assertThat(worker.get(TemporalConfig.ADDRESS)).isEqualTo("temporal:7233");
+    assertThat(environment("temporal-ui").get("TEMPORAL_ADDRESS")).isEqualTo("temporal:7233");
+    assertThat(worker.getOrDefault(TemporalConfig.NAMESPACE, "default")).isEqualTo("default");
+    assertThat(worker).doesNotContainKey(TemporalConfig.TASK_QUEUE);
+  }
+
+  @Test
+  void temporalUsesThePostgresqlServiceAndGetsItsDatabasesCreated() {
+    Map<String, String> postgres = environment("postgresql");
+    Map<String, String> temporal = environment("temporal");
+    String user = postgres.getOrDefault("POSTGRES_USER", "postgres");
+    assertThat(temporal.get("DB")).isIn("postgres12", "postgres12_pgx");
+    assertThat(temporal.get("POSTGRES_SEEDS")).isEqualTo("postgresql");
+    assertThat(temporal.getOrDefault("DB_PORT", "5432")).isEqualTo("5432");
+    assertThat(temporal.get("POSTGRES_USER")).isEqualTo(user);
+    assertThat(temporal.get("POSTGRES_PWD")).isEqualTo(postgres.get("POSTGRES_PASSWORD"));
+
+    if (image("temporal").startsWith("temporalio/auto-setup:")) {
+      // auto-setup creates a database only when its name differs from the user's, assuming the
+      // postgres image created the one named after the user; that holds only without POSTGRES_DB.
+      String created = postgres.getOrDefault("POSTGRES_DB", user);
+      boolean skipCreate = Boolean.parseBoolean(temporal.getOrDefault("SKIP_DB_CREATE", "false"));
+      for (String database :
+          List.of(temporal.getOrDefault("DBNAME", "temporal"),
+              temporal.getOrDefault("VISIBILITY_DBNAME", "temporal_visibility"))) {
+        boolean createdBySetup = !database.equals(user) && !skipCreate;
+        boolean createdByImage = database.equals(created);
+        assertThat(createdBySetup || createdByImage)
+            .as("Temporal's database %s is created by auto-setup or by the postgres image",
+                database)
+            .isTrue();
+      }
+      // The worker's tables do not share Temporal's databases.
+      assertThat(created).isNotIn(
+          temporal.getOrDefault("DBNAME", "temporal"),
+          temporal.getOrDefault("VISIBILITY_DBNAME", "temporal_visibility"));
+    }
+  }
+
+  @Test
+  void theReadmeDocumentsDockerComposeUp() throws IOException {
+    assertThat(Files.readString(ROOT.resolve("README.md"))).contains("docker compose up");
+  }
+
+  private static JsonNode service(String name) {
+    JsonNode service = services.path(name);
+    assertThat(service.isObject()).as("service %s", name).isTrue();
+    return service;
+  }
+
+  private static List<String> names(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  private static String image(String name) {
+    return service(name).path("image").asText();
+  }
+
+  /** The healthcheck's test as one string, whichever of its forms the file uses. */
+  private static String healthcheck(String name) {
+    JsonNode test = service(name).path("healthcheck").path("test");
+    if (test.isTextual()) {
+      return test.asText();
+    }
+    List<String> parts = new ArrayList<>();
+    test.forEach(p -> parts.add(p.asText()));
+    if (!parts.isEmpty() && parts.get(0).equals("NONE")) {
+      return "";
+    }
+    return String.join(" ", parts);
+  }
+
+  /** The container ports published on the host, from the short or the long syntax. */
+  private static List<Integer> publishedContainerPorts(String name) {
+    List<Integer> ports = new ArrayList<>();
+    for (JsonNode port : service(name).path("ports")) {
+      if (port.isObject()) {
+        if (port.hasNonNull("published")) {
+          ports.add(port.path("target").asInt());
+        }
+      } else {
+        // [host_ip:]host_port:container_port[/protocol]
+        String[] parts = port.asText().split("/")[0].split(":");
+        if (parts.length >= 2) {
+          ports.add(Integer.parseInt(parts[parts.length - 1]));
+        }
+      }
+    }
+    return ports;
+  }
+
+  private static List<String> dependencies(String name) {
+    JsonNode dependsOn = service(name).path("depends_on");
+    if (dependsOn.isArray()) {
+      List<String> names = new ArrayList<>();
+      dependsOn.forEach(d -> names.add(d.asText()));
+      return names;
+    }
+    return names(dependsOn);
+  }
+
+  private static List<String> healthyDependencies(String name) {
+    JsonNode dependsOn = service(name).path("depends_on");
+    List<String> healthy = new ArrayList<>();
+    if (dependsOn.isObject()) {
+      dependsOn.fields().forEachRemaining(e -> {
+        if (e.getValue().path("condition").asText().equals("service_healthy")) {
+          healthy.add(e.getKey());
+        }
+      });
+    }
+    return healthy;
+  }
+
+  /** A service's environment, from the map or the list syntax. */
+  private static Map<String, String> environment(String name) {
+    JsonNode env = service(name).path("environment");
+    Map<String, String> values = new LinkedHashMap<>();
+    if (env.isObject()) {
+      env.fields().forEachRemaining(e -> values.put(e.getKey(), e.getValue().asText()));
+    } else {
+      for (JsonNode entry : env) {
+        String[] kv = entry.asText().split("=", 2);
+        values.put(kv[0], kv.length > 1 ? kv[1] : "");
+      }
+    }
+    return values;
+  }
+
+  /** The arguments of the Dockerfile's last instruction of this kind, which must be exec form. */
+  private static List<String> execForm(String dockerfile, String instruction) throws IOException {
+    Matcher m = Pattern.compile("(?m)^" + instruction + "\\s+(\\[.*])\\s*$").matcher(dockerfile);
+    String last = null;
+    while (m.find()) {
+      last = m.group(1);
+    }
+    assertThat(last).as("%s in exec form in the Dockerfile", instruction).isNotNull();
+    List<String> args = new ArrayList<>();
+    new ObjectMapper().readTree(last).forEach(a -> args.add(a.asText()));
+    return args;
+  }
+}
