@@ -24,9 +24,11 @@ import io.temporal.client.UpdateOptions;
 import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowServiceException;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.client.WorkflowUpdateStage;
@@ -228,13 +230,14 @@ public final class ApiKeyModuleService {
                     .build(),
                 start)
             .getResult();
-      } catch (WorkflowExecutionAlreadyStarted closedMeanwhile) {
-        try {
-          return client.newUntypedWorkflowStub(workflowId).getResult(RevokeResult.class);
-        } catch (WorkflowFailedException refused) {
-          throw asRefusal(refused);
-        }
+      } catch (WorkflowExecutionAlreadyStarted startedMeanwhile) {
+        return joinExisting(workflowId);
       } catch (WorkflowServiceException e) {
+        if (attempt > 1
+            && rootCause(e) instanceof StatusRuntimeException status
+            && status.getStatus().getCode() == Status.Code.ALREADY_EXISTS) {
+          return joinExisting(workflowId);
+        }
         if (attempt >= TRANSPORT_ATTEMPTS || !(rootCause(e) instanceof StatusRuntimeException)) {
           throw e;
         }
@@ -249,6 +252,24 @@ public final class ApiKeyModuleService {
   }
 
   private static final int TRANSPORT_ATTEMPTS = 5;
+
+  /**
+   * The answer of a workflow an earlier attempt already started: its {@code scheduled} update
+   * while it runs, its result once it has closed.
+   */
+  private RevokeResult joinExisting(String workflowId) {
+    try {
+      return client.newWorkflowStub(RevokeApiKeysWorkflow.class, workflowId).scheduled();
+    } catch (WorkflowNotFoundException closed) {
+      try {
+        return client.newUntypedWorkflowStub(workflowId).getResult(RevokeResult.class);
+      } catch (WorkflowFailedException refused) {
+        throw asRefusal(refused);
+      }
+    } catch (WorkflowUpdateException refused) {
+      throw asRefusal(refused);
+    }
+  }
 
   private static Throwable rootCause(Throwable t) {
     while (t.getCause() != null && t.getCause() != t) {
