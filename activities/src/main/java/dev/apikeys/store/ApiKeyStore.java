@@ -181,12 +181,7 @@ public final class ApiKeyStore {
 
   /** Compiles a selector for a write, refusing {@code {}}: acting on every key must be spelled out. */
   public SqlCondition compileNonEmpty(JsonNode selector) {
-    SqlCondition condition = selectors.compile(selector, "selector");
-    if (condition.predicateCount() == 0) {
-      throw ApiKeyException.invalidData(
-          "selector: an empty selector would match every key; name the keys explicitly");
-    }
-    return condition;
+    return selectors.compileNonEmpty(selector);
   }
 
   private ListResult listAndCount(JsonNode selector, FindConfig config, boolean count) {

@@ -119,7 +119,7 @@ public final class RevocationStore {
     SqlCondition condition =
         request.singleKey()
             ? new SqlCondition("id = :s1", Map.of("s1", request.id()), 1)
-            : compileSelector(request.selector());
+            : selectors.compileNonEmpty(request.selector());
     String fingerprint = fingerprint(request);
     SharedContext ctx = request.context();
     return selectorQueries.inTransaction(
@@ -299,15 +299,6 @@ public final class RevocationStore {
                 .mapTo(ApiKeyRow.class)
                 .map(ApiKeyRow::toDto)
                 .list());
-  }
-
-  private SqlCondition compileSelector(JsonNode selector) {
-    SqlCondition condition = selectors.compile(selector, "selector");
-    if (condition.predicateCount() == 0) {
-      throw ApiKeyException.invalidData(
-          "selector: an empty selector would match every key; name the keys explicitly");
-    }
-    return condition;
   }
 
   private static void recompute(Handle h, RevocationRow row, Instant beforeAt, Instant afterAt) {

@@ -35,11 +35,7 @@ public final class RotationStore {
     SqlCondition condition =
         request.id() != null
             ? new SqlCondition("id = :s1", Map.of("s1", request.id()), 1)
-            : selectors.compile(request.selector(), "selector");
-    if (condition.predicateCount() == 0) {
-      throw ApiKeyException.invalidData(
-          "selector: an empty selector would match every key; name the keys explicitly");
-    }
+            : selectors.compileNonEmpty(request.selector());
     return selectorQueries.inTransaction(
         jdbi,
         h -> {

@@ -145,6 +145,19 @@ public final class SelectorCompiler {
     return new SelectorCompiler(true);
   }
 
+  /**
+   * Compiles the selector of a write (revoke, rotate, update), refusing one that matches every key
+   * ({@code {}}, {@code {"$or":[{}]}}…): acting on all keys must be spelled out.
+   */
+  public SqlCondition compileNonEmpty(JsonNode selector) {
+    SqlCondition condition = compile(selector, "selector");
+    if (condition.predicateCount() == 0) {
+      throw ApiKeyException.invalidData(
+          "selector: an empty selector would match every key; name the keys explicitly");
+    }
+    return condition;
+  }
+
   /** Compiles a selector whose error paths start at {@code selector}. */
   public SqlCondition compile(JsonNode selector) {
     return compile(selector, "selector");

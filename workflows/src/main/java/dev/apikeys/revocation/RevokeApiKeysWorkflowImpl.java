@@ -3,7 +3,6 @@ package dev.apikeys.revocation;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -14,7 +13,6 @@ import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import org.slf4j.Logger;
 
 /**
@@ -32,15 +30,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private final ActivityOptions options =
       ActivityOptions.newBuilder()
           .setStartToCloseTimeout(Duration.ofMinutes(10))
-          .setRetryOptions(
-              RetryOptions.newBuilder()
-                  .setInitialInterval(Duration.ofSeconds(1))
-                  .setBackoffCoefficient(2)
-                  .setMaximumInterval(Duration.ofMinutes(1))
-                  .setMaximumAttempts(100)
-                  .setDoNotRetry(
-                      Arrays.stream(ApiKeyErrorType.values()).map(Enum::name).toArray(String[]::new))
-                  .build())
+          .setRetryOptions(ActivityRefusals.retryOptions(100))
           .build();
 
   private final RevocationActivities activities =
@@ -84,7 +74,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
           activities.schedule(
               new ScheduleRevocation(info.getWorkflowId(), info.getRunId(), valid, instant));
     } catch (ActivityFailure f) {
-      throw refuse(typedOrRethrow(f));
+      throw refuse(ActivityRefusals.asWorkflowFailure(f));
     }
     duplicateOf = current.duplicateOf();
     owner = duplicateOf == null;
@@ -315,16 +305,5 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
 
   private static Instant workflowNow() {
     return Instant.ofEpochMilli(Workflow.currentTimeMillis());
-  }
-
-  /**
-   * The activity's typed refusal as this workflow's own failure, so callers see INVALID_DATA and
-   * its message directly; anything else (a fault that outlived its retries) is rethrown as is.
-   */
-  private static ApplicationFailure typedOrRethrow(ActivityFailure f) {
-    if (f.getCause() instanceof ApplicationFailure app && app.isNonRetryable()) {
-      return ApplicationFailure.newNonRetryableFailure(app.getOriginalMessage(), app.getType());
-    }
-    throw f;
   }
 }

@@ -3,19 +3,17 @@ package dev.apikeys.rotation;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.revocation.ActivityRefusals;
 import dev.apikeys.revocation.ChildRevocations;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.SharedContext;
 import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 
 /** See {@link RotateApiKeysWorkflow}. Deterministic: the database work is in activities. */
@@ -25,16 +23,7 @@ public class RotateApiKeysWorkflowImpl implements RotateApiKeysWorkflow {
           RotationActivities.class,
           ActivityOptions.newBuilder()
               .setStartToCloseTimeout(Duration.ofMinutes(5))
-              .setRetryOptions(
-                  RetryOptions.newBuilder()
-                      .setInitialInterval(Duration.ofSeconds(1))
-                      .setMaximumInterval(Duration.ofMinutes(1))
-                      .setMaximumAttempts(50)
-                      .setDoNotRetry(
-                          Arrays.stream(ApiKeyErrorType.values())
-                              .map(Enum::name)
-                              .toArray(String[]::new))
-                      .build())
+              .setRetryOptions(ActivityRefusals.retryOptions(50))
               .build());
 
   @Override
@@ -73,10 +62,7 @@ public class RotateApiKeysWorkflowImpl implements RotateApiKeysWorkflow {
           plan.rotationId(), workflowId, successors, revocation.workflowId(), valid.graceSeconds(),
           null);
     } catch (ActivityFailure f) {
-      if (f.getCause() instanceof ApplicationFailure app && app.isNonRetryable()) {
-        throw ApplicationFailure.newNonRetryableFailure(app.getOriginalMessage(), app.getType());
-      }
-      throw f;
+      throw ActivityRefusals.asWorkflowFailure(f);
     }
   }
 }
