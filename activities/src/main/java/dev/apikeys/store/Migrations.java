@@ -17,13 +17,22 @@ public final class Migrations {
   private Migrations() {}
 
   public static MigrateResult migrate(DataSource dataSource) {
+    return flyway(dataSource).migrate();
+  }
+
+  /** The schema version the database is at now, e.g. "3"; empty before the first migration. */
+  public static String currentVersion(DataSource dataSource) {
+    var current = flyway(dataSource).info().current();
+    return current == null || current.getVersion() == null ? "" : current.getVersion().toString();
+  }
+
+  private static Flyway flyway(DataSource dataSource) {
     return Flyway.configure()
         .dataSource(dataSource)
         .locations("classpath:db/migration")
         .table(HISTORY_TABLE)
         .baselineOnMigrate(true)
         .baselineVersion("0")
-        .load()
-        .migrate();
+        .load();
   }
 }

@@ -120,7 +120,7 @@ public final class ApiKeysCommand implements Runnable {
       MigrateResult result = Migrations.migrate(context().dataSource());
       Map<String, Object> summary = new LinkedHashMap<>();
       summary.put("migrations_executed", result.migrationsExecuted);
-      summary.put("schema_version", result.targetSchemaVersion);
+      summary.put("schema_version", Migrations.currentVersion(context().dataSource()));
       context().print(summary);
       return ExitCodes.OK;
     }
