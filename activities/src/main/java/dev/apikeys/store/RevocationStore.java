@@ -42,12 +42,27 @@ public final class RevocationStore {
       "id, seq, idempotency_key, request_fingerprint, workflow_id, revoked_by, scheduled_at,"
           + " status, key_count, hold_events";
 
-  /** Moves keys to the instant unless an earlier one holds: never later, never reactivated. */
+  /**
+   * Moves keys to the instant unless an earlier one holds: never later, never reactivated. Only
+   * the rows that need the change are locked, in id order like every other key lock here.
+   */
   private static final String APPLY_INSTANT =
-      "update api_key k set revoked_at = :at, revoked_by = :by, updated_at = now()"
-          + " from apikeys_revocation_key rk"
-          + " where rk.revocation_id = :rid and k.id = rk.api_key_id"
-          + " and (k.revoked_at is null or k.revoked_at > :at)";
+      "update api_key set revoked_at = :at, revoked_by = :by, updated_at = now()"
+          + " where id in (select k.id from api_key k join apikeys_revocation_key rk"
+          + "   on k.id = rk.api_key_id where rk.revocation_id = :rid"
+          + "   and (k.revoked_at is null or k.revoked_at > :at) order by k.id for update of k)";
+
+  /**
+   * Locks every key of a revocation, in id order. Cancel and reschedule take these locks before
+   * they read other revocations' state, so two changes to revocations that share a key run one
+   * after the other, each seeing what the other committed (READ COMMITTED gives every later
+   * statement a fresh snapshot). Without it, a recompute planned from a stale snapshot drops a
+   * change that a concurrent transaction needed (FaultToleranceTest found the interleavings).
+   */
+  private static final String LOCK_REVOCATION_KEYS =
+      "select count(*) from (select k.id from api_key k join apikeys_revocation_key rk"
+          + " on rk.api_key_id = k.id where rk.revocation_id = :rid order by k.id for update of k)"
+          + " locked";
 
   /**
    * Recomputes the keys of one revocation whose own instant changes from :beforeAt to :afterAt
@@ -157,6 +172,15 @@ public final class RevocationStore {
             }
           }
 
+          // The matched keys are locked first, in id order: the revocation's seq is then taken
+          // after every earlier change to these keys has committed, so "the oldest revocation
+          // remembers the key's own state" holds, and the statement below reads what they left.
+          h.createQuery(
+                  "select count(*) from (select id from api_key where deleted_at is null and ("
+                      + condition.sql() + ") order by id for update) locked")
+              .bindMap(condition.params())
+              .mapTo(Long.class)
+              .one();
           String revocationId = ApiKeyIds.newId(REVOCATION_ID_PREFIX);
           h.createUpdate(
                   "insert into apikeys_revocation (id, idempotency_key, request_fingerprint,"
@@ -302,6 +326,7 @@ public final class RevocationStore {
   }
 
   private static void recompute(Handle h, RevocationRow row, Instant beforeAt, Instant afterAt) {
+    h.createQuery(LOCK_REVOCATION_KEYS).bind("rid", row.id()).mapTo(Long.class).one();
     h.createUpdate(RECOMPUTE)
         .bind("rid", row.id())
         .bind("seq", row.seq())
