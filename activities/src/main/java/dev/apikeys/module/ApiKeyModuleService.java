@@ -135,7 +135,7 @@ public final class ApiKeyModuleService {
     if (valid.context().cancelling()) {
       return store.retrieveApiKey(id);
     }
-    RevokeResult scheduled = startRevoke(request).scheduled();
+    RevokeResult scheduled = startRevoke(request, valid).scheduled();
     return scheduled.apiKeys().isEmpty() ? store.retrieveApiKey(id) : scheduled.apiKeys().get(0);
   }
 
@@ -148,7 +148,7 @@ public final class ApiKeyModuleService {
     if (valid.context().cancelling()) {
       return List.of();
     }
-    RevokeResult scheduled = startRevoke(request).scheduled();
+    RevokeResult scheduled = startRevoke(request, valid).scheduled();
     return scheduled.truncated()
         ? revocations.keys(scheduled.revocationId())
         : scheduled.apiKeys();
@@ -160,7 +160,10 @@ public final class ApiKeyModuleService {
    * key is changed.
    */
   public RevocationHandle startRevoke(RevokeRequest request) {
-    ValidRevokeRequest valid = RevokeRequestParser.parse(request);
+    return startRevoke(request, RevokeRequestParser.parse(request));
+  }
+
+  private RevocationHandle startRevoke(RevokeRequest request, ValidRevokeRequest valid) {
     if (!valid.singleKey()) {
       // A selector that would be refused (a pasted secret token among them) is refused here,
       // before a workflow starts and its history keeps the selector.

@@ -1,7 +1,6 @@
 package dev.apikeys.store;
 
 import java.util.List;
-import java.util.Optional;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 
@@ -26,13 +25,11 @@ interface ApiKeyDao {
           + " and deleted_at is null and (revoked_at is null or revoked_at > now())")
   List<ApiKeyRow> findActiveSecretsByRedacted(String redacted);
 
-  /** On the hot path of publishable authentication, so also run without the SqlObject layer. */
+  /** On the hot path of publishable authentication, so run without the SqlObject layer. */
   String FIND_ACTIVE_PUBLISHABLE =
       "select " + ApiKeyRow.COLUMNS + " from api_key where type = 'publishable' and token = :token"
           + " and deleted_at is null and (revoked_at is null or revoked_at > now())";
 
-  @SqlQuery(FIND_ACTIVE_PUBLISHABLE)
-  Optional<ApiKeyRow> findActivePublishable(String token);
 
   @SqlQuery(
       "select id from api_key where id = any(:ids) and deleted_at is null"

@@ -52,8 +52,4 @@ public final class ApiKeyIds {
     return new String(out);
   }
 
-  /** Whether the text has the shape of an API key id; used to refuse garbage before a query. */
-  public static boolean looksLikeId(String text) {
-    return text != null && text.startsWith(PREFIX) && text.length() <= 64;
-  }
 }

@@ -19,6 +19,9 @@ import org.jdbi.v3.core.Jdbi;
 public final class EventOutbox {
   public static final String CHANNEL = "apikeys_events";
 
+  /** SQL for a new event id, {@code evt_} and 32 hex digits, made where the row is inserted. */
+  static final String NEW_EVENT_ID = "'evt_' || replace(cast(gen_random_uuid() as text), '-', '')";
+
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
 
   /** Taken by every transaction that assigns release_seq, so the numbers follow commit order. */
@@ -54,7 +57,7 @@ public final class EventOutbox {
     h.createUpdate(
             "insert into apikeys_event (id, name, api_key_id, revocation_id, data, event_group_id,"
                 + " request_id, transaction_id, run_id, idempotency_key, released_at, release_seq)"
-                + " select 'evt_' || replace(cast(gen_random_uuid() as text), '-', ''),"
+                + " select " + NEW_EVENT_ID + ","
                 + " :name, x.api_key_id, x.id, jsonb_build_object('id', x.api_key_id),"
                 + " x.event_group_id, x.request_id, x.transaction_id, x.run_id, x.idempotency_key,"
                 + " case when :hold then null else now() end,"

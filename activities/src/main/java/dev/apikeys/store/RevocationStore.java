@@ -313,16 +313,20 @@ public final class RevocationStore {
 
   /** Every key of a revocation, for callers that need more than the result's first thousand. */
   public List<ApiKeyDTO> keys(String revocationId) {
-    return jdbi.withHandle(
-        h ->
-            h.createQuery(
-                    "select " + prefixed("k.") + " from api_key k"
-                        + " join apikeys_revocation_key rk on rk.api_key_id = k.id"
-                        + " where rk.revocation_id = :rid order by k.id")
-                .bind("rid", revocationId)
-                .mapTo(ApiKeyRow.class)
-                .map(ApiKeyRow::toDto)
-                .list());
+    return jdbi.withHandle(h -> keys(h, revocationId, Integer.MAX_VALUE));
+  }
+
+  /** A revocation's keys as they are now, by id, at most {@code limit} of them. */
+  private static List<ApiKeyDTO> keys(Handle h, String revocationId, int limit) {
+    return h.createQuery(
+            "select " + prefixed("k.") + " from api_key k"
+                + " join apikeys_revocation_key rk on rk.api_key_id = k.id"
+                + " where rk.revocation_id = :rid order by k.id limit :limit")
+        .bind("rid", revocationId)
+        .bind("limit", limit)
+        .mapTo(ApiKeyRow.class)
+        .map(ApiKeyRow::toDto)
+        .list();
   }
 
   private static void recompute(Handle h, RevocationRow row, Instant beforeAt, Instant afterAt) {
@@ -347,16 +351,7 @@ public final class RevocationStore {
   }
 
   private static RevokeResult result(Handle h, RevocationRow row, String duplicateOf) {
-    var keys =
-        h.createQuery(
-                "select " + prefixed("k.") + " from api_key k"
-                    + " join apikeys_revocation_key rk on rk.api_key_id = k.id"
-                    + " where rk.revocation_id = :rid order by k.id limit :limit")
-            .bind("rid", row.id())
-            .bind("limit", RevokeResult.MAX_INLINE_KEYS)
-            .mapTo(ApiKeyRow.class)
-            .map(ApiKeyRow::toDto)
-            .list();
+    var keys = keys(h, row.id(), RevokeResult.MAX_INLINE_KEYS);
     return new RevokeResult(
         row.id(), row.workflowId(), row.state(), row.revokedBy(), row.scheduledAt(),
         row.keyCount(), row.keyCount() > RevokeResult.MAX_INLINE_KEYS, keys, duplicateOf, null);

@@ -144,7 +144,7 @@ public final class RotationStore {
           }
           h.createUpdate(
                   "insert into apikeys_event (id, name, api_key_id, data, released_at, release_seq)"
-                      + " select 'evt_' || replace(cast(gen_random_uuid() as text), '-', ''),"
+                      + " select " + EventOutbox.NEW_EVENT_ID + ","
                       + " :name, rk.old_key_id,"
                       + " jsonb_build_object('id', rk.old_key_id, 'successor_id', rk.new_key_id,"
                       + "   'rotation_id', rk.rotation_id),"

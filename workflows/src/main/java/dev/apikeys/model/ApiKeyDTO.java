@@ -23,10 +23,6 @@ public record ApiKeyDTO(
     @JsonProperty("revoked_by") String revokedBy,
     @JsonProperty("revoked_at") Instant revokedAt) {
 
-  /** Whether the key authenticates at {@code now}: not deleted and not revoked by then. */
-  public boolean isActiveAt(Instant now) {
-    return deletedAt == null && (revokedAt == null || revokedAt.isAfter(now));
-  }
 
   /** The same key with its token replaced, for the one response that may carry the raw token. */
   public ApiKeyDTO withToken(String newToken) {
