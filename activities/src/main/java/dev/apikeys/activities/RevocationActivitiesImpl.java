@@ -1,11 +1,11 @@
 package dev.apikeys.activities;
 
 import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationActivities;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.ScheduleRevocation;
 import dev.apikeys.store.RevocationStore;
-import io.temporal.failure.ApplicationFailure;
 import java.time.Instant;
 import java.util.function.Supplier;
 
@@ -21,31 +21,36 @@ public final class RevocationActivitiesImpl implements RevocationActivities {
   }
 
   @Override
-  public RevokeResult schedule(ScheduleRevocation command) {
+  public Revocation schedule(ScheduleRevocation command) {
     return refusalsAsFailures(() -> store.schedule(command));
   }
 
   @Override
-  public RevokeResult stamp(String revocationId, Instant now) {
-    return refusalsAsFailures(() -> store.stamp(revocationId, now));
+  public RevokeResult stamp(String revocationId, Instant workflowNow) {
+    return refusalsAsFailures(() -> store.stamp(revocationId, workflowNow));
   }
 
   @Override
-  public RevokeResult cancel(String revocationId) {
-    return refusalsAsFailures(() -> store.cancel(revocationId));
+  public Revocation cancel(String revocationId, Instant workflowNow, String by) {
+    return refusalsAsFailures(() -> store.cancel(revocationId, workflowNow, by));
   }
 
   @Override
-  public RevokeResult reschedule(String revocationId, Instant scheduledAt) {
-    return refusalsAsFailures(() -> store.reschedule(revocationId, scheduledAt));
+  public Revocation reschedule(
+      String revocationId, Instant scheduledAt, String by, Instant workflowNow) {
+    return refusalsAsFailures(
+        () -> store.reschedule(revocationId, scheduledAt, by, workflowNow));
   }
 
+  /**
+   * Runs one store call with heartbeats; a refusal becomes a non-retryable failure of its type,
+   * anything else stays a fault for Temporal to retry.
+   */
   static <T> T refusalsAsFailures(Supplier<T> work) {
     try {
-      return work.get();
+      return Heartbeats.during(work);
     } catch (ApiKeyException refusal) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          refusal.getMessage(), refusal.getType().name());
+      throw refusal.toFailure();
     }
   }
 }

@@ -8,6 +8,7 @@ import dev.apikeys.model.FilterableApiKeyProps;
 import dev.apikeys.model.FindConfig;
 import dev.apikeys.model.ListResult;
 import dev.apikeys.model.UpdateApiKeyDTO;
+import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeApiKeysWorkflow;
@@ -132,11 +133,10 @@ public final class ApiKeyModuleService {
   public ApiKeyDTO revoke(String id, RevokeApiKeyDTO data, SharedContext context) {
     RevokeRequest request = RevokeRequest.ofId(id, data, context);
     ValidRevokeRequest valid = RevokeRequestParser.parse(request);
-    if (valid.context().cancelling()) {
-      return store.retrieveApiKey(id);
+    if (!valid.context().cancelling()) {
+      startRevoke(request, valid);
     }
-    RevokeResult scheduled = startRevoke(request, valid).scheduled();
-    return scheduled.apiKeys().isEmpty() ? store.retrieveApiKey(id) : scheduled.apiKeys().get(0);
+    return store.retrieveApiKey(id);
   }
 
   /** {@code revoke(selector, data, context)}: every key the selector matched, as scheduled. */
@@ -148,10 +148,8 @@ public final class ApiKeyModuleService {
     if (valid.context().cancelling()) {
       return List.of();
     }
-    RevokeResult scheduled = startRevoke(request, valid).scheduled();
-    return scheduled.truncated()
-        ? revocations.keys(scheduled.revocationId())
-        : scheduled.apiKeys();
+    Revocation scheduled = startRevoke(request, valid).revocation();
+    return scheduled.revocationId() == null ? List.of() : revocations.keys(scheduled.revocationId());
   }
 
   /**
@@ -173,10 +171,10 @@ public final class ApiKeyModuleService {
         valid.context().idempotencyKey() != null
             ? RevocationNames.workflowIdFor(valid.context().idempotencyKey())
             : RevocationNames.WORKFLOW_ID_PREFIX + UUID.randomUUID();
-    CompletableFuture<RevokeResult> call =
+    CompletableFuture<Revocation> call =
         CompletableFuture.supplyAsync(() -> updateWithStart(workflowId, request), CALLS);
     try {
-      RevokeResult scheduled = call.get(scheduleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      Revocation scheduled = call.get(scheduleTimeout.toMillis(), TimeUnit.MILLISECONDS);
       return new RevocationHandle(client, revocations, workflowId, scheduled);
     } catch (TimeoutException e) {
       throw new IllegalStateException(
@@ -199,12 +197,15 @@ public final class ApiKeyModuleService {
 
   /**
    * Starts the workflow (or joins the running one with this id) and waits for its {@code
-   * scheduled} update. Retried a few times on a transport-level failure: the call is idempotent
-   * (same workflow id, conflict policy use-existing, and the update only reads), and Temporal's
+   * scheduled} update, which carries the request: a running workflow of this id that was started
+   * with another request refuses it with CONFLICT. Retried a few times on a transport-level
+   * failure: the call is idempotent (same workflow id, conflict policy use-existing, and the
+   * update only reads), and Temporal's
    * Java test server, which {@code apikeys dev} runs, now and then fails an Update-with-Start
    * under load with an internal error.
    */
-  private RevokeResult updateWithStart(String workflowId, RevokeRequest request) {
+  private Revocation updateWithStart(String workflowId, RevokeRequest request) {
+    boolean mayRunAgain = true;
     for (int attempt = 1; ; attempt++) {
       RevokeApiKeysWorkflow workflow =
           client.newWorkflowStub(
@@ -219,31 +220,42 @@ public final class ApiKeyModuleService {
                   .setWorkflowIdConflictPolicy(
                       WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
                   .setWorkflowIdReusePolicy(
-                      attempt == 1
+                      mayRunAgain
                           ? WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
                           : WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
                   .build());
       WithStartWorkflowOperation<RevokeResult> start =
-          new WithStartWorkflowOperation<>(workflow::revoke, request);
+          new WithStartWorkflowOperation<>(workflow::revoke, request, null);
       try {
         return WorkflowClient.startUpdateWithStart(
                 workflow::scheduled,
-                UpdateOptions.<RevokeResult>newBuilder()
+                request,
+                UpdateOptions.<Revocation>newBuilder()
                     .setWaitForStage(WorkflowUpdateStage.COMPLETED)
                     .build(),
                 start)
             .getResult();
+      } catch (WorkflowUpdateException e) {
+        if (!joinedAClosingRefusal(e) || attempt >= TRANSPORT_ATTEMPTS) {
+          throw e;
+        }
+        // The run under this id refused another request and is closing: once it has closed, a
+        // new run answers this request.
+        awaitClosed(workflowId);
+        mayRunAgain = true;
+        continue;
       } catch (WorkflowExecutionAlreadyStarted startedMeanwhile) {
-        return joinExisting(workflowId);
+        return joinExisting(workflowId, request);
       } catch (WorkflowServiceException e) {
         if (attempt > 1
             && rootCause(e) instanceof StatusRuntimeException status
             && status.getStatus().getCode() == Status.Code.ALREADY_EXISTS) {
-          return joinExisting(workflowId);
+          return joinExisting(workflowId, request);
         }
         if (attempt >= TRANSPORT_ATTEMPTS || !(rootCause(e) instanceof StatusRuntimeException)) {
           throw e;
         }
+        mayRunAgain = false;
         try {
           Thread.sleep(100L * attempt);
         } catch (InterruptedException interrupted) {
@@ -256,16 +268,33 @@ public final class ApiKeyModuleService {
 
   private static final int TRANSPORT_ATTEMPTS = 5;
 
+  private static boolean joinedAClosingRefusal(WorkflowUpdateException e) {
+    return e.getCause() instanceof ApplicationFailure app
+        && RevocationNames.FAILURE_RETRY_AFTER_CLOSE.equals(app.getType());
+  }
+
+  private void awaitClosed(String workflowId) {
+    try {
+      client.newUntypedWorkflowStub(workflowId)
+          .getResult(scheduleTimeout.toMillis(), TimeUnit.MILLISECONDS, RevokeResult.class);
+    } catch (WorkflowFailedException | TimeoutException closedOrStillClosing) {
+      // Refused runs close failed; either way the next attempt finds out where it stands.
+    }
+  }
+
   /**
    * The answer of a workflow an earlier attempt already started: its {@code scheduled} update
    * while it runs, its result once it has closed.
    */
-  private RevokeResult joinExisting(String workflowId) {
+  private Revocation joinExisting(String workflowId, RevokeRequest request) {
     try {
-      return client.newWorkflowStub(RevokeApiKeysWorkflow.class, workflowId).scheduled();
+      return client.newWorkflowStub(RevokeApiKeysWorkflow.class, workflowId).scheduled(request);
     } catch (WorkflowNotFoundException closed) {
       try {
-        return client.newUntypedWorkflowStub(workflowId).getResult(RevokeResult.class);
+        RevokeResult r = client.newUntypedWorkflowStub(workflowId).getResult(RevokeResult.class);
+        return new Revocation(
+            r.revocationId(), r.workflowId(), r.status(), r.revokedBy(), r.scheduledAt(),
+            r.keyCount(), r.duplicateOf());
       } catch (WorkflowFailedException refused) {
         throw asRefusal(refused);
       }

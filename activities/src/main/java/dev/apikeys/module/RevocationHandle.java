@@ -2,9 +2,11 @@ package dev.apikeys.module;
 
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.revocation.RescheduleRequest;
+import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevocationStatus;
 import dev.apikeys.revocation.RevokeApiKeysWorkflow;
+import dev.apikeys.revocation.RevokeNowRequest;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.store.RevocationStore;
 import io.temporal.client.WorkflowClient;
@@ -25,31 +27,52 @@ public final class RevocationHandle {
   private final WorkflowClient client;
   private final RevocationStore revocations;
   private final String workflowId;
-  private final RevokeResult scheduled;
+  private final Revocation revocation;
+  private RevokeResult scheduled;
 
   RevocationHandle(
-      WorkflowClient client, RevocationStore revocations, String workflowId, RevokeResult scheduled) {
+      WorkflowClient client, RevocationStore revocations, String workflowId, Revocation revocation) {
     this.client = client;
     this.revocations = revocations;
     this.workflowId = workflowId;
-    this.scheduled = scheduled;
+    this.revocation = revocation;
   }
 
   public String workflowId() {
     return workflowId;
   }
 
-  /** The revocation as it was the moment its keys were scheduled; null for a handle by id. */
-  public RevokeResult scheduled() {
+  /**
+   * The revocation as the workflow answered once its keys were scheduled: ids, count, instant and
+   * state. Null for a handle by id.
+   */
+  public Revocation revocation() {
+    return revocation;
+  }
+
+  /**
+   * The scheduled revocation with its keys as the database has them now (as many as the result's
+   * byte budget allows), read once. Null for a handle by id.
+   */
+  public synchronized RevokeResult scheduled() {
+    if (scheduled == null && revocation != null) {
+      scheduled =
+          revocation.revocationId() == null
+              ? revocation.toResult(null)
+              : revocations
+                  .describe(revocation.revocationId())
+                  .withState(
+                      revocation.status(), revocation.scheduledAt(), revocation.duplicateOf());
+    }
     return scheduled;
   }
 
   /**
-   * Waits for the revocation's outcome. A cancel that came after the instant leaves the
-   * revocation standing, but Temporal still closes the workflow as cancelled; this returns the
-   * standing revocation (status {@code revoked}, with the message saying so) rather than reporting
-   * a cancellation that did not happen. A cancellation before the instant is thrown as the
-   * workflow's {@code WorkflowFailedException}.
+   * Waits for the revocation's outcome. A cancel that came after the instant leaves the revocation
+   * standing; should Temporal have closed the workflow as cancelled anyway, this returns the
+   * standing revocation (status {@code revoked}, the message saying so) rather than report a
+   * cancellation that did not happen. A cancellation before the instant is thrown as the
+   * workflow's {@code WorkflowFailedException}, a refusal as {@code ApiKeyException}.
    */
   public RevokeResult await(Duration timeout) throws TimeoutException {
     try {
@@ -58,7 +81,8 @@ public final class RevocationHandle {
       if (e.getCause() instanceof CanceledFailure) {
         RevocationStatus status = status();
         if (status.state() == RevocationState.REVOKED && status.revocationId() != null) {
-          return revocations.describe(status.revocationId())
+          return revocations
+              .describe(status.revocationId())
               .withStatus(RevocationState.REVOKED, status.message());
         }
         throw e;
@@ -77,8 +101,13 @@ public final class RevocationHandle {
   }
 
   public RevocationStatus revokeNow() {
+    return revokeNow(null);
+  }
+
+  /** Revokes at once; {@code by}, optional, is recorded as who did. */
+  public RevocationStatus revokeNow(String by) {
     try {
-      return typed().revokeNow();
+      return typed().revokeNow(new RevokeNowRequest(by));
     } catch (WorkflowUpdateException e) {
       throw ApiKeyModuleService.asRefusal(e);
     } catch (WorkflowNotFoundException e) {
@@ -87,8 +116,13 @@ public final class RevocationHandle {
   }
 
   public RevocationStatus reschedule(long revokeInSeconds) {
+    return reschedule(revokeInSeconds, null);
+  }
+
+  /** Moves the instant to {@code revokeInSeconds} from now; {@code by} is recorded as who did. */
+  public RevocationStatus reschedule(long revokeInSeconds, String by) {
     try {
-      return typed().reschedule(RescheduleRequest.inSeconds(revokeInSeconds));
+      return typed().reschedule(RescheduleRequest.inSeconds(revokeInSeconds, by));
     } catch (WorkflowUpdateException e) {
       throw ApiKeyModuleService.asRefusal(e);
     } catch (WorkflowNotFoundException e) {
@@ -115,28 +149,47 @@ public final class RevocationHandle {
 
   /** Asks the workflow to cancel; before the instant it restores the keys, after it nothing. */
   public void cancel() {
-    untyped().cancel();
+    cancel(null);
+  }
+
+  /** As {@link #cancel()}; {@code by} travels as the cancel request's reason and is recorded. */
+  public void cancel(String by) {
+    if (by == null) {
+      untyped().cancel();
+    } else {
+      untyped().cancel(by);
+    }
+  }
+
+  public RevocationStatus cancelAndWait(Duration timeout) throws TimeoutException {
+    return cancelAndWait(timeout, null);
   }
 
   /**
-   * Cancels and waits for the workflow to close, then says what became of the revocation:
-   * {@code cancelled} (keys restored), or {@code revoked} with a message when the instant had
-   * already passed and the revocation stands. A workflow that had already completed is not an
-   * error: its status is returned as it is.
+   * Cancels and waits for the workflow to close, then says what became of the revocation: its
+   * status, {@code cancelled} with the keys restored. When the instant had already passed, the
+   * cancel did not happen: NOT_ALLOWED, with the message that the revocation stands; the same for
+   * a workflow that only repeats another's idempotency key (it stops waiting, the revocation goes
+   * on) and for one that had already closed.
    */
-  public RevocationStatus cancelAndWait(Duration timeout) throws TimeoutException {
+  public RevocationStatus cancelAndWait(Duration timeout, String by) throws TimeoutException {
     WorkflowStub stub = untyped();
     try {
-      stub.cancel();
-    } catch (WorkflowNotFoundException alreadyClosedOrUnknown) {
-      return status();
-    }
-    try {
+      cancel(by);
       stub.getResult(timeout.toMillis(), TimeUnit.MILLISECONDS, RevokeResult.class);
-    } catch (WorkflowFailedException e) {
-      // A cancelled workflow ends this way whether or not the revocation stands; the query says.
+    } catch (WorkflowNotFoundException | WorkflowFailedException closed) {
+      // Closed already, or closed by this cancel: the status query says which way.
     }
-    return status();
+    RevocationStatus status = status();
+    if (status.state() != RevocationState.CANCELLED) {
+      throw ApiKeyException.notAllowed(
+          status.message() != null
+                  && (status.state() == RevocationState.REVOKED || status.duplicateOf() != null)
+              ? status.message()
+              : "revocation workflow \"" + workflowId + "\" is " + status.state().value()
+                  + "; nothing was cancelled");
+    }
+    return status;
   }
 
   private RevokeApiKeysWorkflow typed() {

@@ -76,6 +76,41 @@ public final class EventOutbox {
     }
   }
 
+  /**
+   * Records one event about a revocation as a whole (cancelled, rescheduled): its data names the
+   * revocation, who made the change, the key count and, for a move, the new instant. Held like the
+   * revocation's other events when it holds them.
+   */
+  void recordChange(Handle h, String name, String revocationId, String by, Instant scheduledAt) {
+    boolean hold =
+        h.createQuery("select hold_events from apikeys_revocation where id = :rid")
+            .bind("rid", revocationId)
+            .mapTo(Boolean.class)
+            .one();
+    if (!hold) {
+      lockRelease(h);
+    }
+    h.createUpdate(
+            "insert into apikeys_event (id, name, api_key_id, revocation_id, data, event_group_id,"
+                + " request_id, transaction_id, run_id, idempotency_key, released_at, release_seq)"
+                + " select " + NEW_EVENT_ID + ", :name, null, r.id,"
+                + " jsonb_strip_nulls(jsonb_build_object('revocation_id', r.id, 'by', cast(:by as text),"
+                + "   'key_count', r.key_count, 'scheduled_at', cast(:at as timestamptz))),"
+                + " r.event_group_id, r.request_id, r.transaction_id, r.run_id, r.idempotency_key,"
+                + " case when :hold then null else now() end,"
+                + " case when :hold then null else nextval('apikeys_event_release_seq') end"
+                + " from apikeys_revocation r where r.id = :rid")
+        .bind("name", name)
+        .bind("rid", revocationId)
+        .bind("by", by)
+        .bind("at", scheduledAt)
+        .bind("hold", hold)
+        .execute();
+    if (!hold) {
+      notifyConsumers(h);
+    }
+  }
+
   /** Releases the held events of a group, in the order they were recorded; returns how many. */
   public int releaseGroup(Jdbi jdbi, String eventGroupId) {
     return jdbi.inTransaction(

@@ -1,105 +1,83 @@
 package dev.apikeys.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
+import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.ScheduleRevocation;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.revocation.ValidRevokeRequest;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.locator.ClasspathSqlLocator;
 
 /**
- * The revocation tables and what they do to {@code api_key} (CONTRACT §3.5–3.9). Every method is
- * one transaction; every method is safe to run twice.
+ * The revocation tables and what they do to {@code api_key}. Every method is one transaction;
+ * every method is safe to run twice.
  *
- * <p>How a key's {@code revoked_at} is decided: each revocation remembers the key as it found it;
- * the oldest such memory is the key's own state (its "base"). While revocations are pending, the
- * key carries the earliest of its base and their instants, ties going to the older. Cancelling or
- * rescheduling one revocation recomputes that, and only where the key still holds what this
- * project put there: a change made by someone else (Medusa itself, say) is left alone.
+ * <p>How a key's {@code revoked_at} is decided is written once, with its reasons, in {@code
+ * RevocationStore/recompute.sql}: the earliest of the key's base (what it held when this project
+ * last found it changed by someone else) and the instants of its revocations that were not
+ * cancelled. Every change here locks the keys it touches in id order first, then recomputes them.
+ *
+ * <p>Whether an instant has passed is decided here, in the transaction that acts on it, by the
+ * later of the database's clock and the workflow time the caller passes; see {@code
+ * RevocationActivities}.
  */
 public final class RevocationStore {
   static final String EVENT_REVOKED = "api_key.revoked";
+  static final String EVENT_CANCELLED = "api_key.revocation_cancelled";
+  static final String EVENT_RESCHEDULED = "api_key.revocation_rescheduled";
   static final String REVOCATION_ID_PREFIX = "rvk_";
+
+  private static final ClasspathSqlLocator SQL = ClasspathSqlLocator.removingComments();
+  private static final String RECOMPUTE = SQL.locate(RevocationStore.class, "recompute");
+  private static final String LOCK_KEYS = SQL.locate(RevocationStore.class, "lock_keys");
+  private static final String RESULT_KEYS = SQL.locate(RevocationStore.class, "result_keys");
+
+  /** The keys a schedule matched, once they are locked; deleted meanwhile, they drop out. */
+  private static final String MATCHED =
+      "select m.id from apikeys_matched m join api_key mk on mk.id = m.id"
+          + " where mk.deleted_at is null";
+
+  /**
+   * How long a statement here waits for a row or advisory lock before it gives up; the failure
+   * is a fault, and the activity is retried. Shorter than the selector timeout, so waiting behind
+   * another revocation of the same keys (a bulk one holds its keys for seconds) is never mistaken
+   * for a selector that runs too long.
+   */
+  static final Duration LOCK_TIMEOUT = Duration.ofSeconds(5);
+
+  /** The keys of one revocation, as the {@code <targets>} of the statements above. */
+  private static final String KEYS_OF_REVOCATION =
+      "select rk.api_key_id from apikeys_revocation_key rk where rk.revocation_id = :rid";
+
+  /** The keys of one revocation that someone else moved later than its instant, or cleared. */
+  private static final String KEYS_LATER_THAN_INSTANT =
+      "select rk.api_key_id from apikeys_revocation_key rk"
+          + " join api_key lk on lk.id = rk.api_key_id where rk.revocation_id = :rid"
+          + " and (lk.revoked_at is null or lk.revoked_at > :at)";
 
   private static final String REVOCATION_COLUMNS =
       "id, seq, idempotency_key, request_fingerprint, workflow_id, revoked_by, scheduled_at,"
           + " status, key_count, hold_events";
 
-  /**
-   * Moves keys to the instant unless an earlier one holds: never later, never reactivated. Only
-   * the rows that need the change are locked, in id order like every other key lock here.
-   */
-  private static final String APPLY_INSTANT =
-      "update api_key set revoked_at = :at, revoked_by = :by, updated_at = now()"
-          + " where id in (select k.id from api_key k join apikeys_revocation_key rk"
-          + "   on k.id = rk.api_key_id where rk.revocation_id = :rid"
-          + "   and (k.revoked_at is null or k.revoked_at > :at) order by k.id for update of k)";
+  /** Keys are read for a result this many at a time, until the byte budget is spent. */
+  private static final int RESULT_PAGE = 200;
 
-  /**
-   * Locks every key of a revocation, in id order. Cancel and reschedule take these locks before
-   * they read other revocations' state, so two changes to revocations that share a key run one
-   * after the other, each seeing what the other committed (READ COMMITTED gives every later
-   * statement a fresh snapshot). Without it, a recompute planned from a stale snapshot drops a
-   * change that a concurrent transaction needed (FaultToleranceTest found the interleavings).
-   */
-  private static final String LOCK_REVOCATION_KEYS =
-      "select count(*) from (select k.id from api_key k join apikeys_revocation_key rk"
-          + " on rk.api_key_id = k.id where rk.revocation_id = :rid order by k.id for update of k)"
-          + " locked";
-
-  /**
-   * Recomputes the keys of one revocation whose own instant changes from :beforeAt to :afterAt
-   * (null: it no longer counts). See the class comment for the rule.
-   */
-  private static final String RECOMPUTE =
-      "with keys as (select api_key_id from apikeys_revocation_key where revocation_id = :rid),"
-          + " base as (select distinct on (rk.api_key_id) rk.api_key_id,"
-          + "   rk.prior_revoked_at as at, rk.prior_revoked_by as by"
-          + "   from apikeys_revocation_key rk join apikeys_revocation r on r.id = rk.revocation_id"
-          + "   where rk.api_key_id in (select api_key_id from keys)"
-          + "   order by rk.api_key_id, r.seq),"
-          + " others as (select distinct on (rk.api_key_id) rk.api_key_id,"
-          + "   r.scheduled_at as at, r.revoked_by as by, r.seq"
-          + "   from apikeys_revocation_key rk join apikeys_revocation r on r.id = rk.revocation_id"
-          + "   where rk.api_key_id in (select api_key_id from keys)"
-          + "   and r.id <> :rid and r.status <> 'cancelled'"
-          + "   order by rk.api_key_id, r.scheduled_at, r.seq),"
-          + " plan as (select b.api_key_id,"
-          + "   bef.at as before_at, case when bef.at is null then b.by else bef.by end as before_by,"
-          + "   aft.at as after_at, case when aft.at is null then b.by else aft.by end as after_by"
-          + "   from base b left join others o on o.api_key_id = b.api_key_id"
-          + "   left join lateral (select v.at, v.by from (values"
-          + "     (b.at, b.by, cast(0 as bigint)), (o.at, o.by, o.seq),"
-          + "     (cast(:beforeAt as timestamptz), cast(:by as text), cast(:seq as bigint))"
-          + "     ) v(at, by, seq) where v.at is not null order by v.at, v.seq limit 1) bef on true"
-          + "   left join lateral (select v.at, v.by from (values"
-          + "     (b.at, b.by, cast(0 as bigint)), (o.at, o.by, o.seq),"
-          + "     (cast(:afterAt as timestamptz), cast(:by as text), cast(:seq as bigint))"
-          + "     ) v(at, by, seq) where v.at is not null order by v.at, v.seq limit 1) aft on true)"
-          + " update api_key k set revoked_at = p.after_at, revoked_by = p.after_by,"
-          + "   updated_at = now()"
-          + " from plan p where k.id = p.api_key_id"
-          + " and k.revoked_at is not distinct from p.before_at"
-          + " and k.revoked_by is not distinct from p.before_by"
-          + " and (k.revoked_at is distinct from p.after_at"
-          + "   or k.revoked_by is distinct from p.after_by)";
+  private static final ObjectWriter JSON = ApiKeysJson.newObjectMapper().writer();
 
   private final Jdbi jdbi;
   private final SelectorCompiler selectors = SelectorCompiler.refusingSecretTokens();
@@ -126,218 +104,305 @@ public final class RevocationStore {
     RevocationState state() {
       return RevocationState.fromValue(status);
     }
+
+    Revocation facts(String duplicateOf) {
+      return new Revocation(
+          id, workflowId, state(), revokedBy, scheduledAt, keyCount, duplicateOf);
+    }
   }
 
+  /** The counts the recompute statement reports. */
+  record Recomputed(long matched, long revokedSecret) {}
+
   /** See {@code RevocationActivities#schedule}. */
-  public RevokeResult schedule(ScheduleRevocation command) {
+  public Revocation schedule(ScheduleRevocation command) {
     ValidRevokeRequest request = command.request();
     SqlCondition condition =
         request.singleKey()
             ? new SqlCondition("id = :s1", Map.of("s1", request.id()), 1)
             : selectors.compileNonEmpty(request.selector());
-    String fingerprint = fingerprint(request);
+    String fingerprint = command.fingerprintOrCompute();
     SharedContext ctx = request.context();
     return selectorQueries.inTransaction(
         jdbi,
         h -> {
-          Optional<RevocationRow> retried =
-              h.createQuery("select " + REVOCATION_COLUMNS
-                      + " from apikeys_revocation where workflow_run_id = :runId")
-                  .bind("runId", command.workflowRunId())
-                  .mapTo(RevocationRow.class)
-                  .findOne();
-          if (retried.isPresent()) {
-            return result(h, retried.get(), null);
-          }
-          if (ctx.idempotencyKey() != null) {
-            // Concurrent requests with one key queue here, so exactly one of them schedules.
-            h.createQuery("select pg_advisory_xact_lock(hashtextextended(:key, 0))")
-                .bind("key", "apikeys.revocation:" + ctx.idempotencyKey())
-                .mapTo(String.class)
-                .one();
-            Optional<RevocationRow> earlier =
-                h.createQuery("select " + REVOCATION_COLUMNS
-                        + " from apikeys_revocation where idempotency_key = :key")
-                    .bind("key", ctx.idempotencyKey())
-                    .mapTo(RevocationRow.class)
-                    .findOne();
-            if (earlier.isPresent()) {
-              RevocationRow row = earlier.get();
-              if (!row.requestFingerprint().equals(fingerprint)) {
-                throw ApiKeyException.conflict(
-                    "idempotency key \"" + ctx.idempotencyKey() + "\" was already used for a"
-                        + " different revoke request (workflow " + row.workflowId() + ")");
-              }
-              return result(h, row, row.workflowId());
+          boundLockWaits(h);
+          // Attempts of one request queue here, so exactly one of them schedules: all requests
+          // with one idempotency key, or the retried attempts of one workflow run.
+          String claim =
+              ctx.idempotencyKey() != null
+                  ? "apikeys.revocation:" + ctx.idempotencyKey()
+                  : "apikeys.revocation-run:" + command.workflowRunId();
+          h.createQuery("select pg_advisory_xact_lock(hashtextextended(:claim, 0))")
+              .bind("claim", claim)
+              .mapTo(String.class)
+              .one();
+          Optional<RevocationRow> earlier =
+              ctx.idempotencyKey() != null
+                  ? findRevocation(h, "idempotency_key = :v", ctx.idempotencyKey())
+                  : findRevocation(h, "workflow_run_id = :v", command.workflowRunId());
+          if (earlier.isPresent()) {
+            RevocationRow row = earlier.get();
+            if (!row.requestFingerprint().equals(fingerprint)) {
+              throw ApiKeyException.conflict(
+                  "idempotency key \"" + ctx.idempotencyKey() + "\" was already used for a"
+                      + " different revoke request (workflow " + row.workflowId() + ")");
             }
+            // The revocation belongs to the workflow id that scheduled it: a retried attempt, a
+            // reset or a rerun of that id finds its own revocation; any other workflow is a
+            // duplicate of it.
+            return row.facts(row.workflowId().equals(command.workflowId()) ? null : row.workflowId());
           }
 
-          // The matched keys are locked first, in id order: the revocation's seq is then taken
-          // after every earlier change to these keys has committed, so "the oldest revocation
-          // remembers the key's own state" holds, and the statement below reads what they left.
-          h.createQuery(
-                  "select count(*) from (select id from api_key where deleted_at is null and ("
-                      + condition.sql() + ") order by id for update) locked")
-              .bindMap(condition.params())
-              .mapTo(Long.class)
-              .one();
-          String revocationId = ApiKeyIds.newId(REVOCATION_ID_PREFIX);
+          // The selector is evaluated once, here, under the statement timeout: a selector that
+          // runs past it is the request's fault (INVALID_DATA). Every later statement reads the
+          // matched ids, so from here on a wait can only be for a lock, bounded by the lock
+          // timeout and retried as a fault.
           h.createUpdate(
-                  "insert into apikeys_revocation (id, idempotency_key, request_fingerprint,"
-                      + " workflow_id, workflow_run_id, revoked_by, scheduled_at, status, key_count,"
-                      + " request_id, transaction_id, run_id, event_group_id,"
-                      + " parent_step_idempotency_key, canceling_from_parent_step, hold_events)"
-                      + " values (:id, :key, :fingerprint, :workflowId, :runId, :by, :at,"
-                      + " 'scheduled', 0, :requestId, :transactionId, :ctxRunId, :eventGroupId,"
-                      + " :parentKey, :fromParent, :hold)")
-              .bind("id", revocationId)
-              .bind("key", ctx.idempotencyKey())
-              .bind("fingerprint", fingerprint)
-              .bind("workflowId", command.workflowId())
-              .bind("runId", command.workflowRunId())
-              .bind("by", request.revokedBy())
-              .bind("at", command.scheduledAt())
-              .bind("requestId", ctx.requestId())
-              .bind("transactionId", ctx.transactionId())
-              .bind("ctxRunId", ctx.runId())
-              .bind("eventGroupId", ctx.eventGroupId())
-              .bind("parentKey", ctx.parentStepIdempotencyKey())
-              .bind("fromParent", ctx.fromParentStep())
-              .bind("hold", ctx.holdsEvents())
+                  "create temporary table apikeys_matched on commit drop as"
+                      + " select sk.id from api_key sk where sk.deleted_at is null and ("
+                      + condition.sql() + ")")
+              .bindMap(condition.params())
               .execute();
-          // One pass over the matched keys: remember them with their prior state, move their
-          // instant, and count what Medusa refuses. No FOR UPDATE: the update locks what it
-          // changes and re-checks each row's latest version, which is all monotonicity needs,
-          // and a key's base state is taken from its oldest revocation, not from this snapshot.
-          int[] counts =
+          h.execute("analyze apikeys_matched");
+          h.execute("set local statement_timeout = 0");
+
+          // The matched keys are locked first, in id order: the revocation's seq is then taken
+          // after every earlier change to these keys has committed, so seq order is the order in
+          // which revocations reached each key.
+          h.createQuery(LOCK_KEYS).define("targets", MATCHED).mapTo(Long.class).one();
+          String revocationId = ApiKeyIds.newId(REVOCATION_ID_PREFIX);
+          long seq =
               h.createQuery(
-                      "with matched as (select id, type, revoked_at, revoked_by from api_key"
-                          + "   where deleted_at is null and (" + condition.sql() + ")),"
-                          + " remembered as (insert into apikeys_revocation_key"
-                          + "   (revocation_id, api_key_id, prior_revoked_at, prior_revoked_by)"
-                          + "   select :rid, id, revoked_at, revoked_by from matched),"
-                          + " moved as (update api_key k set revoked_at = :at, revoked_by = :by,"
-                          + "   updated_at = now() from matched m where k.id = m.id"
-                          + "   and (k.revoked_at is null or k.revoked_at > :at))"
-                          + " select count(*) as matched, count(*) filter (where type = 'secret'"
-                          + "   and revoked_at <= now()) as revoked_secret from matched")
-                  .bindMap(condition.params())
-                  .bind("rid", revocationId)
-                  .bind("at", command.scheduledAt())
+                      "insert into apikeys_revocation (id, idempotency_key, request_fingerprint,"
+                          + " workflow_id, workflow_run_id, revoked_by, scheduled_at, status,"
+                          + " key_count, request_id, transaction_id, run_id, event_group_id,"
+                          + " parent_step_idempotency_key, canceling_from_parent_step,"
+                          + " hold_events) values (:id, :key, :fingerprint, :workflowId, :runId,"
+                          + " :by, :at, 'scheduled', 0, :requestId, :transactionId, :ctxRunId,"
+                          + " :eventGroupId, :parentKey, :fromParent, :hold) returning seq")
+                  .bind("id", revocationId)
+                  .bind("key", ctx.idempotencyKey())
+                  .bind("fingerprint", fingerprint)
+                  .bind("workflowId", command.workflowId())
+                  .bind("runId", command.workflowRunId())
                   .bind("by", request.revokedBy())
-                  .map((rs, statement) -> new int[] {rs.getInt("matched"), rs.getInt("revoked_secret")})
+                  .bind("at", command.scheduledAt())
+                  .bind("requestId", ctx.requestId())
+                  .bind("transactionId", ctx.transactionId())
+                  .bind("ctxRunId", ctx.runId())
+                  .bind("eventGroupId", ctx.eventGroupId())
+                  .bind("parentKey", ctx.parentStepIdempotencyKey())
+                  .bind("fromParent", ctx.fromParentStep())
+                  .bind("hold", ctx.holdsEvents())
+                  .mapTo(Long.class)
                   .one();
-          int keyCount = counts[0];
-          if (request.singleKey() && keyCount == 0) {
+          Recomputed counts =
+              recompute(
+                  h, MATCHED, Map.of(), revocationId, seq, request.revokedBy(), null,
+                  command.scheduledAt(), true);
+          if (request.singleKey() && counts.matched() == 0) {
             throw ApiKeyException.notFound("ApiKey with id \"" + request.id() + "\" not found");
           }
-          if (counts[1] > 0) {
+          if (counts.revokedSecret() > 0) {
             // Medusa's message, word for word; the exception rolls back everything above.
             throw ApiKeyException.invalidData(
-                "There are " + counts[1] + " secret keys that are already revoked.");
+                "There are " + counts.revokedSecret() + " secret keys that are already revoked.");
           }
           h.createUpdate("update apikeys_revocation set key_count = :n where id = :rid")
-              .bind("n", keyCount)
+              .bind("n", counts.matched())
               .bind("rid", revocationId)
               .execute();
-          return result(h, lock(h, revocationId), null);
+          return lock(h, revocationId).facts(null);
         });
   }
 
   /** See {@code RevocationActivities#stamp}. */
-  public RevokeResult stamp(String revocationId, Instant now) {
+  public RevokeResult stamp(String revocationId, Instant workflowNow) {
     return jdbi.inTransaction(
         h -> {
+          boundLockWaits(h);
           RevocationRow row = lock(h, revocationId);
-          if (row.state() != RevocationState.SCHEDULED || row.scheduledAt().isAfter(now)) {
-            return result(h, row, null);
+          if (row.state() != RevocationState.SCHEDULED
+              || row.scheduledAt().isAfter(now(h, workflowNow))) {
+            return result(h, row);
           }
-          h.createUpdate(APPLY_INSTANT)
+          // Usually no key needs writing: scheduling set them all. A key someone else moved later
+          // (or cleared) meanwhile is put back; the recompute keeps every other revocation's
+          // claim on it too.
+          Map<String, Object> params = Map.of("at", row.scheduledAt());
+          h.createQuery(LOCK_KEYS)
+              .define("targets", KEYS_LATER_THAN_INSTANT)
               .bind("rid", revocationId)
-              .bind("at", row.scheduledAt())
-              .bind("by", row.revokedBy())
-              .execute();
+              .bindMap(params)
+              .mapTo(Long.class)
+              .one();
+          recompute(
+              h, KEYS_LATER_THAN_INSTANT, params, revocationId, row.seq(), row.revokedBy(),
+              row.scheduledAt(), row.scheduledAt(), false);
           outbox.recordRevoked(h, revocationId, row.holdEvents());
           h.createUpdate(
                   "update apikeys_revocation set status = 'revoked', completed_at = now(),"
                       + " updated_at = now() where id = :rid")
               .bind("rid", revocationId)
               .execute();
-          return result(h, lock(h, revocationId), null);
+          return result(h, lock(h, revocationId));
         });
   }
 
-  /** See {@code RevocationActivities#cancel}. */
-  public RevokeResult cancel(String revocationId) {
+  /**
+   * See {@code RevocationActivities#cancel}. Without {@code workflowNow} (older workflow code,
+   * which decided on its own clock) a scheduled revocation is cancelled whatever the time.
+   */
+  public Revocation cancel(String revocationId, Instant workflowNow, String by) {
     return jdbi.inTransaction(
         h -> {
+          boundLockWaits(h);
           RevocationRow row = lock(h, revocationId);
-          if (row.state() != RevocationState.SCHEDULED) {
-            return result(h, row, null);
+          if (row.state() != RevocationState.SCHEDULED
+              || (workflowNow != null && !row.scheduledAt().isAfter(now(h, workflowNow)))) {
+            // Stamped, cancelled, or due: the revocation stands as it is.
+            return row.facts(null);
           }
-          recompute(h, row, row.scheduledAt(), null);
+          lockKeys(h, revocationId);
+          recompute(
+              h, KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(), row.revokedBy(),
+              row.scheduledAt(), null, false);
           h.createUpdate(
-                  "update apikeys_revocation set status = 'cancelled', completed_at = now(),"
-                      + " updated_at = now() where id = :rid")
+                  "update apikeys_revocation set status = 'cancelled', cancelled_by = :by,"
+                      + " completed_at = now(), updated_at = now() where id = :rid")
+              .bind("by", by)
               .bind("rid", revocationId)
               .execute();
-          return result(h, lock(h, revocationId), null);
+          outbox.recordChange(h, EVENT_CANCELLED, revocationId, by, null);
+          return lock(h, revocationId).facts(null);
         });
   }
 
-  /** See {@code RevocationActivities#reschedule}. */
-  public RevokeResult reschedule(String revocationId, Instant scheduledAt) {
+  /**
+   * See {@code RevocationActivities#reschedule}. Without {@code workflowNow} (older workflow code)
+   * only the state is checked.
+   */
+  public Revocation reschedule(
+      String revocationId, Instant scheduledAt, String by, Instant workflowNow) {
     return jdbi.inTransaction(
         h -> {
+          boundLockWaits(h);
           RevocationRow row = lock(h, revocationId);
           if (row.state() != RevocationState.SCHEDULED) {
             throw ApiKeyException.notAllowed(
                 "revocation " + revocationId + " is " + row.status()
                     + "; it can no longer be rescheduled");
           }
-          recompute(h, row, row.scheduledAt(), scheduledAt);
+          if (workflowNow != null && !row.scheduledAt().isAfter(now(h, workflowNow))) {
+            throw ApiKeyException.notAllowed(
+                "the scheduled instant has passed; the revocation stands");
+          }
+          lockKeys(h, revocationId);
+          recompute(
+              h, KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(), row.revokedBy(),
+              row.scheduledAt(), scheduledAt, false);
           h.createUpdate(
-                  "update apikeys_revocation set scheduled_at = :at, updated_at = now()"
-                      + " where id = :rid")
+                  "update apikeys_revocation set scheduled_at = :at, rescheduled_by = :by,"
+                      + " updated_at = now() where id = :rid")
               .bind("at", scheduledAt)
+              .bind("by", by)
               .bind("rid", revocationId)
               .execute();
-          return result(h, lock(h, revocationId), null);
+          outbox.recordChange(h, EVENT_RESCHEDULED, revocationId, by, scheduledAt);
+          return lock(h, revocationId).facts(null);
         });
   }
 
-  /** The revocation as it stands, with at most the first thousand of its keys. */
+  /** The revocation as it stands, with as many of its keys as the result's byte budget allows. */
   public RevokeResult describe(String revocationId) {
-    return jdbi.inTransaction(h -> result(h, lock(h, revocationId), null));
+    return jdbi.inTransaction(
+        h ->
+            result(
+                h,
+                findRevocation(h, "id = :v", revocationId)
+                    .orElseThrow(
+                        () ->
+                            ApiKeyException.notFound(
+                                "revocation " + revocationId + " not found"))));
   }
 
-  /** Every key of a revocation, for callers that need more than the result's first thousand. */
+  /** Every key of a revocation, for callers that need more than the result lists. */
   public List<ApiKeyDTO> keys(String revocationId) {
-    return jdbi.withHandle(h -> keys(h, revocationId, Integer.MAX_VALUE));
+    return jdbi.withHandle(
+        h -> {
+          List<ApiKeyDTO> all = new ArrayList<>();
+          String after = "";
+          while (true) {
+            List<ApiKeyDTO> page = page(h, revocationId, after, 10_000);
+            all.addAll(page);
+            if (page.size() < 10_000) {
+              return all;
+            }
+            after = page.get(page.size() - 1).id();
+          }
+        });
   }
 
-  /** A revocation's keys as they are now, by id, at most {@code limit} of them. */
-  private static List<ApiKeyDTO> keys(Handle h, String revocationId, int limit) {
-    return h.createQuery(
-            "select " + prefixed("k.") + " from api_key k"
-                + " join apikeys_revocation_key rk on rk.api_key_id = k.id"
-                + " where rk.revocation_id = :rid order by k.id limit :limit")
+  private static List<ApiKeyDTO> page(Handle h, String revocationId, String afterId, int limit) {
+    return h.createQuery(RESULT_KEYS)
         .bind("rid", revocationId)
+        .bind("afterId", afterId)
         .bind("limit", limit)
-        .mapTo(ApiKeyRow.class)
+        .map(ApiKeyRow.MAPPER)
         .map(ApiKeyRow::toDto)
         .list();
   }
 
-  private static void recompute(Handle h, RevocationRow row, Instant beforeAt, Instant afterAt) {
-    h.createQuery(LOCK_REVOCATION_KEYS).bind("rid", row.id()).mapTo(Long.class).one();
-    h.createUpdate(RECOMPUTE)
-        .bind("rid", row.id())
-        .bind("seq", row.seq())
-        .bind("by", row.revokedBy())
-        .bind("beforeAt", beforeAt)
-        .bind("afterAt", afterAt)
-        .execute();
+  private Recomputed recompute(
+      Handle h,
+      String targets,
+      Map<String, ?> targetParams,
+      String revocationId,
+      long seq,
+      String by,
+      Instant beforeAt,
+      Instant afterAt,
+      boolean scheduling) {
+    Map<String, Object> params = new HashMap<>(targetParams);
+    params.put("rid", revocationId);
+    params.put("seq", seq);
+    params.put("by", by);
+    params.put("beforeAt", beforeAt);
+    params.put("afterAt", afterAt);
+    params.put("scheduling", scheduling);
+    return h.createQuery(RECOMPUTE)
+        .define("targets", targets)
+        .bindMap(params)
+        .map((rs, ctx) -> new Recomputed(rs.getLong("matched"), rs.getLong("revoked_secret")))
+        .one();
+  }
+
+  private static void lockKeys(Handle h, String revocationId) {
+    h.createQuery(LOCK_KEYS)
+        .define("targets", KEYS_OF_REVOCATION)
+        .bind("rid", revocationId)
+        .mapTo(Long.class)
+        .one();
+  }
+
+  private static void boundLockWaits(Handle h) {
+    // A number from this class, not from a request: safe to write into the statement.
+    h.execute("set local lock_timeout = " + LOCK_TIMEOUT.toMillis());
+  }
+
+  /** The later of the database's clock and the caller's workflow time. */
+  private static Instant now(Handle h, Instant workflowNow) {
+    Instant db = h.createQuery("select now()").mapTo(Instant.class).one();
+    return workflowNow != null && workflowNow.isAfter(db) ? workflowNow : db;
+  }
+
+  private static Optional<RevocationRow> findRevocation(Handle h, String where, String value) {
+    return h.createQuery(
+            "select " + REVOCATION_COLUMNS + " from apikeys_revocation where " + where)
+        .bind("v", value)
+        .mapTo(RevocationRow.class)
+        .findOne();
   }
 
   private static RevocationRow lock(Handle h, String revocationId) {
@@ -350,56 +415,42 @@ public final class RevocationStore {
             () -> ApiKeyException.notFound("revocation " + revocationId + " not found"));
   }
 
-  private static RevokeResult result(Handle h, RevocationRow row, String duplicateOf) {
-    var keys = keys(h, row.id(), RevokeResult.MAX_INLINE_KEYS);
+  /**
+   * The revocation with its keys, by id, as far as {@link RevokeResult#MAX_INLINE_KEY_BYTES} of
+   * their JSON goes: a budget in bytes, because one key's title alone may be ten thousand
+   * characters.
+   */
+  private static RevokeResult result(Handle h, RevocationRow row) {
+    List<ApiKeyDTO> listed = new ArrayList<>();
+    long budget = RevokeResult.MAX_INLINE_KEY_BYTES;
+    String after = "";
+    boolean full = false;
+    while (!full) {
+      List<ApiKeyDTO> page = page(h, row.id(), after, RESULT_PAGE);
+      for (ApiKeyDTO key : page) {
+        long size = jsonBytes(key) + 1;
+        if (size > budget) {
+          full = true;
+          break;
+        }
+        budget -= size;
+        listed.add(key);
+      }
+      if (page.size() < RESULT_PAGE) {
+        break;
+      }
+      after = page.get(page.size() - 1).id();
+    }
     return new RevokeResult(
         row.id(), row.workflowId(), row.state(), row.revokedBy(), row.scheduledAt(),
-        row.keyCount(), row.keyCount() > RevokeResult.MAX_INLINE_KEYS, keys, duplicateOf, null);
+        row.keyCount(), listed.size() < row.keyCount(), listed, null, null);
   }
 
-  private static String prefixed(String alias) {
-    return alias + ApiKeyRow.COLUMNS.replace(", ", ", " + alias);
-  }
-
-  /**
-   * A digest of what the request asks for (which keys, by whom, how soon), with the selector's
-   * object keys sorted so that the same selector written in another order is the same request.
-   */
-  static String fingerprint(ValidRevokeRequest request) {
-    ObjectNode canonical = ApiKeysJson.newObjectMapper().createObjectNode();
-    if (request.singleKey()) {
-      canonical.put("id", request.id());
-    } else {
-      canonical.set("selector", sorted(request.selector()));
-    }
-    canonical.put("revoked_by", request.revokedBy());
-    canonical.put("revoke_in", request.revokeInSeconds());
+  private static long jsonBytes(ApiKeyDTO key) {
     try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256")
-              .digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+      return JSON.writeValueAsString(key).getBytes(StandardCharsets.UTF_8).length;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("an ApiKeyDTO is always writable as JSON", e);
     }
-  }
-
-  private static JsonNode sorted(JsonNode node) {
-    if (node.isObject()) {
-      TreeMap<String, JsonNode> fields = new TreeMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        fields.put(e.getKey(), sorted(e.getValue()));
-      }
-      ObjectNode out = ApiKeysJson.newObjectMapper().createObjectNode();
-      fields.forEach(out::set);
-      return out;
-    }
-    if (node.isArray()) {
-      var out = ApiKeysJson.newObjectMapper().createArrayNode();
-      node.forEach(child -> out.add(sorted(child)));
-      return out;
-    }
-    return node;
   }
 }

@@ -134,12 +134,12 @@ class ChildRevocationsTest {
     this.client = client;
     db = TestDatabase.create();
     keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    // Children run on the product's task queue, as in production.
-    Worker revocations = env.newWorker(RevocationNames.TASK_QUEUE);
-    revocations.registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class);
-    revocations.registerActivitiesImplementations(
+    // Parents and children share the test's own task queue, not the default "api-keys": a child
+    // runs on its parent's queue unless told otherwise.
+    worker.registerActivitiesImplementations(
         new RevocationActivitiesImpl(new RevocationStore(db.jdbi(), Duration.ofSeconds(5))));
     taskQueue = worker.getTaskQueue();
+    assertThat(taskQueue).isNotEqualTo(RevocationNames.TASK_QUEUE);
     env.start();
   }
 

@@ -6,8 +6,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The real activities with faults a test can switch on: a stamp whose completion is lost after it
- * committed, and a stamp that holds until the test lets it go.
+ * The real activities with faults and pauses a test can switch on: a stamp whose completion is
+ * lost after it committed, and a schedule, stamp or reschedule that holds (before or after its
+ * transaction) until the test lets it go, so a test chooses the moment a cancel or an update
+ * arrives.
  */
 final class ScriptedActivities implements RevocationActivities {
   private final RevocationActivities real;
@@ -15,30 +17,33 @@ final class ScriptedActivities implements RevocationActivities {
   volatile boolean loseFirstStampCompletion;
   volatile CountDownLatch stampStarted;
   volatile CountDownLatch releaseStamp;
+  /** Counted down once the schedule transaction has committed. */
+  volatile CountDownLatch scheduleCommitted;
+  /** Awaited after the schedule transaction committed, before the activity answers. */
+  volatile CountDownLatch releaseSchedule;
+  /** Counted down once a reschedule transaction has committed. */
+  volatile CountDownLatch rescheduleCommitted;
+  /** Awaited after a reschedule transaction committed, before the activity answers. */
+  volatile CountDownLatch releaseReschedule;
 
   ScriptedActivities(RevocationActivities real) {
     this.real = real;
   }
 
   @Override
-  public RevokeResult schedule(ScheduleRevocation command) {
-    return real.schedule(command);
+  public Revocation schedule(ScheduleRevocation command) {
+    Revocation result = real.schedule(command);
+    countDown(scheduleCommitted);
+    await(releaseSchedule);
+    return result;
   }
 
   @Override
-  public RevokeResult stamp(String revocationId, Instant now) {
+  public RevokeResult stamp(String revocationId, Instant workflowNow) {
     int call = stampCalls.incrementAndGet();
-    if (stampStarted != null) {
-      stampStarted.countDown();
-    }
-    if (releaseStamp != null) {
-      try {
-        releaseStamp.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    RevokeResult result = real.stamp(revocationId, now);
+    countDown(stampStarted);
+    await(releaseStamp);
+    RevokeResult result = real.stamp(revocationId, workflowNow);
     if (loseFirstStampCompletion && call == 1) {
       // The transaction has committed; the worker "dies" before Temporal hears of it.
       throw new IllegalStateException("simulated loss of the activity completion");
@@ -47,12 +52,33 @@ final class ScriptedActivities implements RevocationActivities {
   }
 
   @Override
-  public RevokeResult cancel(String revocationId) {
-    return real.cancel(revocationId);
+  public Revocation cancel(String revocationId, Instant workflowNow, String by) {
+    return real.cancel(revocationId, workflowNow, by);
   }
 
   @Override
-  public RevokeResult reschedule(String revocationId, Instant scheduledAt) {
-    return real.reschedule(revocationId, scheduledAt);
+  public Revocation reschedule(
+      String revocationId, Instant scheduledAt, String by, Instant workflowNow) {
+    Revocation result = real.reschedule(revocationId, scheduledAt, by, workflowNow);
+    countDown(rescheduleCommitted);
+    await(releaseReschedule);
+    return result;
+  }
+
+  private static void countDown(CountDownLatch latch) {
+    if (latch != null) {
+      latch.countDown();
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    if (latch == null) {
+      return;
+    }
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -685,10 +685,14 @@ class FaultToleranceTest {
   private static String operate(RevocationHandle handle, Actor actor) throws Exception {
     switch (actor.role()) {
       case CANCEL -> {
-        RevocationStatus status = handle.cancelAndWait(Duration.ofSeconds(60));
-        return status.state() == RevocationState.CANCELLED
-            ? "cancelled before the instant"
-            : "cancel after the instant (stands)";
+        try {
+          RevocationStatus status = handle.cancelAndWait(Duration.ofSeconds(60));
+          assertThat(status.state()).isEqualTo(RevocationState.CANCELLED);
+          return "cancelled before the instant";
+        } catch (ApiKeyException stands) {
+          assertThat(stands.getType()).isEqualTo(ApiKeyErrorType.NOT_ALLOWED);
+          return "cancel after the instant (stands)";
+        }
       }
       case RESCHEDULE -> {
         try {
@@ -793,7 +797,10 @@ class FaultToleranceTest {
         .isEmpty();
   }
 
-  /** Exactly one api_key.revoked per key of every stamped revocation, none for the others. */
+  /**
+   * Exactly one api_key.revoked per key of every stamped revocation, none for the others; one
+   * api_key.revocation_cancelled for each cancelled revocation and none for the others.
+   */
   private static void checkEvents(
       Jdbi jdbi, List<String> revocationIds, boolean settled, String context) {
     if (revocationIds.isEmpty()) {
@@ -805,8 +812,10 @@ class FaultToleranceTest {
                     "select r.id, r.status, r.key_count,"
                         + " (select count(*) from apikeys_revocation_key rk"
                         + "   where rk.revocation_id = r.id) as keys,"
-                        + " (select count(*) from apikeys_event e where e.revocation_id = r.id)"
-                        + "   as events,"
+                        + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
+                        + "   and e.name = '" + REVOKED_EVENT + "') as events,"
+                        + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
+                        + "   and e.name = 'api_key.revocation_cancelled') as cancelled_events,"
                         + " (select count(distinct e.api_key_id) from apikeys_event e"
                         + "   join apikeys_revocation_key rk on rk.revocation_id = e.revocation_id"
                         + "   and rk.api_key_id = e.api_key_id"
@@ -822,6 +831,7 @@ class FaultToleranceTest {
       long keys = ((Number) row.get("keys")).longValue();
       long events = ((Number) row.get("events")).longValue();
       long covered = ((Number) row.get("covered")).longValue();
+      long cancelledEvents = ((Number) row.get("cancelled_events")).longValue();
       String what = context + ", revocation " + row.get("id") + " " + status;
       assertThat(((Number) row.get("key_count")).longValue()).as(what).isEqualTo(keys);
       if (settled) {
@@ -833,6 +843,9 @@ class FaultToleranceTest {
       } else {
         assertThat(events).as("events of " + what).isZero();
       }
+      assertThat(cancelledEvents)
+          .as("cancel events of " + what)
+          .isEqualTo(status.equals("cancelled") ? 1 : 0);
     }
   }
 

@@ -20,7 +20,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -165,7 +167,7 @@ class RevokeCommandTest {
       throws Exception {
     JsonNode key = createKey("stands");
     String id = key.get("id").asText();
-    Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "1");
+    Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "5");
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     String workflowId = revoke.json().get("workflow_id").asText();
     String revocationId = revoke.json().get("revocation_id").asText();
@@ -180,6 +182,7 @@ class RevokeCommandTest {
           .bind("id", revocationId)
           .mapTo(String.class)
           .one();
+      assertThat(Instant.now()).as("the row is held before the instant").isBefore(instant);
       RevocationEndToEndTest.sleepUntil(instant.plusMillis(300));
       cancel = CompletableFuture.supplyAsync(() -> run("revocation", "cancel", workflowId));
       WorkflowStub stub = stack.client.client().newUntypedWorkflowStub(workflowId);
@@ -243,19 +246,28 @@ class RevokeCommandTest {
 
     Run release = run("events", "release", group);
     assertThat(release.exitCode()).as(release.err()).isZero();
-    assertThat(release.json().get("released").asInt()).isEqualTo(2);
+    // The two api_key.revoked events, and the api_key.revocation_rescheduled of the revoke-now.
+    assertThat(release.json().get("released").asInt()).isEqualTo(3);
     assertThat(run("events", "release", group).json().get("released").asInt()).isZero();
 
-    JsonNode events = run("events", "list", "--after", String.valueOf(cursor)).json();
-    assertThat(events).hasSize(2);
-    assertThat(events).allMatch(e -> e.get("name").asText().equals("api_key.revoked"));
+    JsonNode all = run("events", "list", "--after", String.valueOf(cursor)).json();
+    assertThat(all).extracting(e -> e.get("name").asText())
+        .containsExactly(
+            "api_key.revocation_rescheduled", "api_key.revoked", "api_key.revoked");
+    List<JsonNode> events = new ArrayList<>();
+    all.forEach(e -> {
+      if (e.get("name").asText().equals("api_key.revoked")) {
+        events.add(e);
+      }
+    });
     assertThat(events).allMatch(e -> e.get("event_group_id").asText().equals(group));
     assertThat(events).extracting(e -> e.get("data").get("id").asText())
         .containsExactlyInAnyOrder(first, second);
     long firstSeq = events.get(0).get("release_seq").asLong();
     assertThat(events.get(1).get("release_seq").asLong()).isGreaterThan(firstSeq);
 
-    JsonNode page = run("events", "list", "--after", String.valueOf(cursor), "--limit", "1").json();
+    JsonNode page =
+        run("events", "list", "--after", String.valueOf(firstSeq - 1), "--limit", "1").json();
     assertThat(page).hasSize(1);
     assertThat(page.get(0).get("release_seq").asLong()).isEqualTo(firstSeq);
   }

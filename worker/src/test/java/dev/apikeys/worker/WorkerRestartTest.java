@@ -14,12 +14,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,10 +30,8 @@ import org.junit.jupiter.api.Timeout;
  * once.
  */
 class WorkerRestartTest {
-  private static final String STARTED = "apikeys worker started";
-
   private RevocationStack stack;
-  private final List<Process> workers = new ArrayList<>();
+  private final List<WorkerProcess> workers = new ArrayList<>();
   private Path logs;
 
   @BeforeEach
@@ -46,10 +42,8 @@ class WorkerRestartTest {
 
   @AfterEach
   void stop() throws InterruptedException {
-    for (Process worker : workers) {
-      if (worker.isAlive()) {
-        worker.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
+    for (WorkerProcess worker : workers) {
+      worker.close();
     }
     stack.close();
   }
@@ -59,17 +53,16 @@ class WorkerRestartTest {
   void aWorkerKilledDuringTheTimerLeavesTheKeyRevokedByDataAndTheNextOneStampsTheInstant()
       throws Exception {
     ApiKeyDTO key = stack.store().createApiKey(new CreateApiKeyDTO("restart", "secret", "user_1"));
-    Process first = startWorker("first");
+    WorkerProcess first = startWorker("first");
 
     RevocationHandle handle =
         stack.service().startRevoke(
             RevokeRequest.ofId(
-                key.id(), new RevokeApiKeyDTO("user_2", 4L), SharedContext.EMPTY));
+                key.id(), new RevokeApiKeyDTO("user_2", 8L), SharedContext.EMPTY));
     Instant instant = handle.scheduled().scheduledAt();
     assertThat(handle.scheduled().status()).isEqualTo(RevocationState.SCHEDULED);
 
-    first.destroyForcibly();
-    assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    first.kill();
     assertThat(Instant.now()).as("killed before the instant").isBefore(instant);
 
     RevocationEndToEndTest.sleepUntil(instant.plusMillis(500));
@@ -81,7 +74,7 @@ class WorkerRestartTest {
         .isEqualTo("scheduled");
     assertThat(revokedEvents(key.id())).isZero();
 
-    Process second = startWorker("second");
+    WorkerProcess second = startWorker("second");
     Instant restarted = Instant.now();
     RevokeResult result = handle.await(Duration.ofSeconds(60));
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
@@ -106,41 +99,18 @@ class WorkerRestartTest {
             + Duration.between(instant, completed).toMillis() + " ms after the instant)");
 
     // SIGTERM: the second worker stops gracefully through its shutdown hook.
-    second.destroy();
-    assertThat(second.waitFor(45, TimeUnit.SECONDS)).as("stopped after SIGTERM").isTrue();
+    assertThat(second.terminate(45)).as("stopped after SIGTERM").isTrue();
     assertThat(Files.readString(logs.resolve("second.err"), StandardCharsets.UTF_8))
         .contains("apikeys worker stopping");
   }
 
-  /** Starts {@code apikeys worker} in a new JVM on this test's classpath and waits for it. */
-  private Process startWorker(String name) throws IOException, InterruptedException {
-    Path err = logs.resolve(name + ".err");
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp",
-            System.getProperty("java.class.path"),
-            ApiKeysCommand.class.getName(),
-            "worker");
-    builder.environment().putAll(stack.env());
-    builder.environment().put(WorkerConfig.STICKY_TIMEOUT, "0");
-    builder.redirectOutput(logs.resolve(name + ".out").toFile());
-    builder.redirectError(err.toFile());
-    Process process = builder.start();
-    workers.add(process);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      String log = Files.exists(err) ? Files.readString(err, StandardCharsets.UTF_8) : "";
-      if (log.contains(STARTED)) {
-        assertThat(log).contains("task queue " + stack.temporal.taskQueue())
-            .contains("address " + stack.server.address());
-        return process;
-      }
-      if (!process.isAlive() || System.nanoTime() > deadline) {
-        throw new AssertionError("worker " + name + " did not start:\n" + log);
-      }
-      Thread.sleep(100);
-    }
+  private WorkerProcess startWorker(String name) throws IOException {
+    WorkerProcess worker = WorkerProcess.start(stack, logs, name);
+    workers.add(worker);
+    assertThat(worker.log())
+        .contains("task queue " + stack.temporal.taskQueue())
+        .contains("address " + stack.server.address());
+    return worker;
   }
 
   private String revocationStatus(String revocationId) {

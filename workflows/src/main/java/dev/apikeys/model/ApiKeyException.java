@@ -1,6 +1,8 @@
 package dev.apikeys.model;
 
+import io.temporal.failure.ApplicationFailure;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A refusal of a request: the request was wrong, not the system. Callers see the type and a
@@ -37,6 +39,32 @@ public class ApiKeyException extends RuntimeException {
 
   public static ApiKeyException conflict(String message) {
     return new ApiKeyException(ApiKeyErrorType.CONFLICT, message);
+  }
+
+  /**
+   * This refusal as workflow and activity code throws it: a non-retryable {@code
+   * ApplicationFailure} whose type is the refusal's type name, so callers in any language match on
+   * it and Temporal never retries it.
+   */
+  public ApplicationFailure toFailure() {
+    return ApplicationFailure.newNonRetryableFailure(getMessage(), type.name());
+  }
+
+  /**
+   * The refusal a Temporal failure carries, wherever in its cause chain: the {@code
+   * ApplicationFailure} whose type names a refusal. Empty for anything else (a fault).
+   */
+  public static Optional<ApiKeyException> from(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ApplicationFailure app) {
+        for (ApiKeyErrorType candidate : ApiKeyErrorType.values()) {
+          if (candidate.name().equals(app.getType())) {
+            return Optional.of(new ApiKeyException(candidate, app.getOriginalMessage()));
+          }
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   @Override

@@ -15,7 +15,10 @@ import java.util.Arrays;
 public final class ActivityRefusals {
   private ActivityRefusals() {}
 
-  /** Backoff from one second to one minute, at most {@code maxAttempts}; refusals not retried. */
+  /**
+   * Backoff from one second to one minute, at most {@code maxAttempts} (0: until it succeeds);
+   * refusals not retried.
+   */
   public static RetryOptions retryOptions(int maxAttempts) {
     return RetryOptions.newBuilder()
         .setInitialInterval(Duration.ofSeconds(1))

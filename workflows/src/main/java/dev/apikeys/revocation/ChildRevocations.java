@@ -1,6 +1,8 @@
 package dev.apikeys.revocation;
 
 import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowCancellationType;
 import io.temporal.workflow.ChildWorkflowOptions;
@@ -9,10 +11,16 @@ import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 
 /**
- * Runs a revocation as a child of the calling workflow, the one right way: the child's id comes
- * from an idempotency key derived from the parent and a step name (so a retried parent step joins
- * the same revocation), the parent's cancellation reaches the child and waits for its keys to be
- * restored, and a parent that simply completes leaves the child running to its instant.
+ * Runs a revocation as a child of the calling workflow, the one right way: on the parent's own task
+ * queue (unless the caller names another), with the child's id derived from an idempotency key of
+ * the parent and a step name (so a retried parent step gets the same revocation), the parent's
+ * cancellation reaching the child and waiting for its keys to be restored, and a parent that
+ * simply completes leaving the child running to its instant.
+ *
+ * <p>One step, one request: when the step's child is already running (a reset or re-run parent,
+ * or the step called twice), a second child under an id of its own asks the database, which
+ * answers with the running revocation for the same request ({@code duplicate_of} names the first
+ * child) and CONFLICT for any other.
  *
  * <p>Call it from workflow code only.
  */
@@ -23,28 +31,44 @@ public final class ChildRevocations {
   public record Started(String workflowId, Promise<RevokeResult> result) {}
 
   /**
-   * Starts the child and returns once the server has accepted it. {@code step} names the parent's
-   * step ("revoke-user-keys") and must be stable across replays and retries.
+   * Starts the child on the parent's task queue and returns once the server has accepted it.
+   * {@code step} names the parent's step ("revoke-user-keys") and must be stable across replays and
+   * retries.
    */
+  public static Started start(String step, RevokeRequest request, SharedContext parentContext) {
+    return start(step, request, parentContext, Workflow.getInfo().getTaskQueue());
+  }
+
+  /** As {@link #start(String, RevokeRequest, SharedContext)}, on the task queue named. */
   public static Started start(
-      String step, RevokeRequest request, SharedContext parentContext) {
+      String step, RevokeRequest request, SharedContext parentContext, String taskQueue) {
     SharedContext context = childContext(step, parentContext);
     RevokeRequest withContext = request.withContext(context);
     String workflowId = RevocationNames.workflowIdFor(context.idempotencyKey());
+    try {
+      return startChild(workflowId, withContext, taskQueue);
+    } catch (ChildWorkflowFailure failure) {
+      if (!(failure.getCause() instanceof WorkflowExecutionAlreadyStarted)) {
+        throw failure;
+      }
+      return startChild(workflowId + "/" + Workflow.randomUUID(), withContext, taskQueue);
+    }
+  }
+
+  private static Started startChild(String workflowId, RevokeRequest request, String taskQueue) {
     RevokeApiKeysWorkflow child =
         Workflow.newChildWorkflowStub(
             RevokeApiKeysWorkflow.class,
             ChildWorkflowOptions.newBuilder()
                 .setWorkflowId(workflowId)
-                .setTaskQueue(RevocationNames.TASK_QUEUE)
+                .setTaskQueue(taskQueue)
                 .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
                 .setCancellationType(ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED)
                 .build());
-    Promise<RevokeResult> result = Async.function(child::revoke, withContext);
+    Promise<RevokeResult> result = Async.function(child::revoke, request, null);
     Workflow.getWorkflowExecution(child).get();
     return new Started(workflowId, result);
   }
-
   /** Starts the child and waits for its result; a refusal arrives as a {@code ChildWorkflowFailure}. */
   public static RevokeResult revoke(
       String step, RevokeRequest request, SharedContext parentContext) {

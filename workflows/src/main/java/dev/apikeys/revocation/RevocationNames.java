@@ -17,6 +17,13 @@ public final class RevocationNames {
   /** The update that Update-with-Start uses to return as soon as the keys are scheduled. */
   public static final String UPDATE_SCHEDULED = "scheduled";
 
+  /**
+   * The failure type of a {@code scheduled} update that joined a run which refused another
+   * request and is closing: not a refusal of the caller's request, which the caller sends again
+   * once that run has closed (a new run of the same workflow id then answers it).
+   */
+  public static final String FAILURE_RETRY_AFTER_CLOSE = "RETRY_AFTER_CLOSE";
+
   /** Sent by a child revocation to its parent when it is done, unless told not to. */
   public static final String SIGNAL_REVOCATION_FINISHED = "revocationFinished";
 

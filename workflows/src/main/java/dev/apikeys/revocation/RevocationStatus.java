@@ -7,8 +7,10 @@ import java.time.Instant;
 /**
  * The answer to the {@code status} query and to the {@code revokeNow}/{@code reschedule} updates.
  * The query still answers after the workflow closed; that is how a cancel that came after the
- * instant says that the revocation stands (Temporal closes a workflow whose cancellation was
- * requested as cancelled, whatever it returns).
+ * instant says that the revocation stands, and how a refused request says why.
+ *
+ * @param refusalType INVALID_DATA, NOT_FOUND, NOT_ALLOWED or CONFLICT when the request was refused
+ *     ({@code message} is then the refusal's message, as the workflow's failure carries it)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RevocationStatus(
@@ -18,4 +20,18 @@ public record RevocationStatus(
     @JsonProperty("key_count") Long keyCount,
     @JsonProperty("revoked_by") String revokedBy,
     @JsonProperty("duplicate_of") String duplicateOf,
-    @JsonProperty("message") String message) {}
+    @JsonProperty("message") String message,
+    @JsonProperty("refusal_type") String refusalType) {
+
+  /** Without a refusal: the shape older workflow code answers with. */
+  public RevocationStatus(
+      RevocationState state,
+      String revocationId,
+      Instant scheduledAt,
+      Long keyCount,
+      String revokedBy,
+      String duplicateOf,
+      String message) {
+    this(state, revocationId, scheduledAt, keyCount, revokedBy, duplicateOf, message, null);
+  }
+}

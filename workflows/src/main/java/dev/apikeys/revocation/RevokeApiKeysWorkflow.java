@@ -15,27 +15,40 @@ import io.temporal.workflow.WorkflowMethod;
 @WorkflowInterface
 public interface RevokeApiKeysWorkflow {
 
+  /**
+   * @param request the reference's {@code {"id"|"selector", "data", "context"}}, as any client
+   *     sends it
+   * @param continued absent when a client starts a revocation; the state a run hands to the next
+   *     when it continues as new
+   */
   @WorkflowMethod(name = RevocationNames.WORKFLOW_TYPE)
-  RevokeResult revoke(RevokeRequest request);
+  RevokeResult revoke(RevokeRequest request, ContinuedRevocation continued);
 
   /** The state, scheduled instant, key count and {@code revoked_by}, at any time. */
   @QueryMethod(name = RevocationNames.QUERY_STATUS)
   RevocationStatus status();
 
   /**
-   * Waits until the keys are scheduled (or the request is refused) and returns them: the update
-   * that Update-with-Start sends so that a caller gets the scheduled keys without waiting for the
-   * instant.
+   * Waits until the keys are scheduled (or the request is refused) and returns the revocation:
+   * the update that Update-with-Start sends, so that a caller gets the scheduled revocation without
+   * waiting for the instant.
+   *
+   * @param joining the request of the caller; when it joins a workflow already running under the
+   *     same idempotency key it must be the same request, or the update is refused with CONFLICT.
+   *     Absent: no comparison.
    */
   @UpdateMethod(name = RevocationNames.UPDATE_SCHEDULED)
-  RevokeResult scheduled();
+  Revocation scheduled(RevokeRequest joining);
+
+  @UpdateValidatorMethod(updateName = RevocationNames.UPDATE_SCHEDULED)
+  void validateScheduled(RevokeRequest joining);
 
   /** Revokes at once instead of at the scheduled instant. */
   @UpdateMethod(name = RevocationNames.UPDATE_REVOKE_NOW)
-  RevocationStatus revokeNow();
+  RevocationStatus revokeNow(RevokeNowRequest request);
 
   @UpdateValidatorMethod(updateName = RevocationNames.UPDATE_REVOKE_NOW)
-  void validateRevokeNow();
+  void validateRevokeNow(RevokeNowRequest request);
 
   /** Moves the instant to {@code revoke_in} seconds from now, earlier or later. */
   @UpdateMethod(name = RevocationNames.UPDATE_RESCHEDULE)

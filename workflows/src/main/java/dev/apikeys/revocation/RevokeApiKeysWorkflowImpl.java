@@ -7,10 +7,11 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.CancellationScope;
-import io.temporal.workflow.Promise;
+import io.temporal.workflow.Functions;
 import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
+import io.temporal.workflow.WorkflowLock;
 import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
@@ -18,292 +19,540 @@ import org.slf4j.Logger;
 /**
  * The revocation workflow. Only deterministic code lives here: time is workflow time, waiting is a
  * durable timer, and everything that touches the database is an activity.
+ *
+ * <p>The rules that make every answer true, whenever a cancel or an update arrives:
+ *
+ * <ul>
+ *   <li>The main body runs in a detached scope, so a cancel never interrupts an activity halfway:
+ *       every activity's answer is heard, and a cancel is a request the body acts on when it
+ *       reaches a decision point.
+ *   <li>Whether a cancel or a move came before the instant is decided by the activity, in the
+ *       database, in the transaction that acts on it; the workflow follows that answer.
+ *   <li>Update handlers and the body's decisions take one {@link WorkflowLock}, so the state the
+ *       query reports is never half changed.
+ * </ul>
+ *
+ * <p>Revocations started by the code before {@link #VERSION_CHANGE} run {@link
+ * LegacyRevokeApiKeysWorkflow} to their end, unchanged.
  */
 public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private static final Logger log = Workflow.getLogger(RevokeApiKeysWorkflowImpl.class);
 
-  static final String STANDS_MESSAGE =
+  /**
+   * The {@code Workflow.getVersion} change id of this implementation. Histories without its marker
+   * ran the legacy code, and still do.
+   */
+  static final String VERSION_CHANGE = "revocation-v2";
+
+  public static final String STANDS_MESSAGE =
       "cancel requested after the scheduled instant; the revocation stands";
 
-  // Database outages are retried for about an hour and a half before the workflow gives up;
-  // refusals are never retried (they are non-retryable failures typed as CONTRACT §5).
-  private final ActivityOptions options =
-      ActivityOptions.newBuilder()
-          .setStartToCloseTimeout(Duration.ofMinutes(10))
-          .setRetryOptions(ActivityRefusals.retryOptions(100))
-          .build();
+  static final String CANCELLED_BEFORE_SCHEDULING =
+      "cancelled before anything was scheduled; no key was changed";
 
-  private final RevocationActivities activities =
-      Workflow.newActivityStub(RevocationActivities.class, options);
+  /**
+   * A run continues as new once its history is this long (or when the server suggests it), so a
+   * revocation that is rescheduled for years keeps its history far below Temporal's limits.
+   */
+  static final int HISTORY_LENGTH_LIMIT = 2_000;
 
+  /**
+   * Every revocation activity is one transaction. The start-to-close timeout is the outer bound
+   * for one over hundreds of thousands of keys, well beyond the database's own statement and lock
+   * timeouts; the activities heartbeat while they run, so a worker that dies mid-call is noticed
+   * within the heartbeat timeout and the call retried elsewhere.
+   */
+  private static ActivityOptions activityOptions(int maxAttempts) {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofMinutes(10))
+        .setHeartbeatTimeout(Duration.ofSeconds(15))
+        .setRetryOptions(ActivityRefusals.retryOptions(maxAttempts))
+        .build();
+  }
+
+  // What a caller waits for (schedule, reschedule) gives up after a bounded number of attempts,
+  // about an hour and a half of outage; refusals are never retried.
+  private final RevocationActivities awaited =
+      Workflow.newActivityStub(RevocationActivities.class, activityOptions(100));
+
+  // What must finish (the stamp, the cancel's undo) retries until it does, backing off to a
+  // minute between attempts.
+  private final RevocationActivities mustFinish =
+      Workflow.newActivityStub(RevocationActivities.class, activityOptions(0));
+
+  private final WorkflowLock lock = Workflow.newWorkflowLock();
+
+  /** Set once the version is known; the legacy code then answers every handler. */
+  private LegacyRevokeApiKeysWorkflow legacy;
+
+  private boolean started;
+  private CancellationScope root;
   private RevocationState state = RevocationState.VALIDATING;
-  private RevokeResult current;
+  private ValidRevokeRequest request;
+  private String fingerprint;
+  private Revocation revocation;
+  private UpdatableTimer instant;
   private ApplicationFailure refusal;
-  private Instant scheduledAt;
-  private boolean owner;
-  /** The workflow that owns the revocation, when this one repeats its idempotency key. */
-  private String duplicateOf;
-  /** Bumped whenever an update moves the instant, to wake the wait loop. */
-  private int scheduleVersion;
-  /** True while an update's activity runs, so the timer cannot race a half-made change. */
-  private boolean changingSchedule;
+  private String message;
+  private boolean cancelDecided;
+  /** This workflow was cancelled (not: the revocation it repeats was), so it closes as cancelled. */
+  private boolean closeAsCancelled;
+  private int runs;
 
   @Override
-  public RevokeResult revoke(RevokeRequest request) {
-    WorkflowInfo info = Workflow.getInfo();
-    ValidRevokeRequest valid;
-    try {
-      valid = RevokeRequestParser.parse(request);
-    } catch (ApiKeyException e) {
-      throw refuse(ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.getType().name()));
+  public RevokeResult revoke(RevokeRequest input, ContinuedRevocation continued) {
+    if (continued == null
+        && Workflow.getVersion(VERSION_CHANGE, Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
+      legacy = new LegacyRevokeApiKeysWorkflow();
+      started = true;
+      return legacy.revoke(input);
     }
-    if (valid.context().cancelling()) {
-      state = RevocationState.SKIPPED;
-      current =
-          new RevokeResult(
-              null, info.getWorkflowId(), RevocationState.SKIPPED, valid.revokedBy(), null, 0,
-              false, null, null, "context.isCancelling is true: nothing was scheduled");
-      return finish(current);
+    root = CancellationScope.current();
+    started = true;
+    RevokeResult[] result = new RevokeResult[1];
+    Workflow.newDetachedCancellationScope(() -> result[0] = run(input, continued)).run();
+    if (closeAsCancelled) {
+      throw new CanceledFailure(message);
     }
+    if (refusal != null) {
+      throw refusal;
+    }
+    return result[0];
+  }
 
-    Instant instant =
-        Instant.ofEpochMilli(Workflow.currentTimeMillis())
-            .plusSeconds(valid.revokeInSeconds());
-    try {
-      current =
-          activities.schedule(
-              new ScheduleRevocation(info.getWorkflowId(), info.getRunId(), valid, instant));
-    } catch (ActivityFailure f) {
-      throw refuse(ActivityRefusals.asWorkflowFailure(f));
-    }
-    duplicateOf = current.duplicateOf();
-    owner = duplicateOf == null;
-    scheduledAt = current.scheduledAt();
-    state = current.status();
-    log.info(
-        "revocation {} scheduled at {} for {} keys{}",
-        current.revocationId(), scheduledAt, current.keyCount(),
-        owner ? "" : " (duplicate of " + current.duplicateOf() + ")");
-    if (state != RevocationState.SCHEDULED && state != RevocationState.REVOKED) {
-      return finish(current);
-    }
-
-    String message = null;
-    try {
-      waitForInstant();
-    } catch (CanceledFailure cancelled) {
-      if (Workflow.currentTimeMillis() < scheduledAt.toEpochMilli()) {
-        // Only the owner undoes the revocation; a duplicate that is cancelled just stops waiting.
-        if (owner) {
-          Workflow.newDetachedCancellationScope(
-                  () -> current = activities.cancel(current.revocationId()))
-              .run();
-          log.info("revocation {} cancelled before its instant", current.revocationId());
-        }
-        state = RevocationState.CANCELLED;
-        reportToParent(valid.context());
-        throw cancelled;
+  /** The body, in a scope of its own: nothing in it is interrupted by a cancel. */
+  private RevokeResult run(RevokeRequest input, ContinuedRevocation continued) {
+    if (continued != null) {
+      request = continued.request();
+      fingerprint = continued.fingerprint();
+      revocation = continued.revocation();
+      runs = continued.runs() + 1;
+      instant = new UpdatableTimer(revocation.scheduledAt());
+      state = RevocationState.SCHEDULED;
+    } else {
+      try {
+        request = RevokeRequestParser.parse(input);
+      } catch (ApiKeyException e) {
+        refuse(e.toFailure());
+        return null;
       }
-      message = STANDS_MESSAGE;
+      fingerprint = RequestFingerprint.of(request);
+      if (request.context().cancelling()) {
+        state = RevocationState.SKIPPED;
+        message = "context.isCancelling is true: nothing was scheduled";
+        awaitHandlers();
+        return new RevokeResult(
+            null, Workflow.getInfo().getWorkflowId(), RevocationState.SKIPPED,
+            request.revokedBy(), null, 0, false, null, null, message);
+      }
+      if (root.isCancelRequested()) {
+        return cancelledBeforeScheduling();
+      }
+      if (!schedule()) {
+        return null;
+      }
     }
 
-    // Past the instant the revocation stands: the stamp runs even if a cancel arrives meanwhile.
-    state = RevocationState.REVOKING;
-    Workflow.newDetachedCancellationScope(this::stampUntilDone).run();
-    state = current.status();
-    if (message == null && CancellationScope.current().isCancelRequested()) {
+    if (revocation.status() == RevocationState.CANCELLED) {
+      // A duplicate of a revocation that was cancelled: nothing is left to wait for.
+      state = RevocationState.CANCELLED;
+      message = "the revocation " + revocation.revocationId() + " it repeats was cancelled";
+      awaitHandlers();
+      return revocation.toResult(message);
+    }
+    RevokeResult result = waitAndStamp();
+    if (result == null) {
+      reportToParent();
+      awaitHandlers();
+      return null;
+    }
+    if (message == null && root.isCancelRequested()) {
       message = STANDS_MESSAGE;
     }
     if (message != null) {
-      current = current.withStatus(current.status(), message);
-      log.info("revocation {}: {}", current.revocationId(), message);
+      result = result.withStatus(result.status(), message);
+      log.info("revocation {}: {}", result.revocationId(), message);
     }
-    reportToParent(valid.context());
-    return finish(current);
+    if (!revocation.owned()) {
+      result = result.withDuplicateOf(revocation.duplicateOf());
+    }
+    reportToParent();
+    awaitHandlers();
+    return result;
+  }
+
+  /** Runs the schedule activity; false when the request was refused. */
+  private boolean schedule() {
+    WorkflowInfo info = Workflow.getInfo();
+    Instant at = now().plusSeconds(request.revokeInSeconds());
+    Revocation scheduled;
+    try {
+      scheduled =
+          awaited.schedule(
+              new ScheduleRevocation(
+                  info.getWorkflowId(), originalRunId(info), request, at, fingerprint));
+    } catch (ActivityFailure f) {
+      refuse(ActivityRefusals.asWorkflowFailure(f));
+      return false;
+    }
+    revocation = scheduled;
+    instant = new UpdatableTimer(scheduled.scheduledAt());
+    state =
+        scheduled.status() == RevocationState.REVOKED
+            ? RevocationState.REVOKING
+            : RevocationState.SCHEDULED;
+    log.info(
+        "revocation {} scheduled at {} for {} keys{}",
+        scheduled.revocationId(), scheduled.scheduledAt(), scheduled.keyCount(),
+        scheduled.owned() ? "" : " (duplicate of " + scheduled.duplicateOf() + ")");
+    return true;
+  }
+
+  /**
+   * Waits for the instant and stamps; acts on a cancel when one comes first. Returns the stamped
+   * result, or null when the revocation was cancelled.
+   */
+  private RevokeResult waitAndStamp() {
+    while (true) {
+      boolean reached =
+          instant.awaitDeadlineOr(() -> cancelPending() || continueAsNewDue());
+      lock.lock();
+      try {
+        if (cancelPending()) {
+          cancelDecided = true;
+          if (!decideCancel()) {
+            return null;
+          }
+        } else if (!reached || !instant.hasPassed()) {
+          if (continueAsNewDue()) {
+            continueAsNew();
+          }
+          // The instant moved while this waited.
+          continue;
+        }
+        state = RevocationState.REVOKING;
+        RevokeResult stamped = mustFinish.stamp(revocation.revocationId(), now());
+        if (stamped.status() == RevocationState.SCHEDULED) {
+          // Not due by the database's clock, or moved later by the owner (a duplicate learns of
+          // its owner's reschedules only here): wait for the instant the database gives.
+          revocation = withState(stamped);
+          instant.moveTo(stamped.scheduledAt());
+          state = RevocationState.SCHEDULED;
+          continue;
+        }
+        revocation = withState(stamped);
+        state = stamped.status();
+        return stamped;
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * A cancel arrived before this workflow stamped. The owner asks the database, which cancels if
+   * the instant has not come and otherwise says the revocation stands; a duplicate only stops
+   * waiting. Returns true when the revocation stands and is to be stamped.
+   */
+  private boolean decideCancel() {
+    closeAsCancelled = true;
+    if (!revocation.owned()) {
+      // The revocation is not this workflow's to cancel: the state stays the revocation's, so
+      // nobody reads "cancelled" here while the keys are still scheduled.
+      message = "this workflow repeats the idempotency key of workflow " + revocation.duplicateOf()
+          + " and stopped waiting; the revocation is not cancelled (cancel it through that"
+          + " workflow)";
+      return false;
+    }
+    Revocation after =
+        mustFinish.cancel(revocation.revocationId(), now(), cancelledBy());
+    revocation = after;
+    if (after.status() == RevocationState.CANCELLED) {
+      state = RevocationState.CANCELLED;
+      message = "cancelled before the scheduled instant; the keys are as they were";
+      log.info("revocation {} cancelled before its instant", after.revocationId());
+      return false;
+    }
+    closeAsCancelled = false;
+    message = STANDS_MESSAGE;
+    instant.moveTo(after.scheduledAt());
+    return true;
+  }
+
+  private RevokeResult cancelledBeforeScheduling() {
+    state = RevocationState.CANCELLED;
+    cancelDecided = true;
+    closeAsCancelled = true;
+    message = CANCELLED_BEFORE_SCHEDULING;
+    awaitHandlers();
+    return null;
+  }
+
+  /** The run id a reset keeps; the run's own where the server does not record one. */
+  private static String originalRunId(WorkflowInfo info) {
+    String original = info.getOriginalExecutionRunId();
+    return original == null || original.isEmpty() ? info.getRunId() : original;
+  }
+
+  private boolean cancelPending() {
+    return root.isCancelRequested() && !cancelDecided;
+  }
+
+  /** Who cancelled: the cancel request's reason, as {@code apikeys revocation cancel --by} sets it. */
+  private String cancelledBy() {
+    String reason = root.getCancellationReason();
+    return reason == null || reason.isBlank() ? null : reason;
+  }
+
+  private boolean continueAsNewDue() {
+    WorkflowInfo info = Workflow.getInfo();
+    return info.getHistoryLength() > HISTORY_LENGTH_LIMIT || info.isContinueAsNewSuggested();
+  }
+
+  /**
+   * Hands the revocation to a new run once no handler is running; the next run restores it and
+   * waits for the same instant. Called with the lock held, which it releases while it waits.
+   */
+  private void continueAsNew() {
+    lock.unlock();
+    try {
+      Workflow.await(() -> Workflow.isEveryHandlerFinished() || cancelPending());
+    } finally {
+      lock.lock();
+    }
+    if (cancelPending()) {
+      return;
+    }
+    log.info("revocation {}: continuing as new (run {})", revocation.revocationId(), runs + 1);
+    Workflow.continueAsNew(
+        (RevokeRequest) null, new ContinuedRevocation(request, fingerprint, revocation, runs));
+  }
+
+  private Revocation withState(RevokeResult r) {
+    return new Revocation(
+        r.revocationId(), r.workflowId(), r.status(), r.revokedBy(), r.scheduledAt(),
+        r.keyCount(), revocation.duplicateOf());
   }
 
   /**
    * Tells a parent workflow that its revocation is done (signal {@value
    * RevocationNames#SIGNAL_REVOCATION_FINISHED} with the final status), unless the revocation was
    * started with {@code cancelingFromParentStep}: then the parent step is itself unwinding and
-   * must not be called back (CONTRACT §3.7). A parent that has already closed is not an error.
+   * must not be called back. A parent that has already closed is not an error.
    */
-  private void reportToParent(SharedContext context) {
+  private void reportToParent() {
     var parent = Workflow.getInfo().getParentWorkflowId();
-    if (parent.isEmpty() || context.fromParentStep()) {
+    if (parent.isEmpty() || request == null || request.context().fromParentStep()) {
       return;
     }
-    // Added after the first histories were recorded: revocations started before it replay as
-    // they ran, without the signal.
-    int version = Workflow.getVersion("report-to-parent", Workflow.DEFAULT_VERSION, 1);
-    if (version == Workflow.DEFAULT_VERSION) {
-      return;
-    }
-    Workflow.newDetachedCancellationScope(
-            () -> {
-              try {
-                Workflow.newUntypedExternalWorkflowStub(parent.get())
-                    .signal(RevocationNames.SIGNAL_REVOCATION_FINISHED, status());
-              } catch (SignalExternalWorkflowException | ApplicationFailure parentGone) {
-                log.info("parent {} has closed; not reported", parent.get());
-              }
-            })
-        .run();
-  }
-
-  /** Sleeps on durable timers until the instant, starting over whenever an update moves it. */
-  private void waitForInstant() {
-    while (Workflow.currentTimeMillis() < scheduledAt.toEpochMilli() || changingSchedule) {
-      int version = scheduleVersion;
-      long remaining = Math.max(0, scheduledAt.toEpochMilli() - Workflow.currentTimeMillis());
-      CancellationScope timerScope =
-          Workflow.newCancellationScope(
-              () -> {
-                Promise<Void> timer = Workflow.newTimer(Duration.ofMillis(remaining));
-                // A timer made stale by an update is cancelled below; its failure is expected.
-                timer.exceptionally(cancelledTimer -> null);
-                Workflow.await(
-                    () ->
-                        (timer.isCompleted() && !changingSchedule) || scheduleVersion != version);
-              });
-      timerScope.run();
-      if (scheduleVersion != version) {
-        // The old timer is no longer wanted; cancelling it keeps the history free of it firing.
-        timerScope.cancel();
-      }
+    try {
+      Workflow.newUntypedExternalWorkflowStub(parent.get())
+          .signal(RevocationNames.SIGNAL_REVOCATION_FINISHED, status());
+    } catch (SignalExternalWorkflowException | ApplicationFailure parentGone) {
+      log.info("parent {} has closed; not reported", parent.get());
     }
   }
 
-  /**
-   * Stamps, and if the database says the instant moved later (a duplicate workflow sees its
-   * owner's reschedule only here), waits again for the new instant.
-   */
-  private void stampUntilDone() {
-    while (true) {
-      current = activities.stamp(current.revocationId(), workflowNow());
-      if (!owner) {
-        current = current.withDuplicateOf(duplicateOf);
-      }
-      if (current.status() != RevocationState.SCHEDULED) {
-        return;
-      }
-      scheduledAt = current.scheduledAt();
-      state = RevocationState.SCHEDULED;
-      Workflow.sleep(
-          Duration.ofMillis(Math.max(0, scheduledAt.toEpochMilli() - Workflow.currentTimeMillis())));
-      state = RevocationState.REVOKING;
-    }
-  }
+  // ---- query and updates ----------------------------------------------------------------------
 
   @Override
   public RevocationStatus status() {
+    if (legacy != null) {
+      return legacy.status();
+    }
     return new RevocationStatus(
         state,
-        current == null ? null : current.revocationId(),
-        scheduledAt,
-        current == null ? null : current.keyCount(),
-        current == null ? null : current.revokedBy(),
-        duplicateOf,
-        current == null ? null : current.message());
+        revocation == null ? null : revocation.revocationId(),
+        revocation == null ? null : instant.deadline(),
+        revocation == null ? null : revocation.keyCount(),
+        revocation == null ? (request == null ? null : request.revokedBy()) : revocation.revokedBy(),
+        revocation == null ? null : revocation.duplicateOf(),
+        refusal != null ? refusal.getOriginalMessage() : message,
+        refusal != null ? refusal.getType() : null);
   }
 
   @Override
-  public RevokeResult scheduled() {
-    Workflow.await(() -> current != null || refusal != null);
-    if (current == null) {
+  public void validateScheduled(RevokeRequest joining) {
+    if (legacy == null && fingerprint != null && joining != null) {
+      requireSameRequest(joining);
+    }
+  }
+
+  @Override
+  public Revocation scheduled(RevokeRequest joining) {
+    Workflow.await(() -> started);
+    if (legacy != null) {
+      RevokeResult r = legacy.scheduled();
+      return new Revocation(
+          r.revocationId(), r.workflowId(), r.status(), r.revokedBy(), r.scheduledAt(),
+          r.keyCount(), r.duplicateOf());
+    }
+    Workflow.await(
+        () -> revocation != null || refusal != null || state == RevocationState.CANCELLED
+            || state == RevocationState.SKIPPED);
+    if (joining != null && fingerprint != null) {
+      requireSameRequest(joining);
+    }
+    if (refusal != null) {
       throw refusal;
     }
-    return current;
+    if (revocation == null) {
+      // Skipped (isCancelling), or cancelled before anything was scheduled.
+      return new Revocation(
+          null, Workflow.getInfo().getWorkflowId(), state,
+          request == null ? null : request.revokedBy(), null, 0, null);
+    }
+    return revocation;
   }
 
-  @Override
-  public void validateRevokeNow() {
-    requireChangeable();
-  }
-
-  @Override
-  public RevocationStatus revokeNow() {
-    return moveInstant(workflowNow());
-  }
-
-  @Override
-  public void validateReschedule(RescheduleRequest request) {
-    requireChangeable();
+  /** CONFLICT unless the joining caller asks for exactly what this workflow was started with. */
+  private void requireSameRequest(RevokeRequest joining) {
+    String theirs;
     try {
-      RevokeRequestParser.revokeInSeconds(request == null ? null : request.revokeIn(), "revoke_in");
+      theirs = RequestFingerprint.of(RevokeRequestParser.parse(joining));
     } catch (ApiKeyException e) {
-      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.getType().name());
+      throw e.toFailure();
     }
-    if (request == null || request.revokeIn() == null || request.revokeIn().isNull()) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "revoke_in: give the new number of seconds from now", ApiKeyErrorType.INVALID_DATA.name());
+    if (!theirs.equals(fingerprint)) {
+      if (refusal != null) {
+        // This run was refused and is closing; its answer is for its own request only. The
+        // caller starts its request again once this run has closed.
+        throw ApplicationFailure.newNonRetryableFailure(
+            "workflow " + Workflow.getInfo().getWorkflowId() + " refused another request and is"
+                + " closing; start this request again once it has closed",
+            RevocationNames.FAILURE_RETRY_AFTER_CLOSE);
+      }
+      String key = request.context().idempotencyKey();
+      throw ApiKeyException.conflict(
+              (key == null
+                      ? "workflow " + Workflow.getInfo().getWorkflowId()
+                      : "idempotency key \"" + key + "\"")
+                  + " was already used for a different revoke request (workflow "
+                  + Workflow.getInfo().getWorkflowId() + ")")
+          .toFailure();
     }
   }
 
   @Override
-  public RevocationStatus reschedule(RescheduleRequest request) {
-    long seconds = RevokeRequestParser.revokeInSeconds(request.revokeIn(), "revoke_in");
-    return moveInstant(workflowNow().plusSeconds(seconds));
+  public void validateRevokeNow(RevokeNowRequest change) {
+    if (legacy != null) {
+      legacy.validateRevokeNow();
+      return;
+    }
+    requireChangeable();
+    validateBy(change == null ? null : change.by());
   }
 
-  private RevocationStatus moveInstant(Instant instant) {
-    changingSchedule = true;
+  @Override
+  public RevocationStatus revokeNow(RevokeNowRequest change) {
+    if (legacy != null) {
+      return legacy.revokeNow();
+    }
+    return moveInstant(() -> now(), change == null ? null : change.by());
+  }
+
+  @Override
+  public void validateReschedule(RescheduleRequest change) {
+    if (legacy != null) {
+      legacy.validateReschedule(change);
+      return;
+    }
+    requireChangeable();
+    if (change == null || change.revokeIn() == null || change.revokeIn().isNull()) {
+      throw ApiKeyException.invalidData("revoke_in: give the new number of seconds from now")
+          .toFailure();
+    }
     try {
-      current = activities.reschedule(current.revocationId(), instant);
-      scheduledAt = current.scheduledAt();
-      scheduleVersion++;
+      RevokeRequestParser.revokeInSeconds(change.revokeIn(), "revoke_in");
+    } catch (ApiKeyException e) {
+      throw e.toFailure();
+    }
+    validateBy(change.by());
+  }
+
+  @Override
+  public RevocationStatus reschedule(RescheduleRequest change) {
+    if (legacy != null) {
+      return legacy.reschedule(change);
+    }
+    long seconds = RevokeRequestParser.revokeInSeconds(change.revokeIn(), "revoke_in");
+    return moveInstant(() -> now().plusSeconds(seconds), change.by());
+  }
+
+  /**
+   * Moves the instant, under the lock, through the database; the new instant is computed once the
+   * lock is held, from the workflow time of that moment.
+   */
+  private RevocationStatus moveInstant(Functions.Func<Instant> target, String by) {
+    lock.lock();
+    try {
+      requireChangeable();
+      Revocation moved;
+      try {
+        moved =
+            awaited.reschedule(revocation.revocationId(), target.apply(), by, now());
+      } catch (ActivityFailure f) {
+        throw ActivityRefusals.asWorkflowFailure(f);
+      }
+      revocation = moved.withDuplicateOf(revocation.duplicateOf());
+      instant.moveTo(moved.scheduledAt());
+      return status();
     } finally {
-      changingSchedule = false;
+      lock.unlock();
     }
-    return status();
   }
 
-  /** Refuses an update, before it reaches history, once the revocation can no longer move. */
+  private static void validateBy(String by) {
+    if (by == null) {
+      return;
+    }
+    try {
+      RevokeRequestParser.requireText(by, "by");
+    } catch (ApiKeyException e) {
+      throw e.toFailure();
+    }
+  }
+
+  /** Refuses a change, before it reaches history, once the revocation can no longer move. */
   private void requireChangeable() {
-    if (state == RevocationState.VALIDATING) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "the revocation is not scheduled yet; try again in a moment",
-          ApiKeyErrorType.NOT_ALLOWED.name());
+    if (!started || state == RevocationState.VALIDATING) {
+      throw ApiKeyException.notAllowed(
+              "the revocation is not scheduled yet; try again in a moment")
+          .toFailure();
     }
-    if (!owner) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "this workflow repeats an idempotency key; change the revocation through workflow "
-              + (current == null ? "that owns it" : current.duplicateOf()),
-          ApiKeyErrorType.NOT_ALLOWED.name());
+    if (revocation != null && !revocation.owned()) {
+      throw ApiKeyException.notAllowed(
+              "this workflow repeats an idempotency key; change the revocation through workflow "
+                  + revocation.duplicateOf())
+          .toFailure();
     }
-    if (state != RevocationState.SCHEDULED
-        || changingSchedule
-        || Workflow.currentTimeMillis() >= scheduledAt.toEpochMilli()) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "the scheduled instant has passed (state " + state.value() + "); the revocation stands",
-          ApiKeyErrorType.NOT_ALLOWED.name());
+    if (root.isCancelRequested()) {
+      throw ApiKeyException.notAllowed(
+              "a cancel was requested; the revocation can no longer be moved")
+          .toFailure();
+    }
+    if (state != RevocationState.SCHEDULED || instant.hasPassed()) {
+      throw ApiKeyException.notAllowed(
+              "the scheduled instant has passed (state " + state.value()
+                  + "); the revocation stands")
+          .toFailure();
     }
   }
 
-  private ApplicationFailure refuse(ApplicationFailure failure) {
+  private void refuse(ApplicationFailure failure) {
     state = RevocationState.REFUSED;
     refusal = failure;
     // Lets a waiting "scheduled" update see the refusal before the workflow closes.
     awaitHandlers();
-    return failure;
   }
 
-  private RevokeResult finish(RevokeResult result) {
-    awaitHandlers();
-    return result;
-  }
-
-  /**
-   * Waits for running update handlers, in a detached scope: after a cancel request that came too
-   * late to matter, a plain await would throw and turn a standing revocation into a cancelled
-   * workflow.
-   */
   private static void awaitHandlers() {
-    Workflow.newDetachedCancellationScope(() -> Workflow.await(Workflow::isEveryHandlerFinished))
-        .run();
+    Workflow.await(Workflow::isEveryHandlerFinished);
   }
 
-  private static Instant workflowNow() {
+  private static Instant now() {
     return Instant.ofEpochMilli(Workflow.currentTimeMillis());
   }
+
 }

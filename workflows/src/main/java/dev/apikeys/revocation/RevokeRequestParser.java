@@ -203,8 +203,22 @@ public final class RevokeRequestParser {
     return v == null || v.isNull() ? null : v.asBoolean();
   }
 
+  /**
+   * Free text a caller gives besides the request (who moves or cancels a revocation): not blank,
+   * no NUL character, at most {@value #MAX_TEXT_LENGTH} characters.
+   */
+  public static String requireText(String value, String path) {
+    if (value.isBlank()) {
+      throw ApiKeyException.invalidData(path + ": must not be blank");
+    }
+    return checkedText(path, value);
+  }
+
   private static String text(String path, JsonNode value) {
-    String s = value.asText();
+    return checkedText(path, value.asText());
+  }
+
+  private static String checkedText(String path, String s) {
     if (s.indexOf('\0') >= 0) {
       throw ApiKeyException.invalidData(path + ": contains a NUL character");
     }
