@@ -262,7 +262,7 @@ class RevocationInterleavingTest {
           Op earlier = ops.get(rnd.nextInt(ops.size()));
           ops.add(new Op(i, rnd.nextInt(4) == 0 ? Via.TYPE_NAME : Via.JAVA, earlier.keys(),
               earlier.byId(), earlier.revokedBy(), earlier.revokeIn(), earlier.idempotencyKey(),
-              rnd.nextInt(1500), follow(), followDelay(), 1 + rnd.nextInt(4)));
+              rnd.nextInt(1000), follow(), followDelay(), 1 + rnd.nextInt(5)));
           continue;
         }
         List<String> subset = new ArrayList<>(keys);
@@ -273,8 +273,8 @@ class RevocationInterleavingTest {
         String idempotencyKey = k < 4 ? null : k < 7 ? keyA : keyB;
         ops.add(new Op(i, rnd.nextInt(4) == 0 ? Via.TYPE_NAME : Via.JAVA, subset,
             subset.size() == 1 && rnd.nextBoolean(), "r" + number + "-by" + i,
-            1 + rnd.nextInt(4), idempotencyKey, rnd.nextInt(1500), follow(), followDelay(),
-            1 + rnd.nextInt(4)));
+            2 + rnd.nextInt(5), idempotencyKey, rnd.nextInt(1000), follow(), followDelay(),
+            1 + rnd.nextInt(5)));
       }
       script = ops.stream().map(Op::toString).collect(Collectors.joining("; "));
 
@@ -298,7 +298,7 @@ class RevocationInterleavingTest {
     }
 
     private long followDelay() {
-      return rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(3500);
+      return rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(3000);
     }
 
     private Answers perform(Op op) {

@@ -1,0 +1,118 @@
+package dev.apikeys.revocation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.model.ApiKeyDTO;
+import dev.apikeys.model.CreateApiKeyDTO;
+import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.RevocationStore;
+import dev.apikeys.store.TestDatabase;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.TestWorkflowExtension;
+import io.temporal.worker.Worker;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A revocation that waits long and is moved often keeps a bounded history: it continues as new
+ * once its history passes {@link RevokeApiKeysWorkflowImpl#HISTORY_LENGTH_LIMIT} events, carrying
+ * its state, and still stamps the last instant it was given, once.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class LongLivedRevocationTest {
+  private static final int RESCHEDULES = 2_000;
+
+  @RegisterExtension
+  static final TestWorkflowExtension testWorkflow =
+      TestWorkflowExtension.newBuilder()
+          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
+          .setWorkflowClientOptions(
+              WorkflowClientOptions.newBuilder()
+                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
+                  .build())
+          .setDoNotStart(true)
+          .build();
+
+  private TestDatabase db;
+  private ApiKeyStore keys;
+  private ApiKeyModuleService module;
+  private WorkflowClient client;
+
+  @BeforeEach
+  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
+    this.client = client;
+    db = TestDatabase.create();
+    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
+    RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
+    worker.registerActivitiesImplementations(new RevocationActivitiesImpl(revocations));
+    module = new ApiKeyModuleService(client, keys, revocations, worker.getTaskQueue());
+    env.start();
+  }
+
+  @AfterEach
+  void tearDown(TestWorkflowEnvironment env) {
+    env.close();
+  }
+
+  @Test
+  void twoThousandReschedulesKeepTheHistoryBoundedAndStampTheLastInstant() throws Exception {
+    ApiKeyDTO key = keys.createApiKey(new CreateApiKeyDTO("moved", "secret", "u"));
+    RevocationHandle handle =
+        module.startRevoke(
+            RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 86_400L),
+                SharedContext.newBuilder().setIdempotencyKey("moved-often").build()));
+
+    Instant last = null;
+    for (int i = 0; i < RESCHEDULES; i++) {
+      last = handle.reschedule(3_600 + i % 600, "ops").scheduledAt();
+    }
+    assertThat(handle.status().scheduledAt()).isEqualTo(last);
+
+    int runs = 0;
+    long longest = 0;
+    String runId = null;
+    do {
+      WorkflowExecutionHistory history =
+          runId == null ? client.fetchHistory(handle.workflowId())
+              : client.fetchHistory(handle.workflowId(), runId);
+      longest = Math.max(longest, history.getEvents().size());
+      HistoryEvent started = history.getEvents().get(0);
+      runId = started.getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId();
+      runs++;
+    } while (!runId.isEmpty());
+    System.out.println(
+        RESCHEDULES + " reschedules: " + runs + " runs, the longest history " + longest
+            + " events");
+    assertThat(runs).isGreaterThan(1);
+    assertThat(longest).isLessThan(RevokeApiKeysWorkflowImpl.HISTORY_LENGTH_LIMIT + 200);
+
+    // The run that stamps is a later one: revoking now still works, once.
+    handle.revokeNow();
+    RevokeResult result = handle.await(Duration.ofSeconds(60));
+    assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
+    assertThat(result.revocationId()).isEqualTo(handle.revocation().revocationId());
+    long events =
+        db.jdbi().withHandle(h -> h.createQuery(
+                "select count(*) from apikeys_event where name = 'api_key.revoked'")
+            .mapTo(Long.class).one());
+    assertThat(events).isEqualTo(1);
+    long moves =
+        db.jdbi().withHandle(h -> h.createQuery(
+                "select count(*) from apikeys_event where name = 'api_key.revocation_rescheduled'")
+            .mapTo(Long.class).one());
+    assertThat(moves).isEqualTo(RESCHEDULES + 1);
+  }
+}
