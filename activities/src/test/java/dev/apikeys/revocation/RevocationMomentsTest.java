@@ -17,6 +17,7 @@ import dev.apikeys.module.RevocationHandle;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
@@ -114,6 +115,8 @@ class RevocationMomentsTest {
     assertThat(activities.scheduleCommitted.await(30, TimeUnit.SECONDS)).isTrue();
     assertThat(row(key.id()).revokedAt()).as("the schedule committed").isNotNull();
     stub.cancel();
+    // The workflow has seen the cancel before the activity answers: the worst moment.
+    awaitCancelSeen(stub);
     activities.releaseSchedule.countDown();
 
     assertClosed(stub, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED);
@@ -355,6 +358,28 @@ class RevocationMomentsTest {
                 .build());
     stub.start(node(json));
     return stub;
+  }
+
+  /**
+   * Waits until the workflow has run a workflow task after its cancel request, or closed: from
+   * then on, the workflow knows of the cancel.
+   */
+  private void awaitCancelSeen(WorkflowStub stub) throws InterruptedException {
+    String workflowId = stub.getExecution().getWorkflowId();
+    for (int i = 0; i < 400; i++) {
+      boolean requested = false;
+      for (HistoryEvent e : client.fetchHistory(workflowId).getEvents()) {
+        if (e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED) {
+          requested = true;
+        } else if (requested
+            && (e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+                || e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED)) {
+          return;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("the workflow never ran a task after its cancel request");
   }
 
   private WorkflowStub workflow(RevocationHandle handle) {
