@@ -327,6 +327,32 @@ public final class RevocationStore {
                                 "revocation " + revocationId + " not found"))));
   }
 
+  /**
+   * A scheduled revocation as the reconciler sees it: what a fresh workflow needs to take it over,
+   * and whether its instant has passed by the database's clock.
+   */
+  public record Pending(Revocation revocation, String fingerprint, boolean due) {}
+
+  /** Scheduled revocations after {@code afterId}, by id, at most {@code limit}. */
+  public List<Pending> scheduled(String afterId, int limit) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "select " + REVOCATION_COLUMNS + ", scheduled_at <= now() as due"
+                        + " from apikeys_revocation where status = 'scheduled' and id > :after"
+                        + " order by id limit :limit")
+                .bind("after", afterId == null ? "" : afterId)
+                .bind("limit", limit)
+                .map(
+                    (rs, ctx) -> {
+                      RevocationRow row =
+                          ctx.findMapperFor(RevocationRow.class).orElseThrow().map(rs, ctx);
+                      return new Pending(
+                          row.facts(null), row.requestFingerprint(), rs.getBoolean("due"));
+                    })
+                .list());
+  }
+
   /** Every key of a revocation, for callers that need more than the result lists. */
   public List<ApiKeyDTO> keys(String revocationId) {
     return jdbi.withHandle(

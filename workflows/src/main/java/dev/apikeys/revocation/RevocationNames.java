@@ -32,6 +32,11 @@ public final class RevocationNames {
   public static final String ACTIVITY_CANCEL = "CancelRevocation";
   public static final String ACTIVITY_RESCHEDULE = "RescheduleRevocation";
 
+  /** The reconciler as a workflow and its activity. */
+  public static final String RECONCILE_WORKFLOW_TYPE = "ReconcileRevocationsWorkflow";
+
+  public static final String ACTIVITY_RECONCILE = "ReconcileRevocations";
+
   /** Prefix of the workflow ids this project chooses. */
   public static final String WORKFLOW_ID_PREFIX = "revoke-apikeys-";
 

@@ -423,7 +423,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
                 + " closing; start this request again once it has closed",
             RevocationNames.FAILURE_RETRY_AFTER_CLOSE);
       }
-      String key = request.context().idempotencyKey();
+      String key = request == null ? null : request.context().idempotencyKey();
       throw ApiKeyException.conflict(
               (key == null
                       ? "workflow " + Workflow.getInfo().getWorkflowId()
