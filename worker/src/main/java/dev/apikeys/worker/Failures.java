@@ -4,7 +4,10 @@ import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowException;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.common.converter.RawValue;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.payload.codec.PayloadCodecException;
@@ -12,6 +15,8 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.slf4j.LoggerFactory;
 
@@ -95,6 +100,34 @@ final class Failures {
   }
 
   /**
+   * A request that failed because its workflow closed first (an update sent to a workflow that
+   * failed at once, for example because the worker could not read its input) says nothing of
+   * why; the workflow's own failure does. This adds it as the cause when there is one.
+   */
+  static RuntimeException withWorkflowOutcome(RuntimeException e, WorkflowClient client) {
+    if (find(e, ApplicationFailure.class, a -> isRefusal(a) || isDecodeFailure(a)).isPresent()
+        || find(e, DataConverterException.class, d -> true).isPresent()
+        || find(e, PayloadCodecException.class, d -> true).isPresent()) {
+      return e;
+    }
+    Optional<WorkflowException> workflow =
+        find(e, WorkflowException.class, w -> w.getExecution() != null);
+    if (workflow.isEmpty()) {
+      return e;
+    }
+    String workflowId = workflow.get().getExecution().getWorkflowId();
+    try {
+      client.newUntypedWorkflowStub(workflowId).getResult(1, TimeUnit.SECONDS, RawValue.class);
+    } catch (WorkflowFailedException failed) {
+      failed.addSuppressed(e);
+      return failed;
+    } catch (TimeoutException | RuntimeException stillRunningOrUnknown) {
+      // The workflow's outcome tells nothing more; the failure stands as it is.
+    }
+    return e;
+  }
+
+  /**
    * Payloads one side encrypts with {@code APIKEYS_CODEC_KEYS} and the other cannot read: a
    * configuration error, whose line also says what the command got done before it hit it, since
    * the request itself may well have gone through.
@@ -114,8 +147,7 @@ final class Failures {
               + " as on the worker. " + doneAnyway(command, workflow));
     }
     boolean unreadableByWorker =
-        find(e, ApplicationFailure.class, a -> DECODE_FAILURE_TYPES.contains(a.getType()))
-            .isPresent();
+        find(e, ApplicationFailure.class, Failures::isDecodeFailure).isPresent();
     if (unreadableByWorker) {
       return Optional.of(
           TemporalConfig.CODEC_KEYS + ": the worker cannot read this side's payloads: they are"
@@ -154,6 +186,10 @@ final class Failures {
       }
     }
     return false;
+  }
+
+  private static boolean isDecodeFailure(ApplicationFailure failure) {
+    return DECODE_FAILURE_TYPES.contains(failure.getType());
   }
 
   private static boolean isConnectionFailure(SQLException e) {

@@ -77,7 +77,12 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
             : RevokeRequest.ofSelector(selector, data, shared);
 
     ApiKeyModuleService service = context.moduleService();
-    RevocationHandle handle = service.startRevoke(request);
+    RevocationHandle handle;
+    try {
+      handle = service.startRevoke(request);
+    } catch (RuntimeException e) {
+      throw Failures.withWorkflowOutcome(e, context.temporal().client());
+    }
     RevokeResult scheduled = handle.scheduled();
     if (!await) {
       context.print(scheduled);
