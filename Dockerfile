@@ -7,7 +7,8 @@ COPY activities/pom.xml activities/
 COPY worker/pom.xml worker/
 RUN mvn -B -q -ntp dependency:go-offline -DexcludeArtifactIds=apikeys-workflows,apikeys-activities || true
 COPY . .
-RUN mvn -B -q -ntp -DskipTests package
+# The worker runs for days: the command line's start-up archive (see bin/apikeys) is not needed.
+RUN mvn -B -q -ntp -DskipTests -Dapikeys.cds.skip=true package
 
 FROM eclipse-temurin:17-jre
 RUN useradd --system --uid 10001 apikeys

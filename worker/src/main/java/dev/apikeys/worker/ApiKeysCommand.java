@@ -8,6 +8,7 @@ import dev.apikeys.model.UpdateApiKeyDTO;
 import dev.apikeys.store.Migrations;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,22 +31,7 @@ import picocli.CommandLine.ParentCommand;
     // Every subcommand answers --help too.
     scope = CommandLine.ScopeType.INHERIT,
     version = "apikeys 0.1.0",
-    description = "Medusa-compatible API keys with durable, cancellable revocation on Temporal.",
-    subcommands = {
-      ApiKeysCommand.Migrate.class,
-      ApiKeysCommand.Create.class,
-      ApiKeysCommand.ListKeys.class,
-      ApiKeysCommand.Retrieve.class,
-      ApiKeysCommand.Authenticate.class,
-      ApiKeysCommand.Update.class,
-      ApiKeysCommand.Delete.class,
-      RevokeCommand.class,
-      RevocationCommand.class,
-      RotationCommand.class,
-      EventsCommand.class,
-      WorkerCommand.class,
-      DevCommand.class,
-    })
+    description = "Medusa-compatible API keys with durable, cancellable revocation on Temporal.")
 public final class ApiKeysCommand implements Runnable {
   /** Exit codes, documented in the README. */
   static final class ExitCodes {
@@ -58,6 +44,36 @@ public final class ApiKeysCommand implements Runnable {
     private ExitCodes() {}
   }
 
+  /**
+   * The subcommands by name, in the order help lists them. A command line builds only the one it
+   * runs: picocli reads every command class it is given, and the worker's and dev mode's pull in
+   * Temporal's worker, the embedded PostgreSQL and logging, which a one-shot command never needs.
+   */
+  private static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
+  private static Map<String, Class<?>> subcommands() {
+    Map<String, Class<?>> commands = new LinkedHashMap<>();
+    commands.put("migrate", Migrate.class);
+    commands.put("create", Create.class);
+    commands.put("list", ListKeys.class);
+    commands.put("retrieve", Retrieve.class);
+    commands.put("authenticate", Authenticate.class);
+    commands.put("update", Update.class);
+    commands.put("delete", Delete.class);
+    commands.put("revoke", RevokeCommand.class);
+    commands.put("revocation", RevocationCommand.class);
+    commands.put("rotation", RotationCommand.class);
+    commands.put("events", EventsCommand.class);
+    commands.put("worker", WorkerCommand.class);
+    commands.put("dev", DevCommand.class);
+    return Collections.unmodifiableMap(commands);
+  }
+
+  /** Whether the command runs until stopped (and so logs as a server does). */
+  static boolean isLongRunning(String[] args) {
+    return args.length > 0 && (args[0].equals("worker") || args[0].equals("dev"));
+  }
+
   final CommandContext context;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -68,10 +84,11 @@ public final class ApiKeysCommand implements Runnable {
 
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    throw UsageException.missingSubcommand(spec);
   }
 
   public static void main(String[] args) {
+    CliLogging.configureFor(args);
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
     System.exit(execute(args, System.getenv(), out, err));
@@ -79,28 +96,71 @@ public final class ApiKeysCommand implements Runnable {
 
   /** Runs one command line with the given environment; the entry point of tests and of main. */
   static int execute(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
-    try (CommandContext context = new CommandContext(env, out, err)) {
+    try (CommandContext context = new CommandContext(env, out, err, !isLongRunning(args))) {
       CommandLine cli = new CommandLine(new ApiKeysCommand(context));
+      Class<?> only = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
+      if (only != null) {
+        cli.addSubcommand(args[0], only);
+      } else {
+        for (Map.Entry<String, Class<?>> command : SUBCOMMANDS.entrySet()) {
+          cli.addSubcommand(command.getKey(), command.getValue());
+        }
+      }
+      UsageException.registerConverters(cli);
       cli.setOut(out);
       cli.setErr(err);
-      cli.setExecutionExceptionHandler(
-          (e, commandLine, parseResult) -> {
-            if (e instanceof ApiKeyException refusal) {
-              err.println(refusal.getType() + ": " + refusal.getMessage());
-              return ExitCodes.REFUSED;
-            }
-            if (e instanceof ConfigurationException config) {
-              err.println(config.getMessage());
-              return ExitCodes.CONFIGURATION;
-            }
-            err.println("error: " + DatabaseConfig.firstLine(String.valueOf(e.getMessage())));
-            return ExitCodes.FAULT;
-          });
-      cli.setExitCodeExceptionMapper(e -> ExitCodes.USAGE);
+      // Handlers are classes, not lambdas: picocli's classes are too old a class-file version for
+      // the class-data archive, and a lambda implementing one of its interfaces breaks the dump.
+      Handlers handlers = new Handlers(err);
+      cli.setParameterExceptionHandler(handlers);
+      cli.setExecutionExceptionHandler(handlers);
+      cli.setExitCodeExceptionMapper(handlers);
       int code = cli.execute(args);
       err.flush();
       out.flush();
       return code;
+    }
+  }
+
+  /** How a command line that failed tells its user: see {@link Failures} and the README. */
+  private static final class Handlers
+      implements CommandLine.IParameterExceptionHandler,
+          CommandLine.IExecutionExceptionHandler,
+          CommandLine.IExitCodeExceptionMapper {
+    private final PrintWriter err;
+
+    Handlers(PrintWriter err) {
+      this.err = err;
+    }
+
+    @Override
+    public int handleParseException(CommandLine.ParameterException e, String[] args) {
+      return printUsageError(e.getCommandLine(), UsageException.describe(e));
+    }
+
+    @Override
+    public int handleExecutionException(
+        Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+      if (e instanceof UsageException usage) {
+        return printUsageError(commandLine, usage.getMessage());
+      }
+      Failures.Report report = Failures.report(e, commandLine.getCommandName());
+      err.println(report.line());
+      return report.exitCode();
+    }
+
+    @Override
+    public int getExitCode(Throwable exception) {
+      return ExitCodes.USAGE;
+    }
+
+    /** A usage error: one line naming what was wrong, then where to read how it is done. */
+    private int printUsageError(CommandLine commandLine, String problem) {
+      String name = commandLine.getCommandSpec().qualifiedName();
+      err.println(name + ": " + problem);
+      err.println("Try '" + name + " --help'");
+      err.flush();
+      return ExitCodes.USAGE;
     }
   }
 
@@ -128,13 +188,13 @@ public final class ApiKeysCommand implements Runnable {
 
   @Command(name = "create", description = "Create a key; prints it with its raw token, shown only this once.")
   static final class Create extends Subcommand {
-    @Option(names = "--title", required = true, description = "The key's title.")
+    @Option(names = "--title", paramLabel = "<title>", required = true, description = "The key's title.")
     String title;
 
-    @Option(names = "--type", required = true, description = "secret or publishable.")
+    @Option(names = "--type", paramLabel = "<type>", required = true, description = "secret or publishable.")
     String type;
 
-    @Option(names = "--created-by", required = true, description = "Who creates it, e.g. user_123.")
+    @Option(names = "--created-by", paramLabel = "<who>", required = true, description = "Who creates it, e.g. user_123.")
     String createdBy;
 
     @Override
@@ -146,16 +206,16 @@ public final class ApiKeysCommand implements Runnable {
 
   @Command(name = "list", description = "List keys matching a selector (Medusa's FilterableApiKeyProps as JSON).")
   static final class ListKeys extends Subcommand {
-    @Option(names = "--selector", defaultValue = "{}", description = "Selector JSON, e.g. '{\"type\":\"secret\"}'.")
+    @Option(names = "--selector", paramLabel = "<json>", defaultValue = "{}", description = "Selector JSON, e.g. '{\"type\":\"secret\"}'.")
     String selector;
 
-    @Option(names = "--skip", description = "Rows to skip.")
+    @Option(names = "--skip", paramLabel = "<n>", description = "Rows to skip.")
     Integer skip;
 
-    @Option(names = "--take", description = "Rows to return at most (default: all).")
+    @Option(names = "--take", paramLabel = "<n>", description = "Rows to return at most (default: all).")
     Integer take;
 
-    @Option(names = "--order", description = "field:asc|desc, repeatable, e.g. --order created_at:desc.")
+    @Option(names = "--order", paramLabel = "<field:dir>", description = "field:asc|desc, repeatable, e.g. --order created_at:desc.")
     List<String> order;
 
     @Option(names = "--count", description = "Print {\"api_keys\": […], \"count\": N} instead of an array.")
@@ -214,7 +274,7 @@ public final class ApiKeysCommand implements Runnable {
     @Parameters(paramLabel = "ID", description = "The key's id.")
     String id;
 
-    @Option(names = "--title", required = true, description = "The new title.")
+    @Option(names = "--title", paramLabel = "<title>", required = true, description = "The new title.")
     String title;
 
     @Override

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.module.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
@@ -33,10 +32,14 @@ final class CommandContext implements AutoCloseable {
   private TemporalConfig temporalConfig;
   private TemporalConnection temporal;
 
-  CommandContext(Map<String, String> env, PrintWriter out, PrintWriter err) {
+  /** Whether the command runs once and exits (every command but {@code worker} and {@code dev}). */
+  private final boolean oneShot;
+
+  CommandContext(Map<String, String> env, PrintWriter out, PrintWriter err, boolean oneShot) {
     this.env = Map.copyOf(env);
     this.out = out;
     this.err = err;
+    this.oneShot = oneShot;
   }
 
   Map<String, String> env() {
@@ -60,14 +63,19 @@ final class CommandContext implements AutoCloseable {
 
   HikariDataSource dataSource() {
     if (dataSource == null) {
-      dataSource = databaseConfig().openPool();
+      dataSource = oneShot ? databaseConfig().openPool(1) : databaseConfig().openPool();
     }
     return dataSource;
   }
 
+  /**
+   * The process's Jdbi. It connects on its first statement, not before: {@code revoke} and the
+   * {@code revocation} commands hand it to the module but never use it on the caller's side.
+   */
   Jdbi jdbi() {
     if (jdbi == null) {
-      jdbi = Database.jdbi(dataSource());
+      databaseConfig();
+      jdbi = Database.jdbi(new OpenOnFirstUse(this::dataSource));
     }
     return jdbi;
   }
@@ -111,8 +119,9 @@ final class CommandContext implements AutoCloseable {
     try {
       return json.readTree(text);
     } catch (JsonProcessingException e) {
-      throw ApiKeyException.invalidData(
-          option + ": not valid JSON (" + e.getOriginalMessage() + ")");
+      throw new UsageException(
+          option + "=<json>: expected JSON, e.g. '{\"type\":\"secret\"}' ("
+              + DatabaseConfig.firstLine(e.getOriginalMessage()) + ")");
     }
   }
 

@@ -45,6 +45,14 @@ record DatabaseConfig(
 
   /** A pool on this database; fails at once, naming the variable, when it cannot connect. */
   HikariDataSource openPool() {
+    return openPool(poolSize);
+  }
+
+  /**
+   * A pool that keeps at most {@code minimumIdle} connections open while idle. A one-shot command
+   * needs one; opening the worker's ten in the background would only hold up its exit.
+   */
+  HikariDataSource openPool(int minimumIdle) {
     HikariConfig hikari = new HikariConfig();
     hikari.setJdbcUrl(url);
     if (user != null) {
@@ -54,6 +62,7 @@ record DatabaseConfig(
       hikari.setPassword(password);
     }
     hikari.setMaximumPoolSize(poolSize);
+    hikari.setMinimumIdle(Math.min(minimumIdle, poolSize));
     hikari.setPoolName("apikeys");
     hikari.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
     // Server error details quote the values of a failed row, tokens included; keep them out of

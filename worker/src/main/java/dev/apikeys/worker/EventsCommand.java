@@ -1,6 +1,5 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.store.EventOutbox;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -28,7 +27,7 @@ final class EventsCommand implements Runnable {
 
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    throw UsageException.missingSubcommand(spec);
   }
 
   @Command(
@@ -38,22 +37,22 @@ final class EventsCommand implements Runnable {
     @ParentCommand EventsCommand parent;
 
     @Option(
-        names = "--after",
+        names = "--after", paramLabel = "<release_seq>",
         defaultValue = "0",
         description = "The last release_seq already handled (default 0: from the start).")
     long after;
 
-    @Option(names = "--limit", defaultValue = "100", description = "At most this many events.")
+    @Option(names = "--limit", paramLabel = "<n>", defaultValue = "100", description = "At most this many events.")
     int limit;
 
     @Override
     public Integer call() {
       if (after < 0) {
-        throw ApiKeyException.invalidData("--after: must be 0 or more, got " + after);
+        throw new UsageException("--after=<release_seq>: expected 0 or more, got " + after);
       }
       if (limit < 1 || limit > MAX_LIMIT) {
-        throw ApiKeyException.invalidData(
-            "--limit: must be from 1 to " + MAX_LIMIT + ", got " + limit);
+        throw new UsageException(
+            "--limit=<n>: expected a number from 1 to " + MAX_LIMIT + ", got " + limit);
       }
       CommandContext context = parent.parent.context;
       context.print(new EventOutbox().readAfter(context.jdbi(), after, limit));

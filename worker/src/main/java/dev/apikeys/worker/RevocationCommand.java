@@ -57,13 +57,13 @@ final class RevocationCommand implements Runnable {
 
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    throw UsageException.missingSubcommand(spec);
   }
 
   /**
-   * Waits for the workflow to close and prints what it came to: the result; {@code
-   * {"workflow_id", "status": "cancelled"}} when it was cancelled before its instant; or, when a
-   * cancel came after the instant, the revocation as it stands, saying so.
+   * Waits for the workflow to close and prints what it came to: the result (also when a cancel
+   * came after the instant and the revocation stands: the result says so), or {@code
+   * {"workflow_id", "status": "cancelled"}} when it was cancelled before its instant.
    */
   static int awaitAndPrint(CommandContext context, RevocationHandle handle, Duration timeout) {
     try {
@@ -71,35 +71,26 @@ final class RevocationCommand implements Runnable {
       return ApiKeysCommand.ExitCodes.OK;
     } catch (WorkflowFailedException e) {
       if (e.getCause() instanceof CanceledFailure) {
-        context.print(closedByCancel(context, handle));
+        context.print(cancelled(handle.workflowId()));
         return ApiKeysCommand.ExitCodes.OK;
       }
       throw e;
     } catch (StillRunning e) {
-      context.err().println(
-          "revocation " + handle.workflowId() + " is still running after "
-              + timeout.toSeconds() + "s; see `apikeys revocation result " + handle.workflowId()
-              + "`");
+      context.err().println(stillRunning(handle, timeout));
       return ApiKeysCommand.ExitCodes.FAULT;
     }
   }
 
-  /**
-   * What a workflow closed as cancelled came to. Temporal closes a workflow whose cancellation was
-   * requested as cancelled whatever it returns, so a cancel that arrived after the instant (the
-   * revocation stands, CONTRACT §3.7) looks like one that undid it; the workflow's status query,
-   * which still answers after it closed, tells them apart, and the database gives the result.
-   */
-  private static Object closedByCancel(CommandContext context, RevocationHandle handle) {
-    RevocationStatus status = handle.status();
-    if (status.state() == RevocationState.CANCELLED || status.revocationId() == null) {
-      Map<String, Object> cancelled = new LinkedHashMap<>();
-      cancelled.put("workflow_id", handle.workflowId());
-      cancelled.put("status", RevocationState.CANCELLED.value());
-      return cancelled;
-    }
-    RevokeResult stands = context.revocationStore().describe(status.revocationId());
-    return stands.withStatus(stands.status(), status.message());
+  private static Map<String, Object> cancelled(String workflowId) {
+    Map<String, Object> cancelled = new LinkedHashMap<>();
+    cancelled.put("workflow_id", workflowId);
+    cancelled.put("status", RevocationState.CANCELLED.value());
+    return cancelled;
+  }
+
+  private static String stillRunning(RevocationHandle handle, Duration timeout) {
+    return "revocation " + handle.workflowId() + " is still running after " + timeout.toSeconds()
+        + "s; see `apikeys revocation result " + handle.workflowId() + "`";
   }
 
   private static Object awaitResult(RevocationHandle handle, Duration timeout) {
@@ -162,7 +153,7 @@ final class RevocationCommand implements Runnable {
 
   @Command(name = "reschedule", description = "Move the instant to --revoke-in seconds from now.")
   static final class Reschedule extends ByWorkflowId {
-    @Option(names = "--revoke-in", required = true, description = "Seconds from now.")
+    @Option(names = "--revoke-in", paramLabel = "<seconds>", required = true, description = "Seconds from now.")
     long revokeIn;
 
     @Override
@@ -181,19 +172,30 @@ final class RevocationCommand implements Runnable {
       description = {
         "Cancel the revocation and wait for the workflow to close.",
         "Before the instant the keys are restored and this prints status \"cancelled\"; after it"
-            + " the revocation stands and this prints the result saying so."
+            + " the revocation stands, nothing is cancelled, and this is refused (NOT_ALLOWED)."
       })
   static final class Cancel extends ByWorkflowId {
     @Override
     public Integer call() {
       RevocationHandle handle = handle();
+      RevocationStatus status;
       try {
-        handle.cancel();
-      } catch (WorkflowNotFoundException closedOrUnknown) {
-        // A closed workflow cannot be cancelled; what it came to is printed below, and an id
-        // that names nothing is reported there as NOT_FOUND.
+        status = handle.cancelAndWait(CANCEL_WAIT);
+      } catch (TimeoutException e) {
+        context().err().println(stillRunning(handle, CANCEL_WAIT));
+        return ApiKeysCommand.ExitCodes.FAULT;
       }
-      return awaitAndPrint(context(), handle, CANCEL_WAIT);
+      if (status.state() == RevocationState.CANCELLED) {
+        context().print(cancelled(handle.workflowId()));
+        return ApiKeysCommand.ExitCodes.OK;
+      }
+      // The cancel did not happen: the instant had passed (the revocation stands), or the
+      // revocation had already ended some other way.
+      throw ApiKeyException.notAllowed(
+          status.message() != null
+              ? status.message()
+              : "revocation workflow \"" + handle.workflowId() + "\" has closed ("
+                  + status.state().value() + "); nothing was cancelled");
     }
   }
 

@@ -28,11 +28,11 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
 
   /** Exactly one of the two overloads' first arguments. */
   static final class Target {
-    @Option(names = "--id", required = true, description = "The key's id (apk_…).")
+    @Option(names = "--id", paramLabel = "<id>", required = true, description = "The key's id (apk_…).")
     String id;
 
     @Option(
-        names = "--selector",
+        names = "--selector", paramLabel = "<json>",
         required = true,
         description =
             "Selector JSON (Medusa's FilterableApiKeyProps), e.g. '{\"type\":\"secret\"}'.")
@@ -42,18 +42,18 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Target target;
 
-  @Option(names = "--revoked-by", required = true, description = "Who revokes, e.g. user_123.")
+  @Option(names = "--revoked-by", paramLabel = "<who>", required = true, description = "Who revokes, e.g. user_123.")
   String revokedBy;
 
-  @Option(names = "--revoke-in", description = "Seconds from now (default 0: at once).")
+  @Option(names = "--revoke-in", paramLabel = "<seconds>", description = "Seconds from now (default 0: at once).")
   Long revokeIn;
 
   @Option(
-      names = "--idempotency-key",
+      names = "--idempotency-key", paramLabel = "<key>",
       description = "The same key again returns the same revocation instead of a second one.")
   String idempotencyKey;
 
-  @Option(names = "--event-group-id", description = "Groups the api_key.revoked events.")
+  @Option(names = "--event-group-id", paramLabel = "<group>", description = "Groups the api_key.revoked events.")
   String eventGroupId;
 
   @Option(
@@ -77,7 +77,12 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
             : RevokeRequest.ofSelector(selector, data, shared);
 
     ApiKeyModuleService service = context.moduleService();
-    RevocationHandle handle = service.startRevoke(request);
+    RevocationHandle handle;
+    try {
+      handle = service.startRevoke(request);
+    } catch (RuntimeException e) {
+      throw Failures.withWorkflowOutcome(e, context.temporal().client());
+    }
     RevokeResult scheduled = handle.scheduled();
     if (!await) {
       context.print(scheduled);

@@ -1,13 +1,13 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.rotation.RotateApiKeysWorkflow;
 import dev.apikeys.rotation.RotateRequest;
 import dev.apikeys.rotation.RotationResult;
 import dev.apikeys.rotation.ValidRotateRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.temporal.api.enums.v1.ScheduleOverlapPolicy;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.schedules.Schedule;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
@@ -17,7 +17,6 @@ import io.temporal.client.schedules.ScheduleIntervalSpec;
 import io.temporal.client.schedules.ScheduleOptions;
 import io.temporal.client.schedules.SchedulePolicy;
 import io.temporal.client.schedules.ScheduleSpec;
-import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,15 +53,15 @@ final class RotationCommand implements Runnable {
 
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    throw UsageException.missingSubcommand(spec);
   }
 
   /** Which keys: one id, or a selector. */
   static final class Target {
-    @Option(names = "--id", required = true, description = "The key's id (apk_…).")
+    @Option(names = "--id", paramLabel = "<id>", required = true, description = "The key's id (apk_…).")
     String id;
 
-    @Option(names = "--selector", required = true, description = "Selector JSON, e.g. '{\"created_by\":\"svc\"}'.")
+    @Option(names = "--selector", paramLabel = "<json>", required = true, description = "Selector JSON, e.g. '{\"created_by\":\"svc\"}'.")
     String selector;
   }
 
@@ -73,10 +72,10 @@ final class RotationCommand implements Runnable {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
-    @Option(names = "--grace", defaultValue = "24h", description = "How long old keys keep working: 30m, 24h, 7d (default 24h).")
+    @Option(names = "--grace", paramLabel = "<duration>", defaultValue = "24h", description = "How long old keys keep working: 30m, 24h, 7d (default 24h).")
     String grace;
 
-    @Option(names = "--rotated-by", defaultValue = "apikeys-rotation", description = "Recorded as the old keys' revoked_by.")
+    @Option(names = "--rotated-by", paramLabel = "<who>", defaultValue = "apikeys-rotation", description = "Recorded as the old keys' revoked_by.")
     String rotatedBy;
 
     CommandContext context() {
@@ -110,26 +109,20 @@ final class RotationCommand implements Runnable {
                   .setTaskQueue(context.temporalConfig().taskQueue())
                   .setWorkflowId(WORKFLOW_ID_PREFIX + UUID.randomUUID())
                   .build());
-      try {
-        RotationResult result = workflow.rotate(request);
-        context.print(result);
-        return ApiKeysCommand.ExitCodes.OK;
-      } catch (WorkflowFailedException e) {
-        if (e.getCause() instanceof ApplicationFailure app) {
-          throw new ApiKeyException(
-              dev.apikeys.model.ApiKeyErrorType.valueOf(app.getType()), app.getOriginalMessage());
-        }
-        throw e;
-      }
+      // A refusal, a fault or an answer this side cannot decrypt: each is reported by its kind
+      // (see Failures), whatever the failure's type.
+      RotationResult result = workflow.rotate(request);
+      context.print(result);
+      return ApiKeysCommand.ExitCodes.OK;
     }
   }
 
   @Command(name = "schedule", description = "Create a Temporal Schedule that rotates the keys every --every (overlap: skip).")
   static final class ScheduleRotation extends RotationOptions {
-    @Option(names = "--every", required = true, description = "How often: e.g. 90d, 12h.")
+    @Option(names = "--every", paramLabel = "<duration>", required = true, description = "How often: e.g. 90d, 12h.")
     String every;
 
-    @Option(names = "--schedule-id", description = "The Schedule's id (default: apikeys-rotation-<random>).")
+    @Option(names = "--schedule-id", paramLabel = "<id>", description = "The Schedule's id (default: apikeys-rotation-<random>).")
     String scheduleId;
 
     @Override
@@ -147,8 +140,21 @@ final class RotationCommand implements Runnable {
                   .setNamespace(config.namespace())
                   .setDataConverter(config.clientOptions().getDataConverter())
                   .build());
-      schedules.createSchedule(id, schedule(request, interval, id, config.taskQueue()),
-          ScheduleOptions.newBuilder().build());
+      try {
+        schedules.createSchedule(id, schedule(request, interval, id, config.taskQueue()),
+            ScheduleOptions.newBuilder().build());
+      } catch (RuntimeException e) {
+        if (Failures.find(e, StatusRuntimeException.class,
+                s -> s.getStatus().getCode() == Status.Code.UNIMPLEMENTED).isPresent()) {
+          // Temporal's Java test server, which `apikeys dev` runs, has no Schedules.
+          throw new ConfigurationException(
+              TemporalConfig.ADDRESS + ": the Temporal server at " + config.address()
+                  + " has no Schedules (apikeys dev runs Temporal's Java test server); rotate"
+                  + " with `apikeys rotation run` from cron, or use a Temporal server such as"
+                  + " `docker compose up`'s; nothing was created");
+        }
+        throw e;
+      }
       Map<String, Object> created = new LinkedHashMap<>();
       created.put("schedule_id", id);
       created.put("workflow_type", RotateApiKeysWorkflow.WORKFLOW_TYPE);
@@ -205,8 +211,9 @@ final class RotationCommand implements Runnable {
       }
     }
     if (duration == null || duration.isNegative() || duration.isZero()) {
-      throw ApiKeyException.invalidData(
-          option + ": expected a duration such as 45s, 30m, 24h or 90d, got \"" + text + "\"");
+      throw new UsageException(
+          option + "=<duration>: expected a duration such as 45s, 30m, 24h or 90d, got \"" + text
+              + "\"");
     }
     return duration;
   }

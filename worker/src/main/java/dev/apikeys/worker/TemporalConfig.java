@@ -10,6 +10,11 @@ import io.temporal.envconfig.LoadClientConfigProfileOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -136,6 +141,7 @@ record TemporalConfig(
    * line naming {@value #ADDRESS} instead of a request that retries for a minute.
    */
   TemporalConnection connect() {
+    probe();
     // The first call asks the server for its capabilities, with a deadline of its own; bounding
     // it by the connect timeout keeps that timeout honest.
     Duration systemInfo =
@@ -151,10 +157,49 @@ record TemporalConfig(
       stubs.shutdownNow();
       throw new ConfigurationException(
           ADDRESS + ": cannot reach Temporal at " + address + " within "
-              + connectTimeout.toSeconds() + "s (" + DatabaseConfig.firstLine(e.getMessage()) + ")",
+              + connectTimeout.toSeconds() + "s (" + Failures.clean(e.getMessage()) + ")",
           e);
     }
     return new TemporalConnection(stubs, WorkflowClient.newInstance(stubs, clientOptions));
+  }
+
+  /**
+   * Opens and closes one TCP connection to the address first. gRPC keeps retrying a refused
+   * connection until the connect timeout runs out; the socket says at once that nothing listens
+   * there (or that the host name is unknown), and still waits the timeout for a server that does
+   * not answer at all.
+   */
+  private void probe() {
+    int colon = address.lastIndexOf(':');
+    if (colon <= 0) {
+      return;
+    }
+    String host = address.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(address.substring(colon + 1));
+    } catch (NumberFormatException notHostAndPort) {
+      return;
+    }
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
+    } catch (UnknownHostException e) {
+      throw unreachable("unknown host " + host, e);
+    } catch (ConnectException e) {
+      throw unreachable("connection refused", e);
+    } catch (SocketTimeoutException e) {
+      throw unreachable("no answer within " + connectTimeout.toSeconds() + "s", e);
+    } catch (IOException | IllegalArgumentException e) {
+      throw unreachable(DatabaseConfig.firstLine(e.getMessage()), e);
+    }
+  }
+
+  private ConfigurationException unreachable(String why, Exception cause) {
+    return new ConfigurationException(
+        ADDRESS + ": cannot reach Temporal at " + address + " (" + why + ")", cause);
   }
 
   /** The one line the worker logs at start: nothing secret, enough to find the right cluster. */

@@ -112,8 +112,9 @@ class ApiKeysCommandTest {
     assertThat(badSelector.err().lines()).hasSize(1);
 
     Run notJson = run("list", "--selector", "{nope");
-    assertThat(notJson.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(notJson.err()).startsWith("INVALID_DATA: --selector: not valid JSON");
+    assertThat(notJson.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
+    assertThat(notJson.err()).startsWith("apikeys list: --selector=<json>: expected JSON");
+    assertThat(notJson.err().lines()).hasSize(2).last().isEqualTo("Try 'apikeys list --help'");
 
     Run usage = run("create", "--title", "t");
     assertThat(usage.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);

@@ -189,6 +189,8 @@ class RevokeCommandTest {
       while (stack.client.client().fetchHistory(workflowId).getEvents().stream()
           .map(HistoryEvent::getEventType)
           .noneMatch(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED::equals)) {
+        assertThat(cancel).as("the cancel command ended before its cancel reached the workflow")
+            .isNotDone();
         Thread.sleep(50);
       }
       assertThat(stub.describe().getStatus())
@@ -196,13 +198,21 @@ class RevokeCommandTest {
       lock.rollback();
     }
 
+    // Nothing was cancelled, so the command is refused and says why; the result still says
+    // what the revocation came to.
     Run stands = cancel.get(30, TimeUnit.SECONDS);
-    assertThat(stands.exitCode()).as(stands.err()).isZero();
-    assertThat(stands.json().get("status").asText()).isEqualTo("revoked");
-    assertThat(stands.json().get("message").asText())
+    assertThat(stands.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
+    assertThat(stands.err())
+        .isEqualTo("NOT_ALLOWED: cancel requested after the scheduled instant; the revocation stands"
+            + System.lineSeparator());
+    assertThat(stands.out()).isEmpty();
+    Run result = run("revocation", "result", workflowId);
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.json().get("status").asText()).isEqualTo("revoked");
+    assertThat(result.json().get("message").asText())
         .isEqualTo("cancel requested after the scheduled instant; the revocation stands");
-    assertThat(Instant.parse(stands.json().get("scheduled_at").asText())).isEqualTo(instant);
-    assertThat(stands.json().get("api_keys").get(0).get("id").asText()).isEqualTo(id);
+    assertThat(Instant.parse(result.json().get("scheduled_at").asText())).isEqualTo(instant);
+    assertThat(result.json().get("api_keys").get(0).get("id").asText()).isEqualTo(id);
     assertThat(Instant.parse(run("retrieve", id).json().get("revoked_at").asText()))
         .isEqualTo(instant);
     assertThat(run("authenticate", key.get("token").asText()).exitCode())
@@ -337,8 +347,8 @@ class RevokeCommandTest {
     assertThat(both.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
 
     Run badLimit = run("events", "list", "--limit", "0");
-    assertThat(badLimit.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(badLimit.err()).startsWith("INVALID_DATA: --limit");
+    assertThat(badLimit.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
+    assertThat(badLimit.err()).startsWith("apikeys events list: --limit=<n>: expected a number");
 
     int closedPort;
     try (ServerSocket socket = new ServerSocket(0)) {

@@ -110,9 +110,12 @@ class RotationCommandTest {
     Map<String, String> env = new HashMap<>(stack.env());
     Run badEvery = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
         "--every", "often");
-    assertThat(badEvery.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(badEvery.err().strip())
-        .isEqualTo("INVALID_DATA: --every: expected a duration such as 45s, 30m, 24h or 90d, got \"often\"");
+    assertThat(badEvery.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
+    assertThat(badEvery.err().lines())
+        .containsExactly(
+            "apikeys rotation schedule: --every=<duration>: expected a duration such as 45s, 30m,"
+                + " 24h or 90d, got \"often\"",
+            "Try 'apikeys rotation schedule --help'");
     env.put("APIKEYS_CODEC_KEYS", "k1:short");
     Run badKeys = run(env, "rotation", "run", "--id", "apk_x");
     assertThat(badKeys.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
