@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.module.RevocationReconciler;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.Database;
 import dev.apikeys.store.RevocationStore;
@@ -112,6 +113,14 @@ final class CommandContext implements AutoCloseable {
     temporalConfig();
     return new ApiKeyModuleService(
         temporal().client(), store(), revocationStore(), temporalConfig().taskQueue());
+  }
+
+  /** The reconciler, on this process's Temporal client and database. */
+  RevocationReconciler reconciler() {
+    databaseConfig();
+    temporalConfig();
+    return new RevocationReconciler(
+        temporal().client(), revocationStore(), temporalConfig().taskQueue());
   }
 
   /** Parses a JSON option, refusing text that is not JSON with the option's name in the message. */

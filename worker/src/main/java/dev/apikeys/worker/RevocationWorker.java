@@ -1,6 +1,9 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.activities.ReconcileActivitiesImpl;
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.module.RevocationReconciler;
+import dev.apikeys.revocation.ReconcileRevocationsWorkflowImpl;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.payload.codec.PayloadCodecException;
 import io.temporal.worker.WorkflowImplementationOptions;
@@ -72,10 +75,13 @@ public final class RevocationWorker implements AutoCloseable {
                 DataConverterException.class, PayloadCodecException.class)
             .build(),
         RevokeApiKeysWorkflowImpl.class,
+        ReconcileRevocationsWorkflowImpl.class,
         RotateApiKeysWorkflowImpl.class,
         OffboardUserWorkflowImpl.class);
+    RevocationStore revocations = new RevocationStore(jdbi, selectorTimeout);
     worker.registerActivitiesImplementations(
-        new RevocationActivitiesImpl(new RevocationStore(jdbi, selectorTimeout)),
+        new RevocationActivitiesImpl(revocations),
+        new ReconcileActivitiesImpl(new RevocationReconciler(client, revocations, taskQueue)),
         new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), encryptedPayloads));
   }
 
