@@ -9,7 +9,6 @@ import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.module.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
-import dev.apikeys.store.Database;
 import dev.apikeys.store.RevocationStore;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -67,7 +66,7 @@ final class CommandContext implements AutoCloseable {
 
   Jdbi jdbi() {
     if (jdbi == null) {
-      jdbi = Database.jdbi(dataSource());
+      jdbi = databaseConfig().jdbi(dataSource());
     }
     return jdbi;
   }

@@ -1,7 +1,6 @@
 package dev.apikeys.worker;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.apikeys.store.Database;
 import dev.apikeys.store.Migrations;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -58,7 +57,7 @@ final class DevEnvironment implements AutoCloseable {
       HikariDataSource pool = database.openPool();
       opened.push(pool);
       Migrations.migrate(pool);
-      Jdbi jdbi = Database.jdbi(pool);
+      Jdbi jdbi = database.jdbi(pool);
 
       LocalTemporalServer server = startTemporal(config.temporalPort());
       opened.push(server);
