@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
+import dev.apikeys.model.MessageText;
 import dev.apikeys.module.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Map;
 import org.jdbi.v3.core.Jdbi;
@@ -21,6 +23,7 @@ import org.jdbi.v3.core.Jdbi;
  */
 final class CommandContext implements AutoCloseable {
   private final Map<String, String> env;
+  private final InputStream in;
   private final PrintWriter out;
   private final PrintWriter err;
   private final ObjectMapper json =
@@ -33,13 +36,23 @@ final class CommandContext implements AutoCloseable {
   private TemporalConnection temporal;
 
   CommandContext(Map<String, String> env, PrintWriter out, PrintWriter err) {
+    this(env, InputStream.nullInputStream(), out, err);
+  }
+
+  CommandContext(Map<String, String> env, InputStream in, PrintWriter out, PrintWriter err) {
     this.env = Map.copyOf(env);
+    this.in = in;
     this.out = out;
     this.err = err;
   }
 
   Map<String, String> env() {
     return env;
+  }
+
+  /** What the command reads a secret from (a token, sealed tokens) rather than its arguments. */
+  InputStream in() {
+    return in;
   }
 
   PrintWriter out() {
@@ -105,14 +118,32 @@ final class CommandContext implements AutoCloseable {
         temporal().client(), store(), revocationStore(), temporalConfig().taskQueue());
   }
 
-  /** Parses a JSON option, refusing text that is not JSON with the option's name in the message. */
+  /**
+   * Parses a JSON option, refusing text that is not JSON with the option's name in the message.
+   * The parser's own message quotes the text it stumbled on, which may be a pasted token; it is
+   * passed on scrubbed (see {@link MessageText#scrubParserMessage}).
+   */
   JsonNode parseJson(String option, String text) {
     try {
-      return json.readTree(text);
+      JsonNode node = json.readTree(text);
+      if (node == null || node.isMissingNode()) {
+        throw ApiKeyException.invalidData(option + ": not valid JSON (no content)");
+      }
+      return node;
     } catch (JsonProcessingException e) {
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " at line " + e.getLocation().getLineNr() + ", column "
+                  + e.getLocation().getColumnNr();
       throw ApiKeyException.invalidData(
-          option + ": not valid JSON (" + e.getOriginalMessage() + ")");
+          option + ": not valid JSON" + where + " ("
+              + MessageText.scrubParserMessage(firstLine(e.getOriginalMessage())) + ")");
     }
+  }
+
+  private static String firstLine(String text) {
+    return DatabaseConfig.firstLine(text);
   }
 
   void print(Object value) {

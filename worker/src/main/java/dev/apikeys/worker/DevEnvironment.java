@@ -71,8 +71,8 @@ final class DevEnvironment implements AutoCloseable {
               jdbi,
               database.selectorTimeout(),
               temporal.taskQueue(),
-              WorkerConfig.DEV.stickyTimeout(),
-              temporal.encryptedPayloads());
+              WorkerConfig.dev(env).stickyTimeout(),
+              WorkerConfig.dev(env).rotationEnabled());
       worker.start();
       opened.push(worker);
       return new DevEnvironment(opened, databaseUrl, temporal);

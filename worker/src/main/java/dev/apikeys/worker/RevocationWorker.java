@@ -49,8 +49,8 @@ public final class RevocationWorker implements AutoCloseable {
   }
 
   /**
-   * @param encryptedPayloads whether the client's data converter encrypts payloads; rotating
-   *     secret keys is refused without it, since their new raw tokens pass through history
+   * @param rotationEnabled whether this worker runs key rotations ({@code
+   *     APIKEYS_ROTATION_ENABLED}); off, a rotation is refused before it plans anything
    */
   public RevocationWorker(
       WorkflowClient client,
@@ -58,7 +58,7 @@ public final class RevocationWorker implements AutoCloseable {
       Duration selectorTimeout,
       String taskQueue,
       Optional<Duration> stickyTimeout,
-      boolean encryptedPayloads) {
+      boolean rotationEnabled) {
     this.taskQueue = taskQueue;
     this.factory = WorkerFactory.newInstance(client);
     WorkerOptions.Builder options = WorkerOptions.newBuilder();
@@ -76,7 +76,7 @@ public final class RevocationWorker implements AutoCloseable {
         OffboardUserWorkflowImpl.class);
     worker.registerActivitiesImplementations(
         new RevocationActivitiesImpl(new RevocationStore(jdbi, selectorTimeout)),
-        new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), encryptedPayloads));
+        new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), rotationEnabled));
   }
 
   public String taskQueue() {
