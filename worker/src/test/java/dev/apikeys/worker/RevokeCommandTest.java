@@ -165,7 +165,10 @@ class RevokeCommandTest {
       throws Exception {
     JsonNode key = createKey("stands");
     String id = key.get("id").asText();
-    Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "1");
+    // Long enough for the row lock below to be taken before the instant: with one second, a
+    // loaded machine returned from `revoke` after the instant, the stamp ran first, and the
+    // cancel then found the workflow closed.
+    Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "5");
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     String workflowId = revoke.json().get("workflow_id").asText();
     String revocationId = revoke.json().get("revocation_id").asText();
@@ -180,6 +183,7 @@ class RevokeCommandTest {
           .bind("id", revocationId)
           .mapTo(String.class)
           .one();
+      assertThat(Instant.now()).as("the lock is held before the instant").isBefore(instant);
       RevocationEndToEndTest.sleepUntil(instant.plusMillis(300));
       cancel = CompletableFuture.supplyAsync(() -> run("revocation", "cancel", workflowId));
       WorkflowStub stub = stack.client.client().newUntypedWorkflowStub(workflowId);
