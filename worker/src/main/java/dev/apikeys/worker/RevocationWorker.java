@@ -52,8 +52,8 @@ public final class RevocationWorker implements AutoCloseable {
   }
 
   /**
-   * @param encryptedPayloads whether the client's data converter encrypts payloads; rotating
-   *     secret keys is refused without it, since their new raw tokens pass through history
+   * @param rotationEnabled whether this worker runs key rotations ({@code
+   *     APIKEYS_ROTATION_ENABLED}); off, a rotation is refused before it plans anything
    */
   public RevocationWorker(
       WorkflowClient client,
@@ -61,7 +61,7 @@ public final class RevocationWorker implements AutoCloseable {
       Duration selectorTimeout,
       String taskQueue,
       Optional<Duration> stickyTimeout,
-      boolean encryptedPayloads) {
+      boolean rotationEnabled) {
     this.taskQueue = taskQueue;
     this.factory = WorkerFactory.newInstance(client);
     WorkerOptions.Builder options = WorkerOptions.newBuilder();
@@ -82,7 +82,7 @@ public final class RevocationWorker implements AutoCloseable {
     worker.registerActivitiesImplementations(
         new RevocationActivitiesImpl(revocations),
         new ReconcileActivitiesImpl(new RevocationReconciler(client, revocations, taskQueue)),
-        new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), encryptedPayloads));
+        new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), rotationEnabled));
   }
 
   public String taskQueue() {

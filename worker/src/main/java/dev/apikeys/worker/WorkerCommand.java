@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
       "Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,"
           + " TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE; APIKEYS_TASK_QUEUE.",
       "APIKEYS_MIGRATE=false skips migrations; APIKEYS_STICKY_TIMEOUT (seconds, 0 for the Java"
-          + " test server) sets the sticky queue timeout."
+          + " test server) sets the sticky queue timeout; APIKEYS_ROTATION_ENABLED=true lets"
+          + " this worker run key rotations (off by default: they issue credentials)."
     })
 final class WorkerCommand extends ApiKeysCommand.Subcommand {
   private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
@@ -42,9 +43,10 @@ final class WorkerCommand extends ApiKeysCommand.Subcommand {
                 database.selectorTimeout(),
                 temporal.taskQueue(),
                 config.stickyTimeout(),
-                temporal.encryptedPayloads())) {
+                config.rotationEnabled())) {
       worker.start();
-      log.info("apikeys worker started: {}", temporal.describe());
+      log.info("apikeys worker started: {}, rotation {}", temporal.describe(),
+          config.rotationEnabled() ? "enabled" : "off");
       signal.await();
       log.info("apikeys worker stopping: finishing the tasks in flight");
     }
