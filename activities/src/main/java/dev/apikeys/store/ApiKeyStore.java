@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -82,6 +83,16 @@ public final class ApiKeyStore {
   public ApiKeyDTO retrieveApiKey(String id) {
     requireId("id", id);
     return dao.findByIds(new String[] {id})
+        .stream()
+        .findFirst()
+        .map(ApiKeyRow::toDto)
+        .orElseThrow(() -> notFound(id));
+  }
+
+  /** As {@link #retrieveApiKey(String)}, inside a transaction the caller holds. */
+  public ApiKeyDTO retrieveApiKey(Handle caller, String id) {
+    requireId("id", id);
+    return caller.attach(ApiKeyDao.class).findByIds(new String[] {id})
         .stream()
         .findFirst()
         .map(ApiKeyRow::toDto)
