@@ -45,6 +45,7 @@ import picocli.CommandLine.ParentCommand;
       EventsCommand.class,
       WorkerCommand.class,
       DevCommand.class,
+      CodecServerCommand.class,
     })
 public final class ApiKeysCommand implements Runnable {
   /** Exit codes, documented in the README. */
