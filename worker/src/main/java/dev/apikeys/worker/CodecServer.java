@@ -349,7 +349,7 @@ final class CodecServer implements AutoCloseable {
 
   /** For the start-up log line: nothing secret. */
   static String describe(CodecServerConfig config, String endpoint) {
-    return "codec server on " + endpoint + " for namespace " + config.namespace() + ", key ids "
+    return "codec server on " + endpoint + " for namespace " + config.namespace() + ", "
         + config.keys() + ", " + (config.token().isPresent() ? "bearer token required"
         : "NO TOKEN: anyone who reaches the port can decrypt") + ", CORS origins "
         + (config.corsOrigins().isEmpty() ? "none" : String.join(" ", config.corsOrigins()));
