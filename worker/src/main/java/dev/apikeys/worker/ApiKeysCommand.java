@@ -199,7 +199,11 @@ public final class ApiKeysCommand implements Runnable {
       name = "authenticate",
       description = "Print the active key a raw token belongs to, or false (exit code 1).")
   static final class Authenticate extends Subcommand {
-    @Parameters(paramLabel = "TOKEN", description = "A raw token, sk_… or pk_….")
+    @Parameters(
+        paramLabel = "TOKEN",
+        description =
+            "A raw secret token, sk_…. A publishable token (pk_…) answers false, as in Medusa;"
+                + " look one up with list --selector '{\"token\":\"pk_…\"}'.")
     String token;
 
     @Override
