@@ -130,6 +130,9 @@ final class CodecServer implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     String method = exchange.getRequestMethod();
     String path = exchange.getRequestURI().getRawPath();
+    // Logged instead of the path, which is the client's text.
+    String endpoint =
+        path.endsWith("/decode") ? "/decode" : path.endsWith("/encode") ? "/encode" : "(other path)";
     Optional<String> origin = allowedOrigin(exchange.getRequestHeaders());
     origin.ifPresent(o -> corsHeaders(exchange.getResponseHeaders(), o));
     int status;
@@ -149,12 +152,12 @@ final class CodecServer implements AutoCloseable {
     } catch (RuntimeException e) {
       // A fault of ours, not of the request: the class only, since a message could quote input.
       status = 500;
-      log.warn("codec server: {} {} failed with {}", method, path, e.getClass().getName());
+      log.warn("codec server: {} {} failed with {}", method, endpoint, e.getClass().getName());
       send(exchange, status, errorJson("internal error"));
     } finally {
       exchange.close();
     }
-    log.debug("codec server: {} {} -> {} ({} payloads)", method, path, status, count);
+    log.debug("codec server: {} {} -> {} ({} payloads)", method, endpoint, status, count);
   }
 
   private List<Payload> answer(HttpExchange exchange, String method, String path)
