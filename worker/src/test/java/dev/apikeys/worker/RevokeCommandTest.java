@@ -165,7 +165,9 @@ class RevokeCommandTest {
       throws Exception {
     JsonNode key = createKey("stands");
     String id = key.get("id").asText();
-    Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "1");
+    // A grace of a few seconds, so the row below is locked before the stamp can run even when
+    // the in-process command takes more than a second on a loaded machine.
+    Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "3");
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     String workflowId = revoke.json().get("workflow_id").asText();
     String revocationId = revoke.json().get("revocation_id").asText();
@@ -180,6 +182,7 @@ class RevokeCommandTest {
           .bind("id", revocationId)
           .mapTo(String.class)
           .one();
+      assertThat(Instant.now()).as("the row is held before the instant").isBefore(instant);
       RevocationEndToEndTest.sleepUntil(instant.plusMillis(300));
       cancel = CompletableFuture.supplyAsync(() -> run("revocation", "cancel", workflowId));
       WorkflowStub stub = stack.client.client().newUntypedWorkflowStub(workflowId);
