@@ -276,7 +276,7 @@ class FaultToleranceTest {
       // Long enough that every start lands while the workflow still runs.
       RevokeRequest request =
           RevokeRequest.ofSelector(
-              idSelector(keyIds), new RevokeApiKeyDTO("ops", 8L),
+              idSelector(keyIds), new RevokeApiKeyDTO("ops", 15L),
               SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build());
 
       List<TemporalConnection> connections = new ArrayList<>();
