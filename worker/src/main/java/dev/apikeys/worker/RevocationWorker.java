@@ -32,7 +32,11 @@ public final class RevocationWorker implements AutoCloseable {
   /** Long enough for a stamp or cancel transaction in flight to commit before the process ends. */
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(RevocationWorker.class);
+
   private final WorkerFactory factory;
+  private final RevocationStore revocations;
   private final String taskQueue;
 
   /**
@@ -78,7 +82,7 @@ public final class RevocationWorker implements AutoCloseable {
         ReconcileRevocationsWorkflowImpl.class,
         RotateApiKeysWorkflowImpl.class,
         OffboardUserWorkflowImpl.class);
-    RevocationStore revocations = new RevocationStore(jdbi, selectorTimeout);
+    revocations = new RevocationStore(jdbi, selectorTimeout);
     worker.registerActivitiesImplementations(
         new RevocationActivitiesImpl(revocations),
         new ReconcileActivitiesImpl(new RevocationReconciler(client, revocations, taskQueue)),
@@ -89,8 +93,19 @@ public final class RevocationWorker implements AutoCloseable {
     return taskQueue;
   }
 
-  /** Starts polling; returns at once. */
+  /**
+   * Runs a revocation's statements once in a transaction that is rolled back (see {@code
+   * RevocationStore.warmUp}), then starts polling; returns once polling has begun. The first real
+   * revocation a worker takes is then as fast as later ones.
+   */
   public void start() {
+    try {
+      revocations.warmUp();
+    } catch (RuntimeException e) {
+      // Only the first revocation's speed depends on it: a database not reachable yet is retried
+      // by the activities themselves.
+      log.warn("warm-up skipped: {}", e.getClass().getSimpleName());
+    }
     factory.start();
   }
 
