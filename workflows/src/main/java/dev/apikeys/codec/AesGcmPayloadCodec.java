@@ -99,18 +99,16 @@ public final class AesGcmPayloadCodec implements PayloadCodec {
     }
     // A key id this process lacks is a configuration to fix, never a verdict on the payload: a
     // process with the key reads it.
+    String named = "payload encrypted with key id \"" + MessageText.shown(keyId) + "\"";
     if (keys == null) {
       throw new PayloadKeyUnavailableException(
-          keyId,
-          "payload encrypted with key id \"" + MessageText.shown(keyId) + "\", and this process has no codec keys");
+          keyId, named + ", and this process has no codec keys");
     }
     SecretKey key =
         keys.byId(keyId)
             .orElseThrow(
                 () ->
-                    new PayloadKeyUnavailableException(
-                        keyId,
-                        "payload encrypted with key id \"" + MessageText.shown(keyId) + "\", which is not configured"));
+                    new PayloadKeyUnavailableException(keyId, named + ", which is not configured"));
     byte[] data = payload.getData().toByteArray();
     if (data.length <= NONCE_BYTES) {
       throw new UnreadablePayloadException("encrypted payload is too short");
@@ -126,7 +124,8 @@ public final class AesGcmPayloadCodec implements PayloadCodec {
       throw new UnreadablePayloadException("encrypted payload failed authentication", e);
     } catch (GeneralSecurityException e) {
       // The JDK without AES-GCM, or a key it will not use: the process, not the payload.
-      throw new PayloadCodecException("cannot decrypt with key id \"" + MessageText.shown(keyId) + "\"", e);
+      throw new PayloadCodecException(
+          "cannot decrypt with key id \"" + MessageText.shown(keyId) + "\"", e);
     } catch (InvalidProtocolBufferException e) {
       throw new UnreadablePayloadException("decrypted payload is not a payload", e);
     }

@@ -146,10 +146,10 @@ public final class ApiKeysDataConverter {
         // The converter's own message may quote the payload, so the refusal never repeats it.
         throw refusedOr(
             valueClass,
-            WRITTEN_ENCODINGS.contains(encoding)
-                ? "malformed JSON, or JSON of another shape"
-                : encoding == null
-                    ? "the payload names no encoding"
+            encoding == null
+                ? "the payload names no encoding"
+                : WRITTEN_ENCODINGS.contains(encoding)
+                    ? "malformed JSON, or JSON of another shape"
                     : "encoding \"" + MessageText.shown(encoding)
                         + "\" is not one this project writes",
             e);
