@@ -4,8 +4,6 @@ import dev.apikeys.activities.ReconcileActivitiesImpl;
 import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.module.RevocationReconciler;
 import dev.apikeys.revocation.ReconcileRevocationsWorkflowImpl;
-import io.temporal.common.converter.DataConverterException;
-import io.temporal.payload.codec.PayloadCodecException;
 import io.temporal.worker.WorkflowImplementationOptions;
 import dev.apikeys.activities.RotationActivitiesImpl;
 import dev.apikeys.examples.OffboardUserWorkflowImpl;
@@ -71,13 +69,11 @@ public final class RevocationWorker implements AutoCloseable {
     WorkerOptions.Builder options = WorkerOptions.newBuilder();
     stickyTimeout.ifPresent(options::setStickyQueueScheduleToStartTimeout);
     Worker worker = factory.newWorker(taskQueue, options.build());
-    // Input that cannot be decoded at all (an unknown encoding, a forged encrypted payload) fails
-    // the workflow instead of failing its first task forever: no retry can make it readable.
+    // No decoding exception fails a workflow: a payload under a key this worker lacks fails the
+    // workflow task, retried until a worker with the key runs it, and a client's input that no
+    // configuration can read is refused by ApiKeysDataConverter with INVALID_DATA.
     worker.registerWorkflowImplementationTypes(
-        WorkflowImplementationOptions.newBuilder()
-            .setFailWorkflowExceptionTypes(
-                DataConverterException.class, PayloadCodecException.class)
-            .build(),
+        WorkflowImplementationOptions.newBuilder().build(),
         RevokeApiKeysWorkflowImpl.class,
         ReconcileRevocationsWorkflowImpl.class,
         RotateApiKeysWorkflowImpl.class,
