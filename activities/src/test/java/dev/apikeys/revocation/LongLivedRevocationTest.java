@@ -10,9 +10,14 @@ import dev.apikeys.module.RevocationHandle;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.UpdateOptions;
+import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.TestWorkflowExtension;
@@ -114,5 +119,47 @@ class LongLivedRevocationTest {
                 "select count(*) from apikeys_event where name = 'api_key.revocation_rescheduled'")
             .mapTo(Long.class).one());
     assertThat(moves).isEqualTo(RESCHEDULES + 1);
+  }
+
+  /**
+   * A change that reaches a new run in its very first workflow task, before the run's method has
+   * begun (the run after a continue-as-new, or one the reconciler starts), waits for the run to
+   * restore its revocation instead of being refused as "not scheduled yet". The change is sent
+   * with the start, so it always lands in that first task.
+   */
+  @Test
+  void aChangeInTheFirstTaskOfAContinuedRunIsApplied(Worker worker) throws Exception {
+    ApiKeyDTO key = keys.createApiKey(new CreateApiKeyDTO("continued", "secret", "u"));
+    RevocationHandle handle =
+        module.startRevoke(RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 86_400L), null));
+    Revocation scheduled = handle.revocation();
+    client.newUntypedWorkflowStub(handle.workflowId()).terminate("the run is gone");
+
+    RevokeApiKeysWorkflow next =
+        client.newWorkflowStub(
+            RevokeApiKeysWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(handle.workflowId())
+                .setTaskQueue(worker.getTaskQueue())
+                .setWorkflowIdConflictPolicy(
+                    WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL)
+                .build());
+    RevocationStatus moved =
+        WorkflowClient.startUpdateWithStart(
+                next::reschedule,
+                RescheduleRequest.inSeconds(60, "ops"),
+                UpdateOptions.<RevocationStatus>newBuilder()
+                    .setWaitForStage(WorkflowUpdateStage.COMPLETED)
+                    .build(),
+                new WithStartWorkflowOperation<>(
+                    next::revoke, null, new ContinuedRevocation(null, null, scheduled, 0)))
+            .getResult();
+
+    assertThat(moved.state()).isEqualTo(RevocationState.SCHEDULED);
+    assertThat(moved.scheduledAt()).isBefore(scheduled.scheduledAt());
+    Instant stored =
+        db.jdbi().withHandle(h -> h.createQuery("select revoked_at from api_key where id = :id")
+            .bind("id", key.id()).mapTo(Instant.class).one());
+    assertThat(stored).isEqualTo(moved.scheduledAt());
   }
 }

@@ -493,12 +493,15 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
       legacy.validateRevokeNow();
       return;
     }
-    requireChangeable();
+    if (started) {
+      requireChangeable();
+    }
     validateBy(change == null ? null : change.by());
   }
 
   @Override
   public RevocationStatus revokeNow(RevokeNowRequest change) {
+    Workflow.await(() -> started);
     if (legacy != null) {
       return legacy.revokeNow();
     }
@@ -511,7 +514,9 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
       legacy.validateReschedule(change);
       return;
     }
-    requireChangeable();
+    if (started) {
+      requireChangeable();
+    }
     if (change == null || change.revokeIn() == null || change.revokeIn().isNull()) {
       throw ApiKeyException.invalidData("revoke_in: give the new number of seconds from now")
           .toFailure();
@@ -526,6 +531,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
 
   @Override
   public RevocationStatus reschedule(RescheduleRequest change) {
+    Workflow.await(() -> started);
     if (legacy != null) {
       return legacy.reschedule(change);
     }
@@ -567,9 +573,14 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     }
   }
 
-  /** Refuses a change, before it reaches history, once the revocation can no longer move. */
+  /**
+   * Refuses a change, before it reaches history, once the revocation can no longer move. A change
+   * that arrives in a run's first workflow task comes before the run's method has begun (the
+   * run after a continue-as-new, or one the reconciler starts, restores its revocation there):
+   * its validator lets it through and its handler, which waits for the method, checks again.
+   */
   private void requireChangeable() {
-    if (!started || state == RevocationState.VALIDATING) {
+    if (state == RevocationState.VALIDATING) {
       throw ApiKeyException.notAllowed(
               "the revocation is not scheduled yet; try again in a moment")
           .toFailure();
