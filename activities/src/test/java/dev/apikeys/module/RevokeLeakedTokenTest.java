@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
 import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
@@ -12,6 +13,7 @@ import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.revocation.ApiKeysDataConverter;
+import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
@@ -23,8 +25,12 @@ import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.EventOutbox;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import io.temporal.api.common.v1.Payload;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.converter.RawValue;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.TestWorkflowExtension;
 import io.temporal.worker.Worker;
@@ -69,6 +75,7 @@ class RevokeLeakedTokenTest {
   private ApiKeyModuleService module;
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
+  private String taskQueue;
 
   @BeforeEach
   void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
@@ -78,7 +85,8 @@ class RevokeLeakedTokenTest {
     keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
     RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
     worker.registerActivitiesImplementations(new RevocationActivitiesImpl(revocations));
-    module = new ApiKeyModuleService(client, keys, revocations, worker.getTaskQueue());
+    taskQueue = worker.getTaskQueue();
+    module = new ApiKeyModuleService(client, keys, revocations, taskQueue);
     env.start();
   }
 
@@ -368,6 +376,20 @@ class RevokeLeakedTokenTest {
             "{\"id\":\"" + routine.id() + "\"}");
     assertThat(revocationRows()).extracting(r -> r.get("reason"))
         .containsExactlyInAnyOrder("offboarded", null);
+
+    // docs/leaked-tokens.md's example, as the Temporal CLI sends it (one json/plain payload).
+    ApiKeyDTO fromCli = secret("from the temporal cli");
+    String docsInput = "{\"id\":\"apk_123\",\"data\":{\"revoked_by\":\"hr\"},\"reason\":\"offboarded\"}";
+    WorkflowStub cli = client.newUntypedWorkflowStub(RevocationNames.WORKFLOW_TYPE,
+        WorkflowOptions.newBuilder().setTaskQueue(taskQueue).setWorkflowId("cli-reason").build());
+    cli.start(new RawValue(Payload.newBuilder()
+        .putMetadata("encoding", ByteString.copyFromUtf8("json/plain"))
+        .setData(ByteString.copyFromUtf8(docsInput.replace("apk_123", fromCli.id())))
+        .build()));
+    assertThat(cli.getResult(30, TimeUnit.SECONDS, RevokeResult.class).status())
+        .isEqualTo(RevocationState.REVOKED);
+    assertThat(events()).extracting(e -> e.data().toString())
+        .contains("{\"id\":\"" + fromCli.id() + "\",\"reason\":\"offboarded\"}");
 
     assertThatThrownBy(() -> module.startRevoke(
             RevokeRequest.ofId(routine.id(), RevokeApiKeyDTO.now("ops"), null)
