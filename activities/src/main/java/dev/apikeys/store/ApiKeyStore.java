@@ -216,8 +216,8 @@ public final class ApiKeyStore {
   public record TokenOwner(ApiKeyDTO apiKey, boolean revoked) {}
 
   /**
-   * The keys these raw tokens belong to, position for position (empty where none does, or the
-   * key was deleted), revoked keys included. Used where an operator holds a token rather than an
+   * The keys these raw tokens belong to, position for position (empty where none does, where the
+   * key was deleted, and for a null), revoked keys included. Used where an operator holds a token rather than an
    * id (a leaked one); it never throws for what a token is, and no token leaves this method.
    *
    * <p>Secret tokens are matched exactly as {@link #authenticate} matches them: the remembered
