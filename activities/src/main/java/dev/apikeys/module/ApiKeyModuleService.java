@@ -1,8 +1,13 @@
 package dev.apikeys.module;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.apikeys.codec.WorkflowsAwaitingPayloadKey;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
+import dev.apikeys.model.ApiKeyType;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
 import dev.apikeys.model.FindConfig;
@@ -24,6 +29,7 @@ import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.revocation.ValidRevokeRequest;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
+import dev.apikeys.store.SecretTokens;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
@@ -43,6 +49,8 @@ import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jdbi.v3.core.Handle;
@@ -57,6 +65,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Medusa's API Key Module for Java callers: the same methods, the same shapes, with {@code revoke}
@@ -177,6 +187,148 @@ public final class ApiKeyModuleService {
       return List.of();
     }
     return scheduledKeys(schedule(request, valid, context, caller), caller);
+  }
+
+  /** The {@code reason} a leaked token's revocation records, and its events' data carries. */
+  public static final String LEAKED_REASON = "leaked";
+
+  /**
+   * The most tokens one call takes. Each costs a scrypt (about 40 ms of one core), so this bounds
+   * a call to well under a minute on a small machine; a scanner with more sends them in parts.
+   */
+  public static final int MAX_LEAKED_TOKENS = 1_000;
+
+  /** How often identifying and revoking is tried when a key changed in between. */
+  private static final int LEAKED_ATTEMPTS = 3;
+
+  /** Medusa's refusals that mean a key found a moment ago has since been revoked or deleted. */
+  private static final Pattern CHANGED_MEANWHILE =
+      Pattern.compile(
+          "There are \\d+ secret keys that are already revoked\\.|ApiKey with id \".*\" not found");
+
+  /**
+   * Revokes the key a leaked raw token belongs to, when the caller holds the token and not the
+   * id. The key is identified here, in this process, exactly as {@link #authenticate} identifies
+   * it; the revocation's workflow gets only the id, so the token never reaches Temporal, a log
+   * line or an event. The revocation is an ordinary one ({@code revoke_in} defaulting to 0),
+   * recorded with the reason {@value #LEAKED_REASON}, which its {@code api_key.revoked} events
+   * carry in their data.
+   *
+   * <p>The answer is never an error for what the token is: an unknown token (or text that is no
+   * token at all) is {@code {"found":false}}, an already revoked key {@code
+   * {"found":true,"already_revoked":true}}, both changing nothing; a publishable key is found but
+   * not revoked, since it is public by design (see {@link LeakedTokenAnswer.Outcome#NOT_REVOKED}).
+   * Refused, changing nothing: bad {@code data} or context, as for {@code revoke}.
+   */
+  public LeakedTokenAnswer revokeLeakedToken(
+      String rawToken, RevokeApiKeyDTO data, SharedContext context) {
+    LeakedTokensAnswer answer =
+        revokeLeakedToken(Collections.singletonList(rawToken), data, context);
+    return answer.tokens().get(0).alone(answer.revocation());
+  }
+
+  /**
+   * {@link #revokeLeakedToken(String, RevokeApiKeyDTO, SharedContext)} for several tokens: one
+   * answer per token in their order, and one revocation for every live secret key among them
+   * (keys given twice count once). At most {@value #MAX_LEAKED_TOKENS} tokens.
+   */
+  public LeakedTokensAnswer revokeLeakedToken(
+      List<String> rawTokens, RevokeApiKeyDTO data, SharedContext context) {
+    if (rawTokens == null || rawTokens.isEmpty()) {
+      throw ApiKeyException.invalidData("tokens: give at least one token");
+    }
+    if (rawTokens.size() > MAX_LEAKED_TOKENS) {
+      throw ApiKeyException.invalidData(
+          "tokens: at most " + MAX_LEAKED_TOKENS + " in one call, got " + rawTokens.size()
+              + "; send them in parts");
+    }
+    // The data and context are checked before any token is, so a mistyped revoked_by costs no
+    // scrypt; the id here only stands in for the keys not found yet.
+    RevokeRequestParser.parse(
+        RevokeRequest.ofId("apk_leaked", data, context).withReason(LEAKED_REASON));
+    Handle caller = callerHandle(context);
+    // Text that is no token's shape is not looked up: no key can have it.
+    List<String> lookups =
+        rawTokens.stream()
+            .map(t -> SecretTokens.typeOfWellFormed(t).isPresent() ? t : null)
+            .collect(Collectors.toList());
+    for (int attempt = 1; ; attempt++) {
+      List<Optional<ApiKeyStore.TokenOwner>> owners = store.findByTokens(lookups);
+      List<String> live =
+          owners.stream()
+              .flatMap(Optional::stream)
+              .filter(o -> !o.revoked() && o.apiKey().type() == ApiKeyType.SECRET)
+              .map(o -> o.apiKey().id())
+              .distinct()
+              .sorted()
+              .toList();
+      if (live.isEmpty()) {
+        return leakedAnswers(rawTokens, owners, null, Map.of());
+      }
+      // Sorted ids, so the same tokens in another order are the same request (and fingerprint).
+      RevokeRequest request =
+          (live.size() == 1
+                  ? RevokeRequest.ofId(live.get(0), data, context)
+                  : RevokeRequest.ofSelector(idSelector(live), data, context))
+              .withReason(LEAKED_REASON);
+      ValidRevokeRequest valid = RevokeRequestParser.parse(request);
+      if (valid.context().cancelling()) {
+        return leakedAnswers(rawTokens, owners, null, Map.of());
+      }
+      try {
+        Revocation scheduled = schedule(request, valid, context, caller);
+        Map<String, ApiKeyDTO> revoked = new HashMap<>();
+        for (ApiKeyDTO key : scheduledKeys(scheduled, caller)) {
+          revoked.put(key.id(), key);
+        }
+        return leakedAnswers(rawTokens, owners, scheduled, revoked);
+      } catch (ApiKeyException e) {
+        // A key was revoked or deleted by someone else between finding it and scheduling, and
+        // the whole request was refused, changing nothing: find the keys again.
+        if (attempt >= LEAKED_ATTEMPTS || !CHANGED_MEANWHILE.matcher(e.getMessage()).matches()) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static JsonNode idSelector(List<String> ids) {
+    ObjectNode selector = JsonNodeFactory.instance.objectNode();
+    ArrayNode array = selector.putArray("id");
+    ids.forEach(array::add);
+    return selector;
+  }
+
+  private static LeakedTokensAnswer leakedAnswers(
+      List<String> rawTokens,
+      List<Optional<ApiKeyStore.TokenOwner>> owners,
+      Revocation revocation,
+      Map<String, ApiKeyDTO> revoked) {
+    List<LeakedTokenAnswer> answers = new ArrayList<>();
+    for (int i = 0; i < rawTokens.size(); i++) {
+      String token = rawTokens.get(i);
+      Optional<ApiKeyType> shape = SecretTokens.typeOfWellFormed(token);
+      String redacted = shape.isPresent() ? SecretTokens.redact(token) : null;
+      LeakedTokenAnswer.Outcome outcome;
+      ApiKeyDTO key = null;
+      if (shape.isEmpty()) {
+        outcome = LeakedTokenAnswer.Outcome.MALFORMED;
+      } else if (owners.get(i).isEmpty()) {
+        outcome = LeakedTokenAnswer.Outcome.NOT_FOUND;
+      } else if (owners.get(i).get().revoked()) {
+        outcome = LeakedTokenAnswer.Outcome.ALREADY_REVOKED;
+      } else {
+        ApiKeyDTO found = owners.get(i).get().apiKey();
+        key = revoked.get(found.id());
+        outcome =
+            key != null ? LeakedTokenAnswer.Outcome.REVOKED : LeakedTokenAnswer.Outcome.NOT_REVOKED;
+        if (key == null) {
+          key = found;
+        }
+      }
+      answers.add(new LeakedTokenAnswer(i + 1, redacted, outcome, key, null));
+    }
+    return new LeakedTokensAnswer(answers, revocation);
   }
 
   /** Schedules through the workflow, or in the caller's transaction, and tells the aggregator. */

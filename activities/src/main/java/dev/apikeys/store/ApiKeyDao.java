@@ -40,6 +40,44 @@ interface ApiKeyDao {
   }
 
   /**
+   * The secret keys any of several tokens could be, narrowed by their redacted forms, revoked keys
+   * included: what {@link ApiKeyStore#findByTokens} checks with scrypt.
+   */
+  @SqlQuery(
+      "select redacted, id, token, salt from api_key where type = 'secret'"
+          + " and redacted = any(:redacted) and deleted_at is null order by id")
+  @RegisterConstructorMapper(RedactedSecret.class)
+  List<RedactedSecret> findSecretsByRedactions(String[] redacted);
+
+  /** A {@link StoredSecret} with the redacted form it was found by; never leaves the store. */
+  record RedactedSecret(String redacted, String id, String token, String salt) {
+    @Override
+    public String toString() {
+      return "RedactedSecret[id=" + id + "]";
+    }
+  }
+
+  /**
+   * The publishable keys with these tokens, which are stored as they are (public by design), so
+   * found by equality through the unique token index.
+   */
+  @SqlQuery(
+      "select token, id from api_key where type = 'publishable' and token = any(:tokens)"
+          + " and deleted_at is null")
+  @RegisterConstructorMapper(PublishableToken.class)
+  List<PublishableToken> findPublishableByTokens(String[] tokens);
+
+  record PublishableToken(String token, String id) {}
+
+  /**
+   * The keys by id as they stand, revoked or not, with whether each is revoked at this
+   * statement's {@code now()} (Medusa's rule: {@code revoked_at} set and not in the future).
+   */
+  String FIND_WITH_REVOCATION_BY_IDS =
+      "select " + ApiKeyRow.COLUMNS + ", coalesce(revoked_at <= now(), false) as revoked"
+          + " from api_key where id = any(:ids) and deleted_at is null";
+
+  /**
    * The key by primary key if it is an active secret key at this statement's {@code now()}. On
    * the hot path of authentication, so run without the SqlObject layer.
    */

@@ -12,11 +12,16 @@ import dev.apikeys.model.MessageText;
 import dev.apikeys.model.UpdateApiKeyDTO;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
@@ -199,6 +204,112 @@ public final class ApiKeyStore {
       if (SecretTokens.matches(token, candidate.salt(), candidate.token())) {
         verified.remember(digest, candidate.id());
         return activeSecret(candidate.id());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The key a raw token was found to be, as it stands: revoked or not (by the database's clock),
+   * since a caller that holds a leaked token needs to hear that its key is already dead.
+   */
+  public record TokenOwner(ApiKeyDTO apiKey, boolean revoked) {}
+
+  /**
+   * The keys these raw tokens belong to, position for position (empty where none does, where the
+   * key was deleted, and for a null), revoked keys included. Used where an operator holds a token rather than an
+   * id (a leaked one); it never throws for what a token is, and no token leaves this method.
+   *
+   * <p>Secret tokens are matched exactly as {@link #authenticate} matches them: the remembered
+   * token → key id mapping first, then the redacted form narrows the candidates and scrypt
+   * decides, remembering what it proved. The scrypt work runs in parallel (it is pure CPU, and
+   * {@link SecretTokens} bounds it to one per core); the database is asked three times however
+   * many tokens there are. Unlike {@code authenticate}, a token whose redacted form matches
+   * nothing costs no throwaway hash: the answer itself says whether the token is known, so its
+   * timing hides nothing more. Publishable tokens are stored as they are and found by equality.
+   */
+  public List<Optional<TokenOwner>> findByTokens(List<String> tokens) {
+    int n = tokens.size();
+    String[] ids = new String[n];
+    String[] digests = new String[n];
+    List<Integer> unverified = new ArrayList<>();
+    Set<String> redactions = new HashSet<>();
+    Map<String, List<Integer>> publishable = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      String token = tokens.get(i);
+      if (token == null || token.length() > MAX_TOKEN_LENGTH || token.indexOf('\0') >= 0) {
+        continue;
+      }
+      if (token.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
+        digests[i] = VerifiedSecretTokens.digest(token);
+        Optional<String> known = verified.keyId(digests[i]);
+        if (known.isPresent()) {
+          ids[i] = known.get();
+        } else {
+          unverified.add(i);
+          redactions.add(SecretTokens.redact(token));
+        }
+      } else if (token.startsWith(ApiKeyType.PUBLISHABLE.tokenPrefix())) {
+        publishable.computeIfAbsent(token, t -> new ArrayList<>()).add(i);
+      }
+    }
+
+    if (!redactions.isEmpty()) {
+      Map<String, List<ApiKeyDao.RedactedSecret>> candidates = new HashMap<>();
+      for (ApiKeyDao.RedactedSecret c :
+          dao.findSecretsByRedactions(redactions.toArray(String[]::new))) {
+        candidates.computeIfAbsent(c.redacted(), r -> new ArrayList<>()).add(c);
+      }
+      Map<Integer, String> proven =
+          unverified.parallelStream()
+              .flatMap(
+                  i ->
+                      matchingSecret(
+                          tokens.get(i),
+                          candidates.getOrDefault(SecretTokens.redact(tokens.get(i)), List.of()))
+                          .map(id -> Map.entry(i, id))
+                          .stream())
+              .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+      proven.forEach(
+          (i, id) -> {
+            ids[i] = id;
+            verified.remember(digests[i], id);
+          });
+    }
+    if (!publishable.isEmpty()) {
+      for (ApiKeyDao.PublishableToken found :
+          dao.findPublishableByTokens(publishable.keySet().toArray(String[]::new))) {
+        for (int i : publishable.getOrDefault(found.token(), List.of())) {
+          ids[i] = found.id();
+        }
+      }
+    }
+
+    String[] distinct = Arrays.stream(ids).filter(Objects::nonNull).distinct()
+        .toArray(String[]::new);
+    Map<String, TokenOwner> owners = new HashMap<>();
+    if (distinct.length > 0) {
+      jdbi.useHandle(
+          h ->
+              h.createQuery(ApiKeyDao.FIND_WITH_REVOCATION_BY_IDS)
+                  .bind("ids", distinct)
+                  .map((rs, ctx) -> new TokenOwner(
+                      ApiKeyRow.MAPPER.map(rs, ctx).toDto(), rs.getBoolean("revoked")))
+                  .forEach(owner -> owners.put(owner.apiKey().id(), owner)));
+    }
+    List<Optional<TokenOwner>> found = new ArrayList<>(n);
+    for (String id : ids) {
+      found.add(id == null ? Optional.empty() : Optional.ofNullable(owners.get(id)));
+    }
+    return found;
+  }
+
+  /** The candidate whose stored hash this token has, compared in constant time. */
+  private static Optional<String> matchingSecret(
+      String token, List<ApiKeyDao.RedactedSecret> candidates) {
+    for (ApiKeyDao.RedactedSecret candidate : candidates) {
+      if (SecretTokens.matches(token, candidate.salt(), candidate.token())) {
+        return Optional.of(candidate.id());
       }
     }
     return Optional.empty();

@@ -279,10 +279,10 @@ public final class RevocationStore {
                       + " workflow_id, workflow_run_id, revoked_by, scheduled_at, status,"
                       + " key_count, request_id, transaction_id, run_id, event_group_id,"
                       + " parent_step_idempotency_key, canceling_from_parent_step, hold_events,"
-                      + " isolation_level) values (:id, :key, :fingerprint, :workflowId,"
+                      + " isolation_level, reason) values (:id, :key, :fingerprint, :workflowId,"
                       + " :runId, :by, :at, 'scheduled', :n, :requestId, :transactionId,"
-                      + " :ctxRunId, :eventGroupId, :parentKey, :fromParent, :hold, :isolation)"
-                      + " returning seq")
+                      + " :ctxRunId, :eventGroupId, :parentKey, :fromParent, :hold, :isolation,"
+                      + " :reason) returning seq")
               .bind("id", revocationId)
               .bind("key", ctx.idempotencyKey())
               .bind("fingerprint", fingerprint)
@@ -299,6 +299,7 @@ public final class RevocationStore {
               .bind("fromParent", ctx.fromParentStep())
               .bind("hold", ctx.holdsEvents())
               .bind("isolation", scheduling.isolationName())
+              .bind("reason", request.reason())
               .mapTo(Long.class)
               .one();
       recompute(

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import org.bouncycastle.crypto.generators.SCrypt;
 
@@ -82,6 +83,29 @@ public final class SecretTokens {
     byte[] actual = hash(token, salt).getBytes(StandardCharsets.US_ASCII);
     byte[] expected = storedToken.getBytes(StandardCharsets.US_ASCII);
     return MessageDigest.isEqual(actual, expected);
+  }
+
+  /**
+   * The type whose tokens look like this one: its prefix and 64 lowercase hex digits, as both
+   * Medusa and this project make them (Node's {@code randomBytes(32).toString("hex")}). Empty
+   * for anything else, which no key of either side can have as its token.
+   */
+  public static Optional<ApiKeyType> typeOfWellFormed(String token) {
+    if (token == null || token.length() != 3 + 2 * TOKEN_BYTES) {
+      return Optional.empty();
+    }
+    for (int i = 3; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return Optional.empty();
+      }
+    }
+    for (ApiKeyType type : ApiKeyType.values()) {
+      if (token.startsWith(type.tokenPrefix())) {
+        return Optional.of(type);
+      }
+    }
+    return Optional.empty();
   }
 
   /** Medusa's redaction: the first six characters, {@code ***}, the last three. */

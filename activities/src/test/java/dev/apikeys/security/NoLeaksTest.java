@@ -37,6 +37,8 @@ import dev.apikeys.model.FilterableApiKeyProps;
 import dev.apikeys.model.FindConfig;
 import dev.apikeys.model.UpdateApiKeyDTO;
 import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.module.LeakedTokenAnswer;
+import dev.apikeys.module.LeakedTokensAnswer;
 import dev.apikeys.module.RevocationHandle;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
@@ -226,6 +228,25 @@ class NoLeaksTest {
         () -> rotation("leaks-rotation-nul").rotate(
             RotateRequest.ofId(active.id(), "x\0y", 60, recipient)));
 
+    // ---- revoke leaked tokens: the operator holds the raw token, not the id ---------------------
+    ApiKeyDTO leaked = keys.createApiKey(new CreateApiKeyDTO("leaked", "secret", "team-l"));
+    ApiKeyDTO leakedToo = keys.createApiKey(new CreateApiKeyDTO("leaked too", "secret", "team-l"));
+    secrets.putAll(secretMaterialOf(List.of(leaked, leakedToo)));
+    LeakedTokenAnswer leakedAnswer = module.revokeLeakedToken(leaked.token(),
+        RevokeApiKeyDTO.now("security"),
+        SharedContext.newBuilder().setIdempotencyKey("leaks-leaked").build());
+    record(leakedAnswer);
+    assertThat(leakedAnswer.outcome()).isEqualTo(LeakedTokenAnswer.Outcome.REVOKED);
+    LeakedTokensAnswer leakedAnswers = module.revokeLeakedToken(
+        List.of(leakedToo.token(), "sk_" + "0".repeat(64), "not a token", storefront.token()),
+        new RevokeApiKeyDTO("security", 60L), null);
+    record(leakedAnswers);
+    assertThat(leakedAnswers.revocation().keyCount()).isEqualTo(1);
+    record(module.revocation(leakedAnswer.revocation().workflowId()).await(Duration.ofSeconds(30)));
+    String leakedToken = leaked.token();
+    refused(ApiKeyErrorType.INVALID_DATA,
+        () -> module.revokeLeakedToken(leakedToken, RevokeApiKeyDTO.now(" "), null));
+
     // ---- refusals -----------------------------------------------------------------------------
     // The database's clock did not skip the three hours, so a key revoked by Medusa itself is the
     // one that is already revoked as far as PostgreSQL can tell.
@@ -326,6 +347,11 @@ class NoLeaksTest {
     assertThat(haystacks.get("apikeys_event rows")).contains("api_key.revoked")
         .contains("api_key.rotated").contains(rotation.successors().get(0).sealedToken().enc());
     assertThat(haystacks.keySet()).anyMatch(where -> where.startsWith("history of leaks-rotation"));
+    assertThat(haystacks.entrySet())
+        .as("the leaked token's revocation is searched")
+        .anyMatch(h -> h.getKey().startsWith("history of revoke-apikeys-leaks-leaked ")
+            && h.getValue().contains(leaked.id()));
+    assertThat(haystacks.get("apikeys_event rows")).contains("\"reason\": \"leaked\"");
     assertThat(errors).hasSizeGreaterThanOrEqualTo(18);
 
     assertThat(LeakScan.hits(haystacks, secrets))

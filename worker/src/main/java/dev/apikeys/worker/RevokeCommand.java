@@ -1,12 +1,19 @@
 package dev.apikeys.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.module.LeakedTokenAnswer;
+import dev.apikeys.module.LeakedTokensAnswer;
 import dev.apikeys.module.RevocationHandle;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.SharedContext;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,8 +26,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "revoke",
     description = {
-      "Revoke one key (--id) or every key a selector matches (--selector), now or in --revoke-in"
-          + " seconds, as a durable RevokeApiKeysWorkflow.",
+      "Revoke one key (--id), every key a selector matches (--selector), or the keys of leaked raw"
+          + " tokens (--leaked-token-stdin), now or in --revoke-in seconds, as a durable"
+          + " RevokeApiKeysWorkflow.",
       "Prints the scheduled revocation (its workflow_id included) as JSON; with --wait, waits for"
           + " the instant and prints the final result."
     })
@@ -37,6 +45,15 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
         description =
             "Selector JSON (Medusa's FilterableApiKeyProps), e.g. '{\"type\":\"secret\"}'.")
     String selector;
+
+    @Option(
+        names = "--leaked-token-stdin",
+        required = true,
+        description =
+            "Revoke the key of each raw token on standard input (one a line, blank lines"
+                + " skipped), found here as authenticate finds it; only key ids reach Temporal."
+                + " Prints {\"found\":false} for a token no key has (exit code 0).")
+    boolean leakedTokenStdin;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
@@ -65,7 +82,10 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
   boolean await;
 
   @Override
-  public Integer call() {
+  public Integer call() throws IOException {
+    if (target.leakedTokenStdin) {
+      return revokeLeakedTokens();
+    }
     CommandContext context = context();
     // Parsed before anything connects, so a typo in the JSON costs no round trip.
     JsonNode selector = target.id == null ? context.parseJson("--selector", target.selector) : null;
@@ -94,6 +114,73 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
             + "; waiting…");
     context.err().flush();
     return RevocationCommand.awaitAndPrint(context, handle, RevocationCommand.WAIT_UNTIL_CLOSED);
+  }
+
+  /** Far more than {@link ApiKeyModuleService#MAX_LEAKED_TOKENS} tokens of 67 characters. */
+  private static final int MAX_LEAKED_INPUT = 1 << 20;
+
+  /**
+   * {@code --leaked-token-stdin}: the tokens are read from standard input, never from the command
+   * line (where ps and shell history would show them), identified in this process and revoked by
+   * id. One token answers as {@link ApiKeyModuleService#revokeLeakedToken(String,
+   * RevokeApiKeyDTO, SharedContext)} does; several answer each by its line number and redacted
+   * form. Exit code 0 whatever the tokens turned out to be.
+   */
+  private int revokeLeakedTokens() throws IOException {
+    if (await) {
+      throw new UsageException(
+          "--wait: not with --leaked-token-stdin; the answer's revoked_at is when each key stops"
+              + " authenticating");
+    }
+    CommandContext context = context();
+    List<String> tokens = new ArrayList<>();
+    List<Integer> lines = new ArrayList<>();
+    String text = readLeakedInput(context);
+    List<String> all = text.lines().toList();
+    for (int i = 0; i < all.size(); i++) {
+      String token = all.get(i).strip();
+      if (!token.isEmpty()) {
+        tokens.add(token);
+        lines.add(i + 1);
+      }
+    }
+    if (tokens.isEmpty()) {
+      throw ApiKeyException.invalidData(
+          "no token: give the leaked tokens on standard input, one a line");
+    }
+    RevokeApiKeyDTO data = new RevokeApiKeyDTO(revokedBy, revokeIn);
+    SharedContext shared = sharedContext();
+    ApiKeyModuleService service = context.moduleService();
+    try {
+      if (tokens.size() == 1) {
+        context.print(service.revokeLeakedToken(tokens.get(0), data, shared));
+      } else {
+        LeakedTokensAnswer answer = service.revokeLeakedToken(tokens, data, shared);
+        List<LeakedTokenAnswer> numbered = new ArrayList<>();
+        for (int i = 0; i < answer.tokens().size(); i++) {
+          numbered.add(answer.tokens().get(i).atLine(lines.get(i)));
+        }
+        context.print(new LeakedTokensAnswer(numbered, answer.revocation()));
+      }
+    } catch (RuntimeException e) {
+      throw Failures.withWorkflowOutcome(e, context.temporal().client());
+    }
+    return ApiKeysCommand.ExitCodes.OK;
+  }
+
+  private static String readLeakedInput(CommandContext context) throws IOException {
+    if (context.in() == System.in && System.console() != null) {
+      // A person at a terminal: ask for one token, without echoing it.
+      char[] typed = System.console().readPassword("leaked token: ");
+      return typed == null ? "" : new String(typed);
+    }
+    byte[] bytes = context.in().readNBytes(MAX_LEAKED_INPUT + 1);
+    if (bytes.length > MAX_LEAKED_INPUT) {
+      throw ApiKeyException.invalidData(
+          "standard input: more than " + (MAX_LEAKED_INPUT >> 20) + " MiB; give at most "
+              + ApiKeyModuleService.MAX_LEAKED_TOKENS + " tokens a call");
+    }
+    return new String(bytes, StandardCharsets.UTF_8);
   }
 
   private SharedContext sharedContext() {

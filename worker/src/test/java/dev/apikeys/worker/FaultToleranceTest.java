@@ -83,6 +83,9 @@ class FaultToleranceTest {
   private static final Duration SELECTOR_TIMEOUT = RevocationStack.SELECTOR_TIMEOUT;
   private static final String REVOKED_EVENT = "api_key.revoked";
 
+  /** {@code EventOutbox}'s advisory lock that orders the release of events. */
+  private static final long OUTBOX_RELEASE_LOCK = 0x61706b6576656e74L;
+
   // ---- PostgreSQL stopped during the stamp ----------------------------------------------------
 
   @Test
@@ -129,21 +132,16 @@ class FaultToleranceTest {
         assertThat(scheduled.status()).isEqualTo(RevocationState.SCHEDULED);
         assertThat(scheduled.keyCount()).isEqualTo(keyIds.size());
 
-        // Make the stamp stop half-way through its transaction: an uncommitted api_key.revoked row
-        // for the last key (the stamp inserts the events in key order) makes the stamp's insert
-        // wait on this transaction, after it has locked the revocation, applied the instant and
-        // inserted the events of the other keys, none of it committed.
-        String lastKey = keyIds.get(keyIds.size() - 1);
+        // Make the stamp stop half-way through its transaction: holding the outbox's release lock
+        // (EventOutbox.RELEASE_LOCK, taken by every transaction that releases events) makes the
+        // stamp wait on this transaction after it has locked the revocation and checked its keys,
+        // just before it records the events, none of it committed. (Event rows no longer have a
+        // unique index an uncommitted row could make the stamp wait on.)
         Connection blocker = pg.dataSource().getConnection();
         blocker.setAutoCommit(false);
-        try (PreparedStatement insert =
-            blocker.prepareStatement(
-                "insert into apikeys_event (id, name, api_key_id, revocation_id, data)"
-                    + " values ('evt_test_blocker', ?, ?, ?, '{}')")) {
-          insert.setString(1, REVOKED_EVENT);
-          insert.setString(2, lastKey);
-          insert.setString(3, revocationId);
-          insert.executeUpdate();
+        try (PreparedStatement lock = blocker.prepareStatement("select pg_advisory_xact_lock(?)")) {
+          lock.setLong(1, OUTBOX_RELEASE_LOCK);
+          lock.executeQuery().close();
         }
         waitUntil(
             "the stamp to be running and waiting inside its transaction",
@@ -151,7 +149,7 @@ class FaultToleranceTest {
             () -> probe.withHandle(
                 h -> h.createQuery(
                         "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                            + " and query like 'insert into apikeys_event%'")
+                            + " and query like '%pg_advisory_xact_lock%'")
                     .mapTo(Integer.class)
                     .one()) > 0);
         assertThat(revocationStatus(probe, revocationId))
@@ -225,9 +223,6 @@ class FaultToleranceTest {
               .isEqualTo(1);
         }
         assertThat(count(probe, "select count(*) from apikeys_event")).isEqualTo(keyIds.size());
-        assertThat(count(probe, "select count(*) from apikeys_event where id = 'evt_test_blocker'"))
-            .as("the blocking transaction died with the server")
-            .isZero();
         assertThat(revocationStatus(probe, revocationId)).isEqualTo("revoked");
         Instant completed =
             probe.withHandle(

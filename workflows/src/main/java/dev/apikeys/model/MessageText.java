@@ -60,6 +60,14 @@ public final class MessageText {
   }
 
   /**
+   * Whether the text holds a word that starts like a raw secret token: such text is refused where
+   * it would be stored or travel through workflow history as it is (a revocation's reason).
+   */
+  public static boolean holdsSecretToken(String text) {
+    return text != null && SECRET.matcher(text).find();
+  }
+
+  /**
    * A whole message made safe to pass on: every word starting with {@code sk_} becomes {@code
    * sk_…}, every double-quoted value longer than {@value #MAX_SHOWN} characters is cut, and so is
    * any run of more than {@value #MAX_RUN} characters without a space. The last line of defence

@@ -15,7 +15,9 @@ import java.util.TreeMap;
 /**
  * What makes two revoke requests "the same request" for an idempotency key: which keys (the id,
  * or the selector with its object keys sorted, so the same selector written in another order is
- * the same), by whom, and how soon. The context is left out: a retry may carry another request id.
+ * the same), by whom, how soon, and why, when a reason is given. The context is left out: a retry
+ * may carry another request id. The reason is added only when present, so a request without one
+ * keeps the fingerprint it had before the field existed, and revocations stored then still match.
  *
  * <p>Pure and deterministic, so workflow code computes it: the workflow compares a joining
  * request's fingerprint with its own, and the database compares it with the one it stored.
@@ -33,6 +35,9 @@ public final class RequestFingerprint {
     }
     canonical.put("revoked_by", request.revokedBy());
     canonical.put("revoke_in", request.revokeInSeconds());
+    if (request.reason() != null) {
+      canonical.put("reason", request.reason());
+    }
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256")

@@ -8,7 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Objects;
 
 /**
- * The workflow's input exactly as it arrived: {@code {"id"|"selector", "data", "context"}}.
+ * The workflow's input exactly as it arrived: {@code {"id"|"selector", "data", "context"}}, and
+ * optionally {@code "reason"}, this project's own short text saying why (e.g. {@code "leaked"}).
  *
  * <p>It is kept as JSON rather than mapped to typed fields because a typed mapping would either
  * coerce bad input ({@code "revoke_in": "60"}) or fail inside the SDK's data converter, which
@@ -73,6 +74,25 @@ public record RevokeRequest(JsonNode json) {
     }
     ObjectNode copy = ((ObjectNode) json).deepCopy();
     copy.set("context", contextNode(context));
+    return new RevokeRequest(copy);
+  }
+
+  /**
+   * The same request with its {@code reason} set (or removed, for null), everything else kept as
+   * it is. The reason is recorded with the revocation and added to its {@code api_key.revoked}
+   * events; the parser checks it like other text, at most {@value
+   * RevokeRequestParser#MAX_REASON_LENGTH} characters.
+   */
+  public RevokeRequest withReason(String reason) {
+    if (!json.isObject()) {
+      return this;
+    }
+    ObjectNode copy = ((ObjectNode) json).deepCopy();
+    if (reason == null) {
+      copy.remove("reason");
+    } else {
+      copy.put("reason", reason);
+    }
     return new RevokeRequest(copy);
   }
 

@@ -26,7 +26,14 @@ public final class RevokeRequestParser {
   /** Longer text is refused rather than stored or sent to the database. */
   public static final int MAX_TEXT_LENGTH = 10_000;
 
-  private static final Set<String> REQUEST_FIELDS = Set.of("id", "selector", "data", "context");
+  /**
+   * The longest {@code reason}: a word or a short phrase that labels the revocation in its events
+   * ({@code "leaked"}), not a place for notes.
+   */
+  public static final int MAX_REASON_LENGTH = 100;
+
+  private static final Set<String> REQUEST_FIELDS =
+      Set.of("id", "selector", "data", "context", "reason");
   private static final Set<String> DATA_FIELDS = Set.of("revoked_by", "revoke_in");
   private static final Set<String> CONTEXT_TEXT_FIELDS =
       Set.of(
@@ -99,8 +106,31 @@ public final class RevokeRequestParser {
     long revokeIn = revokeInSeconds(data.get("revoke_in"), "data.revoke_in");
 
     SharedContext context = context(json.get("context"));
+    String reason = reason(json.get("reason"));
     return new ValidRevokeRequest(keyId, keyId == null ? selector : null, revokedBy, revokeIn,
-        context);
+        context, reason);
+  }
+
+  /** The optional {@code reason}: absent or null means none; otherwise short, non-blank text. */
+  private static String reason(JsonNode value) {
+    if (value == null || value.isNull()) {
+      return null;
+    }
+    if (!value.isTextual()) {
+      throw ApiKeyException.invalidData("reason: expected a string, got " + kind(value));
+    }
+    String reason = requireText(value.asText(), "reason");
+    if (reason.length() > MAX_REASON_LENGTH) {
+      throw ApiKeyException.invalidData(
+          "reason: longer than " + MAX_REASON_LENGTH + " characters");
+    }
+    if (MessageText.holdsSecretToken(reason)) {
+      // The reason is kept in history, the revocation's row and every event: a pasted token
+      // would stay there for good.
+      throw ApiKeyException.invalidData(
+          "reason: holds what looks like a raw secret token (sk_…); say why without it");
+    }
+    return reason;
   }
 
   /**

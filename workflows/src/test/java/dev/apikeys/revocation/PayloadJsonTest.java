@@ -77,6 +77,17 @@ class PayloadJsonTest {
   }
 
   @Test
+  void revokeRequestOfALeakedToken() throws IOException {
+    RevokeRequest request =
+        RevokeRequest.ofSelector(
+                JSON.readTree("{\"id\":[\"apk_123\",\"apk_456\"]}"),
+                new RevokeApiKeyDTO("security", 0L),
+                null)
+            .withReason("leaked");
+    roundTrip(request, RevokeRequest.class, "revoke-request-leaked.json");
+  }
+
+  @Test
   void revokeResult() throws IOException {
     RevokeResult result =
         new RevokeResult("rvk_01JZ0000000000000000000000", "revoke-apikeys-rk-1",
@@ -103,6 +114,15 @@ class PayloadJsonTest {
         new ScheduleRevocation("revoke-apikeys-rk-1", "run-1",
             new ValidRevokeRequest("apk_123", null, "user_123", 60, SharedContext.EMPTY), LATER);
     roundTrip(command, ScheduleRevocation.class, "schedule-revocation.json");
+  }
+
+  @Test
+  void scheduleRevocationWithAReason() throws IOException {
+    ScheduleRevocation command =
+        new ScheduleRevocation("revoke-apikeys-rk-1", "run-1",
+            new ValidRevokeRequest("apk_123", null, "security", 0, SharedContext.EMPTY, "leaked"),
+            LATER);
+    roundTrip(command, ScheduleRevocation.class, "schedule-revocation-leaked.json");
   }
 
   @Test

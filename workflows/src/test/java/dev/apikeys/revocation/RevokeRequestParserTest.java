@@ -75,6 +75,13 @@ class RevokeRequestParserTest {
       {"id":"a","data":{"revoked_by":"u"},"context":{"idempotencyKey":5}}    | context.idempotencyKey: expected a string, got number
       {"id":"a","data":{"revoked_by":"u"},"context":{"idempotencyKey":" "}}  | context.idempotencyKey: must not be blank
       {"id":"a","data":{"revoked_by":"u"},"context":{"isCancelling":"yes"}}  | context.isCancelling: expected true or false, got string
+      {"id":"a","data":{"revoked_by":"u"},"reason":7}                   | reason: expected a string, got number
+      {"id":"a","data":{"revoked_by":"u"},"reason":{"why":"leaked"}}    | reason: expected a string, got object
+      {"id":"a","data":{"revoked_by":"u"},"reason":""}                  | reason: must not be blank
+      {"id":"a","data":{"revoked_by":"u"},"reason":"  "}                | reason: must not be blank
+      {"id":"a","data":{"revoked_by":"u"},"reason":"lea\\u0000ked"}    | reason: contains a NUL character
+      {"id":"a","data":{"revoked_by":"u","reason":"leaked"}}            | data.reason: unknown field "reason"
+      {"id":"a","data":{"revoked_by":"u"},"reason":"leaked: sk_0123abcd"} | reason: holds what looks like a raw secret token (sk_…); say why without it
       """)
   void refusals(String json, String message) {
     assertThatThrownBy(() -> parse(json))
@@ -89,5 +96,60 @@ class RevokeRequestParserTest {
     String by = "u".repeat(RevokeRequestParser.MAX_TEXT_LENGTH + 1);
     assertThatThrownBy(() -> parse("{\"id\":\"a\",\"data\":{\"revoked_by\":\"" + by + "\"}}"))
         .hasMessage("data.revoked_by: longer than 10000 characters");
+  }
+
+  @Test
+  void aReasonIsCarriedAsGivenAndIsOptional() throws Exception {
+    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\"leaked\"}")
+        .reason()).isEqualTo("leaked");
+    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":null}")
+        .reason()).isNull();
+    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"}}").reason()).isNull();
+    String longest = "r".repeat(RevokeRequestParser.MAX_REASON_LENGTH);
+    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\""
+        + longest + "\"}").reason()).isEqualTo(longest);
+    assertThatThrownBy(() -> parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\""
+        + longest + "r\"}"))
+        .hasMessage("reason: longer than 100 characters");
+  }
+
+  @Test
+  void withReasonSetsTheFieldBesideTheOthersAndKeepsTheRest() throws Exception {
+    RevokeRequest request =
+        RevokeRequest.ofId("apk_1", new RevokeApiKeyDTO("u", null),
+                SharedContext.newBuilder().setIdempotencyKey("k").build())
+            .withReason("leaked");
+    assertThat(request.json().toString())
+        .isEqualTo("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},"
+            + "\"context\":{\"idempotencyKey\":\"k\"},\"reason\":\"leaked\"}");
+    assertThat(RevokeRequestParser.parse(request).reason()).isEqualTo("leaked");
+    assertThat(request.withReason(null).json().has("reason")).isFalse();
+  }
+
+  /**
+   * Fingerprints are stored with every revocation and compared when an idempotency key comes
+   * again, so a request without a reason must keep the fingerprint it had before reasons
+   * existed; these values were computed by the code before the field was added.
+   */
+  @Test
+  void fingerprintsOfRequestsWithoutAReasonAreUnchanged() throws Exception {
+    assertThat(RequestFingerprint.of(RevokeRequestParser.parse(
+            RevokeRequest.ofId("apk_123", new RevokeApiKeyDTO("user_123", 60L), null))))
+        .isEqualTo("aafc77ff7371df0d1bb7351a7f6580ff69553f5a2af77b3010bbaf56baf27150");
+    assertThat(RequestFingerprint.of(RevokeRequestParser.parse(RevokeRequest.ofSelector(
+            JSON.readTree("{\"id\":[\"apk_2\",\"apk_1\"],\"type\":\"secret\"}"),
+            new RevokeApiKeyDTO("user_123", 0L), null))))
+        .isEqualTo("95d21f02137654e630ed07cc7f210857ec5a33848af21b2dc7376ba87f0ead89");
+  }
+
+  @Test
+  void aReasonIsPartOfTheFingerprint() throws Exception {
+    RevokeRequest plain = RevokeRequest.ofId("apk_123", new RevokeApiKeyDTO("user_123", 60L), null);
+    String without = RequestFingerprint.of(RevokeRequestParser.parse(plain));
+    String leaked = RequestFingerprint.of(RevokeRequestParser.parse(plain.withReason("leaked")));
+    String other = RequestFingerprint.of(RevokeRequestParser.parse(plain.withReason("offboarded")));
+    assertThat(leaked).isNotEqualTo(without).isNotEqualTo(other);
+    assertThat(RequestFingerprint.of(RevokeRequestParser.parse(plain.withReason("leaked"))))
+        .isEqualTo(leaked);
   }
 }
