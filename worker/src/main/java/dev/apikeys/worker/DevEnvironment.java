@@ -13,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -28,12 +29,17 @@ final class DevEnvironment implements AutoCloseable {
   private final Deque<AutoCloseable> opened;
   private final String databaseUrl;
   private final TemporalConfig temporal;
+  private final WorkerMonitoring monitoring;
 
   private DevEnvironment(
-      Deque<AutoCloseable> opened, String databaseUrl, TemporalConfig temporal) {
+      Deque<AutoCloseable> opened,
+      String databaseUrl,
+      TemporalConfig temporal,
+      WorkerMonitoring monitoring) {
     this.opened = opened;
     this.databaseUrl = databaseUrl;
     this.temporal = temporal;
+    this.monitoring = monitoring;
   }
 
   /**
@@ -47,6 +53,8 @@ final class DevEnvironment implements AutoCloseable {
     try {
       requireFree(config.postgresPort(), DevConfig.POSTGRES_PORT);
       requireFree(config.temporalPort(), DevConfig.TEMPORAL_PORT);
+      WorkerMonitoring monitoring = WorkerMonitoring.start(MetricsConfig.loopback(env));
+      opened.push(monitoring);
 
       EmbeddedPostgres postgres = startPostgres(config);
       opened.push(postgres);
@@ -63,7 +71,7 @@ final class DevEnvironment implements AutoCloseable {
       LocalTemporalServer server = startTemporal(config.temporalPort());
       opened.push(server);
       TemporalConfig temporal = TemporalConfig.local(server.address(), env);
-      TemporalConnection connection = temporal.connect();
+      TemporalConnection connection = temporal.connect(monitoring.temporalScope());
       opened.push(connection);
 
       RevocationWorker worker =
@@ -73,10 +81,15 @@ final class DevEnvironment implements AutoCloseable {
               database.selectorTimeout(),
               temporal.taskQueue(),
               WorkerConfig.DEV.stickyTimeout(),
-              temporal.encryptedPayloads());
+              temporal.encryptedPayloads(),
+              monitoring.domainMetrics());
       worker.start();
       opened.push(worker);
-      return new DevEnvironment(opened, databaseUrl, temporal);
+      Readiness readiness =
+          new Readiness(worker, connection.stubs(), temporal.address(), pool, jdbi);
+      opened.push(readiness);
+      monitoring.serveReadiness(readiness);
+      return new DevEnvironment(opened, databaseUrl, temporal, monitoring);
     } catch (RuntimeException e) {
       closeAll(opened);
       throw e;
@@ -95,6 +108,13 @@ final class DevEnvironment implements AutoCloseable {
 
   String taskQueue() {
     return temporal.taskQueue();
+  }
+
+  /** {@code http://127.0.0.1:<port>}, where {@code /metrics} and {@code /healthz} are; empty when off. */
+  Optional<String> monitoringUrl() {
+    return monitoring
+        .address()
+        .map(a -> "http://" + loopback() + ":" + a.getPort());
   }
 
   @Override

@@ -1,6 +1,10 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.activities.ReconcileActivitiesImpl;
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.metrics.ApiKeyMetrics;
+import dev.apikeys.module.RevocationReconciler;
+import dev.apikeys.revocation.ReconcileRevocationsWorkflowImpl;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.payload.codec.PayloadCodecException;
 import io.temporal.worker.WorkflowImplementationOptions;
@@ -20,8 +24,9 @@ import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The revocation worker: {@code RevokeApiKeysWorkflow}, {@code RotateApiKeysWorkflow}, the
- * {@code OffboardUserWorkflow} example and their activities on one task queue. The
+ * The revocation worker: {@code RevokeApiKeysWorkflow}, {@code RotateApiKeysWorkflow}, {@code
+ * ReconcileRevocationsWorkflow} (for a Schedule to run), the {@code OffboardUserWorkflow} example
+ * and their activities on one task queue. The
  * one place they are wired, so {@code apikeys worker}, {@code apikeys dev} and the tests run the
  * same worker.
  */
@@ -59,6 +64,23 @@ public final class RevocationWorker implements AutoCloseable {
       String taskQueue,
       Optional<Duration> stickyTimeout,
       boolean encryptedPayloads) {
+    this(
+        client, jdbi, selectorTimeout, taskQueue, stickyTimeout, encryptedPayloads,
+        ApiKeyMetrics.NONE);
+  }
+
+  /**
+   * @param metrics told of every revocation the activities and the reconciler schedule, stamp,
+   *     cancel or finish; the SDK's own metrics go to the scope of {@code client}'s service stubs
+   */
+  public RevocationWorker(
+      WorkflowClient client,
+      Jdbi jdbi,
+      Duration selectorTimeout,
+      String taskQueue,
+      Optional<Duration> stickyTimeout,
+      boolean encryptedPayloads,
+      ApiKeyMetrics metrics) {
     this.taskQueue = taskQueue;
     this.factory = WorkerFactory.newInstance(client);
     WorkerOptions.Builder options = WorkerOptions.newBuilder();
@@ -73,14 +95,23 @@ public final class RevocationWorker implements AutoCloseable {
             .build(),
         RevokeApiKeysWorkflowImpl.class,
         RotateApiKeysWorkflowImpl.class,
+        ReconcileRevocationsWorkflowImpl.class,
         OffboardUserWorkflowImpl.class);
+    RevocationStore revocations = new RevocationStore(jdbi, selectorTimeout, metrics);
     worker.registerActivitiesImplementations(
-        new RevocationActivitiesImpl(new RevocationStore(jdbi, selectorTimeout)),
+        new RevocationActivitiesImpl(revocations),
+        new ReconcileActivitiesImpl(
+            new RevocationReconciler(client, revocations, taskQueue, metrics)),
         new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), encryptedPayloads));
   }
 
   public String taskQueue() {
     return taskQueue;
+  }
+
+  /** Whether the worker has started polling and has not been asked to stop. */
+  public boolean isPolling() {
+    return factory.isStarted() && !factory.isShutdown() && !factory.isTerminated();
   }
 
   /** Starts polling; returns at once. */
