@@ -261,6 +261,9 @@ class MetricsEndpointTest {
     HttpResponse<String> other = endpoints.get("/");
     assertThat(other.statusCode()).isEqualTo(404);
     assertThat(other.body()).isEqualTo("not found: this server has /metrics and /healthz\n");
+    HttpResponse<String> post = endpoints.post("/metrics");
+    assertThat(post.statusCode()).isEqualTo(405);
+    assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
   }
 
   /** Waits until the revocation's instant has passed by the database's clock. */

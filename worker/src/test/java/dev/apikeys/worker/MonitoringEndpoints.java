@@ -26,10 +26,20 @@ final class MonitoringEndpoints {
   }
 
   HttpResponse<String> get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)));
+  }
+
+  HttpResponse<String> post(String path) {
+    return send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .POST(HttpRequest.BodyPublishers.ofString("")));
+  }
+
+  private HttpResponse<String> send(HttpRequest.Builder request) {
+    String path = request.build().uri().getPath();
     try {
       return http.send(
-          HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
+          request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new AssertionError("GET " + base + path + " failed: " + e, e);
     } catch (InterruptedException e) {
