@@ -1,6 +1,5 @@
 package dev.apikeys.activities;
 
-import dev.apikeys.rotation.IssuedToken;
 import dev.apikeys.rotation.RotationActivities;
 import dev.apikeys.rotation.RotationPlan;
 import dev.apikeys.rotation.RotationResult;
@@ -11,32 +10,26 @@ import java.util.List;
 /** The rotation activities on PostgreSQL; refusals are typed, faults are retried. */
 public final class RotationActivitiesImpl implements RotationActivities {
   private final RotationStore store;
-  private final boolean encryptedPayloads;
+  private final boolean enabled;
 
   /**
-   * @param encryptedPayloads whether this worker's data converter encrypts payloads; without it,
-   *     rotating secret keys is refused
+   * @param enabled whether this worker allows rotation ({@code APIKEYS_ROTATION_ENABLED}): it
+   *     issues new credentials, so anyone who can start workflows in the namespace could
+   *     otherwise have some issued; off, a new rotation is refused (NOT_ALLOWED)
    */
-  public RotationActivitiesImpl(RotationStore store, boolean encryptedPayloads) {
+  public RotationActivitiesImpl(RotationStore store, boolean enabled) {
     this.store = store;
-    this.encryptedPayloads = encryptedPayloads;
+    this.enabled = enabled;
   }
 
   @Override
   public RotationPlan plan(String workflowId, ValidRotateRequest request) {
     return RevocationActivitiesImpl.refusalsAsFailures(
-        () -> store.plan(workflowId, request, encryptedPayloads));
+        () -> store.plan(workflowId, request, enabled));
   }
 
   @Override
-  public List<IssuedToken> issueTokens(RotationPlan plan) {
-    return store.issueTokens(plan);
-  }
-
-  @Override
-  public List<RotationResult.Successor> createSuccessors(
-      String rotationId, List<IssuedToken> tokens) {
-    return RevocationActivitiesImpl.refusalsAsFailures(
-        () -> store.createSuccessors(rotationId, tokens));
+  public List<RotationResult.Successor> createSuccessors(String rotationId) {
+    return RevocationActivitiesImpl.refusalsAsFailures(() -> store.createSuccessors(rotationId));
   }
 }

@@ -1,7 +1,6 @@
 package dev.apikeys.module;
 
 import dev.apikeys.model.ApiKeyDTO;
-import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
@@ -317,49 +316,9 @@ public final class ApiKeyModuleService {
 
   /**
    * The typed refusal a failure carries, as {@link ApiKeyException}; any other failure is
-   * rethrown unchanged, because it is a fault and not an answer.
+   * returned unchanged, because it is a fault and not an answer.
    */
   static RuntimeException asRefusal(RuntimeException e) {
-    Throwable t = e;
-    while (t != null) {
-      if (t instanceof ApplicationFailure app) {
-        if (isRefusalType(app.getType())) {
-          return new ApiKeyException(
-              ApiKeyErrorType.valueOf(app.getType()), app.getOriginalMessage());
-        }
-        if (UNTYPED_VALIDATOR_FAILURE.equals(app.getType())) {
-          return validatorRefusal(app.getOriginalMessage());
-        }
-      }
-      t = t.getCause();
-    }
-    return e;
+    return ApiKeyException.from(e).<RuntimeException>map(refusal -> refusal).orElse(e);
   }
-
-  /**
-   * SDK 1.38.0 delivers an update validator's {@code ApplicationFailure} with this type instead
-   * of the one it was thrown with (temporalio/sdk-java#2875, fixed after 1.38.0). Our validators
-   * refuse only a bad {@code revoke_in} (INVALID_DATA) or a revocation that can no longer move
-   * (NOT_ALLOWED), so the message tells which.
-   */
-  private static final String UNTYPED_VALIDATOR_FAILURE =
-      "io.temporal.internal.worker.WorkflowExecutionException";
-
-  private static ApiKeyException validatorRefusal(String message) {
-    ApiKeyErrorType type =
-        message != null && message.startsWith("revoke_in")
-            ? ApiKeyErrorType.INVALID_DATA
-            : ApiKeyErrorType.NOT_ALLOWED;
-    return new ApiKeyException(type, message);
-  }
-
-  private static boolean isRefusalType(String type) {
-    for (ApiKeyErrorType t : ApiKeyErrorType.values()) {
-      if (t.name().equals(type)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
 }

@@ -9,6 +9,7 @@ import dev.apikeys.model.ApiKeyType;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FindConfig;
 import dev.apikeys.model.ListResult;
+import dev.apikeys.model.MessageText;
 import dev.apikeys.model.UpdateApiKeyDTO;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,13 +88,12 @@ public final class ApiKeyStore {
 
   /** The key with this id; NOT_FOUND in Medusa's words when there is none (or it was deleted). */
   public ApiKeyDTO retrieveApiKey(String id) {
-    requireText("id", id);
+    requireId("id", id);
     return dao.findByIds(new String[] {id})
         .stream()
         .findFirst()
         .map(ApiKeyRow::toDto)
-        .orElseThrow(
-            () -> ApiKeyException.notFound("ApiKey with id: " + id + " was not found"));
+        .orElseThrow(() -> notFound(id));
   }
 
   public List<ApiKeyDTO> listApiKeys(JsonNode selector, FindConfig config) {
@@ -106,13 +106,13 @@ public final class ApiKeyStore {
 
   /** Renames one key. Only the title can change; an unknown id is NOT_FOUND. */
   public ApiKeyDTO updateApiKey(String id, UpdateApiKeyDTO data) {
-    requireText("id", id);
+    requireId("id", id);
     String title = requireText("title", data == null ? null : data.title());
     List<ApiKeyRow> rows =
         jdbi.inTransaction(
             h -> h.attach(ApiKeyDao.class).updateTitle(new String[] {id}, title));
     if (rows.isEmpty()) {
-      throw ApiKeyException.notFound("ApiKey with id: " + id + " was not found");
+      throw notFound(id);
     }
     return rows.get(0).toDto();
   }
@@ -140,7 +140,7 @@ public final class ApiKeyStore {
       throw ApiKeyException.invalidData("ids: give at least one id to delete");
     }
     for (int i = 0; i < ids.size(); i++) {
-      requireText("ids[" + i + "]", ids.get(i));
+      requireId("ids[" + i + "]", ids.get(i));
     }
     String[] idArray = ids.toArray(String[]::new);
     jdbi.useTransaction(
@@ -260,6 +260,25 @@ public final class ApiKeyStore {
                     ApiKeyException.invalidData(
                         prefix + "type: must be \"publishable\" or \"secret\""));
     return new ValidCreate(title, type, createdBy);
+  }
+
+  /**
+   * An id that names one key. No id starts like a raw secret token, so such a value is a pasted
+   * secret: it is refused without being repeated, instead of being echoed by NOT_FOUND.
+   */
+  static String requireId(String field, String id) {
+    requireText(field, id);
+    if (id.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
+      throw ApiKeyException.invalidData(
+          field + ": looks like a raw secret token, not a key id; name the key by its id (apk_…)");
+    }
+    return id;
+  }
+
+  /** Medusa's words, with the id as messages may show it. */
+  private static ApiKeyException notFound(String id) {
+    return ApiKeyException.notFound(
+        "ApiKey with id: " + MessageText.shown(id) + " was not found");
   }
 
   /** A required text field: present, not blank, no NUL (PostgreSQL text cannot hold it), bounded. */

@@ -30,7 +30,20 @@ public final class Database {
    */
   public static Jdbi jdbi(DataSource dataSource) {
     withoutServerErrorDetail(dataSource);
-    Jdbi jdbi = Jdbi.create(new WithoutServerErrorDetail(dataSource));
+    return configure(Jdbi.create(new WithoutServerErrorDetail(dataSource)));
+  }
+
+  /**
+   * A Jdbi over a pool, running at most {@code selectorEvaluations} selector evaluations at once
+   * (see {@link SelectorConcurrency}); give fewer than the pool has connections.
+   */
+  public static Jdbi jdbi(DataSource pool, int selectorEvaluations) {
+    Jdbi jdbi = jdbi(pool);
+    jdbi.getConfig(SelectorConcurrency.class).limit(selectorEvaluations);
+    return jdbi;
+  }
+
+  private static Jdbi configure(Jdbi jdbi) {
     jdbi.installPlugin(new SqlObjectPlugin());
     jdbi.installPlugin(new PostgresPlugin());
     jdbi.getConfig(StatementExceptions.class)

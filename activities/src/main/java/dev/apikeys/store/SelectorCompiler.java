@@ -6,6 +6,7 @@ import static java.util.stream.Collectors.toUnmodifiableMap;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeyType;
+import dev.apikeys.model.MessageText;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -42,8 +43,15 @@ public final class SelectorCompiler {
   /** No value of an api_key column comes near this; a longer string is a mistake or an attack. */
   static final int MAX_STRING_LENGTH = 10_000;
 
-  /** Unknown names are repeated in messages; a cut keeps a hostile name from flooding history. */
-  private static final int MAX_NAME_IN_MESSAGE = 64;
+  /**
+   * Bounds the conditions (leaves: one comparison each) of one selector. Each leaf binds at most
+   * one parameter, so this also keeps a selector far below PostgreSQL's limit of 65,535 bound
+   * parameters per statement, which a larger one would hit as a database error and be retried.
+   */
+  public static final int MAX_LEAVES = 1_000;
+
+  /** Bounds the values of one selector, all arrays together: larger sets belong in several calls. */
+  public static final int MAX_VALUES = 10_000;
 
   private static final Pattern WHITESPACE =
       Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
@@ -95,6 +103,18 @@ public final class SelectorCompiler {
    * written into workflow history.
    */
   private static final Set<String> KEY_NAMING_COLUMNS = Set.of("id", "token");
+
+  /**
+   * The only operators allowed on {@code token}. A secret key's {@code token} column holds a hash
+   * of the secret: comparing it by pattern or by order would let a selector learn its digits from
+   * which keys come back. A token is therefore matched whole, and only a publishable key's (whose
+   * token is public) can match.
+   */
+  private static final Set<String> TOKEN_OPERATORS = Set.of("$eq", "$in");
+
+  /** Written into SQL beside every token comparison; a constant, never a value from a request. */
+  private static final String PUBLISHABLE_ONLY =
+      " AND type = '" + ApiKeyType.PUBLISHABLE.value() + "'";
 
   @FunctionalInterface
   private interface Operator {
@@ -174,7 +194,7 @@ public final class SelectorCompiler {
     if (selector == null || selector.isMissingNode() || selector.isNull()) {
       throw invalid(rootPath, "expected an object");
     }
-    Compilation c = new Compilation(refuseSecretTokens);
+    Compilation c = new Compilation(refuseSecretTokens, rootPath);
     String sql = c.selector(selector, rootPath, 1);
     return new SqlCondition(sql, c.params, c.predicates);
   }
@@ -193,14 +213,22 @@ public final class SelectorCompiler {
     };
   }
 
-  /** The state of one compile call: the parameters bound so far and the leaves counted. */
+  /**
+   * The state of one compile call: the parameters bound so far, the leaves that restrict rows
+   * ({@code predicates}, which drops the leaves of a branch folded away into TRUE), and every leaf
+   * and value written (which never drops, so the limits count what the caller sent).
+   */
   private static final class Compilation {
     private final Map<String, Object> params = new LinkedHashMap<>();
     private final boolean refuseSecretTokens;
+    private final String rootPath;
     private int predicates;
+    private int leaves;
+    private int values;
 
-    Compilation(boolean refuseSecretTokens) {
+    Compilation(boolean refuseSecretTokens, String rootPath) {
       this.refuseSecretTokens = refuseSecretTokens;
+      this.rootPath = rootPath;
     }
 
     @FunctionalInterface
@@ -213,6 +241,7 @@ public final class SelectorCompiler {
       if (!node.isObject()) {
         throw invalid(path, "expected an object, got " + typeOf(node));
       }
+      Mark mark = mark();
       List<String> parts = new ArrayList<>();
       for (Map.Entry<String, JsonNode> e : node.properties()) {
         String key = e.getKey();
@@ -233,7 +262,7 @@ public final class SelectorCompiler {
           throw invalid(keyPath, "unknown " + what + " \"" + display(key) + "\"");
         }
       }
-      return and(parts);
+      return and(parts, mark);
     }
 
     Element operatorsOn(Column column) {
@@ -248,6 +277,7 @@ public final class SelectorCompiler {
       if (node.isEmpty()) {
         throw invalid(path, "expected at least one operator");
       }
+      Mark mark = mark();
       List<String> parts = new ArrayList<>();
       for (Map.Entry<String, JsonNode> e : node.properties()) {
         String key = e.getKey();
@@ -259,9 +289,15 @@ public final class SelectorCompiler {
         if (operator == null) {
           throw invalid(keyPath, "unknown operator \"" + display(key) + "\"");
         }
+        if (column.name().equals("token") && !TOKEN_OPERATORS.contains(key)) {
+          throw invalid(
+              keyPath,
+              "token allows only equality and $in: a token is matched whole, and only"
+                  + " publishable keys match it");
+        }
         parts.add(operator.compile(this, column, e.getValue(), keyPath, depth));
       }
-      return and(parts);
+      return and(parts, mark);
     }
 
     String group(String operator, JsonNode node, String path, int depth, Element element) {
@@ -269,35 +305,64 @@ public final class SelectorCompiler {
       if (node.isEmpty()) {
         throw invalid(path, operator + " needs at least one condition");
       }
-      int predicatesBefore = predicates;
-      int paramsBefore = params.size();
+      Mark mark = mark();
       List<String> parts = new ArrayList<>();
       for (int i = 0; i < node.size(); i++) {
         parts.add(element.compile(node.get(i), path + "[" + i + "]", depth + 1));
       }
-      if (operator.equals("$and")) {
-        return and(parts);
+      return operator.equals("$and") ? and(parts, mark) : or(parts, mark);
+    }
+
+    /** Where the compilation stood, so that a branch folded into a constant can be taken back. */
+    private record Mark(int predicates, int params) {}
+
+    Mark mark() {
+      return new Mark(predicates, params.size());
+    }
+
+    /**
+     * Folds what was compiled since {@code mark} into a constant: TRUE restricts nothing, so it
+     * counts as no predicate (an empty selector stays refused however it is spelled); FALSE counts
+     * as one. The branch's parameters go with it, since its SQL is no longer written.
+     */
+    String fold(Mark mark, boolean value) {
+      predicates = mark.predicates() + (value ? 0 : 1);
+      params.keySet().removeIf(name -> Integer.parseInt(name.substring(1)) > mark.params());
+      return value ? "TRUE" : "FALSE";
+    }
+
+    /** Conjunction: TRUE parts (a blank q, an empty $nin, {}) add nothing; one FALSE part wins. */
+    String and(List<String> parts, Mark mark) {
+      if (parts.contains("FALSE")) {
+        return fold(mark, false);
       }
+      List<String> kept = parts.stream().filter(p -> !p.equals("TRUE")).toList();
+      return kept.isEmpty() ? "TRUE" : join(kept, " AND ");
+    }
+
+    /**
+     * Disjunction. A branch that matches every row makes the whole $or match every row, so the
+     * other branches restrict nothing; they must not make the selector count as non-empty, or
+     * {"$or":[{},{"id":"x"}]} would revoke every key. FALSE branches add nothing.
+     */
+    String or(List<String> parts, Mark mark) {
       if (parts.contains("TRUE")) {
-        // A branch that matches every row makes the whole $or match every row, so the other
-        // branches restrict nothing; they must not make the selector count as non-empty, or
-        // {"$or":[{},{"id":"x"}]} would revoke every key. Their parameters go with them.
-        predicates = predicatesBefore;
-        params.keySet().removeIf(name -> Integer.parseInt(name.substring(1)) > paramsBefore);
-        return "TRUE";
+        return fold(mark, true);
       }
-      return join(parts, " OR ");
+      List<String> kept = parts.stream().filter(p -> !p.equals("FALSE")).toList();
+      return kept.isEmpty() ? fold(mark, false) : join(kept, " OR ");
     }
 
     /** A scalar is equality, null is IS NULL and an array is IN, as in Medusa. */
     String equality(Column column, JsonNode value, String path) {
-      if (value.isNull()) {
+      if (value.isNull() && !isToken(column)) {
         return leaf("(" + column.name() + " IS NULL)");
       }
       if (value.isArray()) {
         return membership(column, value, path, false);
       }
-      return leaf("(" + column.name() + " = " + bind(column, value, path) + ")");
+      return leaf(
+          "(" + column.name() + " = " + bind(column, value, path) + tokenRestriction(column) + ")");
     }
 
     /** Null-safe, so that "not revoked by X" also finds the keys nobody revoked. */
@@ -311,6 +376,7 @@ public final class SelectorCompiler {
     /** IN, or with {@code negated} a NOT IN that, like {@code $ne}, keeps the rows with NULL. */
     String membership(Column column, JsonNode value, String path, boolean negated) {
       array(value, path);
+      countValues(value.size());
       String[] values = new String[value.size()];
       for (int i = 0; i < values.length; i++) {
         values[i] = scalar(column, value.get(i), path + "[" + i + "]");
@@ -320,7 +386,10 @@ public final class SelectorCompiler {
         return negated ? "TRUE" : leaf("FALSE");
       }
       String in = column.name() + " = ANY(" + column.array(param(values)) + ")";
-      return leaf(negated ? "(" + column.name() + " IS NULL OR NOT (" + in + "))" : "(" + in + ")");
+      return leaf(
+          negated
+              ? "(" + column.name() + " IS NULL OR NOT (" + in + "))"
+              : "(" + in + tokenRestriction(column) + ")");
     }
 
     String exists(Column column, JsonNode value, String path) {
@@ -330,13 +399,24 @@ public final class SelectorCompiler {
       return leaf("(" + column.name() + (value.booleanValue() ? " IS NOT NULL)" : " IS NULL)"));
     }
 
-    /** An unknown (NULL) inner result counts as false, so $not of it is true, never NULL. */
+    /**
+     * An unknown (NULL) inner result counts as false, so $not of it is true, never NULL. The
+     * negation of a condition that matches nothing ({@code {"$in": []}}) matches everything and
+     * so restricts nothing, like {@code {"$nin": []}}: it must not make a selector non-empty.
+     */
     String not(Column column, JsonNode value, String path, int depth) {
+      Mark mark = mark();
       String inner =
           value.isObject()
               ? operators(column, value, path, depth + 1)
               : equality(column, value, path);
-      return inner.equals("TRUE") ? leaf("FALSE") : "(NOT COALESCE(" + inner + ", FALSE))";
+      if (inner.equals("TRUE")) {
+        return fold(mark, false);
+      }
+      if (inner.equals("FALSE")) {
+        return fold(mark, true);
+      }
+      return "(NOT COALESCE(" + inner + ", FALSE))";
     }
 
     /**
@@ -347,6 +427,7 @@ public final class SelectorCompiler {
      */
     String search(JsonNode value, String path) {
       String text = string(value, path, "a string");
+      Mark mark = mark();
       List<String> parts = new ArrayList<>();
       for (String word : WHITESPACE.split(text)) {
         if (!word.isEmpty()) {
@@ -355,7 +436,7 @@ public final class SelectorCompiler {
           parts.add(leaf("(title ILIKE " + p + " OR redacted ILIKE " + p + ")"));
         }
       }
-      return and(parts);
+      return and(parts, mark);
     }
 
     String bind(Column column, JsonNode value, String path) {
@@ -395,8 +476,30 @@ public final class SelectorCompiler {
     }
 
     String leaf(String sql) {
+      if (++leaves > MAX_LEAVES) {
+        throw invalid(
+            rootPath,
+            "more than " + MAX_LEAVES + " conditions; split it into several requests");
+      }
       predicates++;
       return sql;
+    }
+
+    private void countValues(int n) {
+      values += n;
+      if (values > MAX_VALUES) {
+        throw invalid(
+            rootPath,
+            "more than " + MAX_VALUES + " values in all; split it into several requests");
+      }
+    }
+
+    private static boolean isToken(Column column) {
+      return column.name().equals("token");
+    }
+
+    private static String tokenRestriction(Column column) {
+      return isToken(column) ? PUBLISHABLE_ONLY : "";
     }
   }
 
@@ -454,12 +557,6 @@ public final class SelectorCompiler {
     }
   }
 
-  /** Conjunction; TRUE parts (a blank q, an empty $nin, {}) add nothing and are left out. */
-  private static String and(List<String> parts) {
-    List<String> kept = parts.stream().filter(p -> !p.equals("TRUE")).toList();
-    return kept.isEmpty() ? "TRUE" : join(kept, " AND ");
-  }
-
   private static String join(List<String> parts, String operator) {
     return parts.size() == 1 ? parts.get(0) : "(" + String.join(operator, parts) + ")";
   }
@@ -468,20 +565,9 @@ public final class SelectorCompiler {
     return node.getNodeType().name().toLowerCase(Locale.ROOT);
   }
 
-  /** A name from the selector as messages show it: cut short, control characters escaped. */
+  /** A name from the selector as messages show it (see {@link MessageText#shown}). */
   private static String display(String name) {
-    StringBuilder b = new StringBuilder();
-    name.codePoints()
-        .limit(MAX_NAME_IN_MESSAGE)
-        .forEach(
-            cp -> {
-              if (Character.isISOControl(cp)) {
-                b.append(String.format("\\u%04x", cp));
-              } else {
-                b.appendCodePoint(cp);
-              }
-            });
-    return name.codePointCount(0, name.length()) > MAX_NAME_IN_MESSAGE ? b + "…" : b.toString();
+    return MessageText.shown(name);
   }
 
   private static ApiKeyException invalid(String path, String problem) {

@@ -4,6 +4,7 @@ import dev.apikeys.model.ApiKeyException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
@@ -27,7 +28,22 @@ final class SelectorQueries {
     this.timeoutMillis = timeout.toMillis();
   }
 
+  /**
+   * Runs {@code work} in a transaction under the statement timeout, once a permit of the Jdbi's
+   * {@link SelectorConcurrency} is free; the permit is taken before the connection, so waiting
+   * for one holds no connection.
+   */
   <T> T inTransaction(Jdbi jdbi, HandleCallback<T, RuntimeException> work) {
+    Semaphore permits = jdbi.getConfig(SelectorConcurrency.class).permits();
+    if (permits != null) {
+      try {
+        permits.acquire();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        // A fault, not a refusal: the worker is stopping, and a retry elsewhere will run it.
+        throw new IllegalStateException("interrupted while waiting to evaluate a selector", e);
+      }
+    }
     try {
       return jdbi.inTransaction(
           h -> {
@@ -37,6 +53,10 @@ final class SelectorQueries {
           });
     } catch (StatementException e) {
       throw translate(e);
+    } finally {
+      if (permits != null) {
+        permits.release();
+      }
     }
   }
 

@@ -13,9 +13,21 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.Message;
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.activities.RotationActivitiesImpl;
+import dev.apikeys.codec.PayloadKeys;
+import dev.apikeys.rotation.Recipient;
+import dev.apikeys.rotation.RotateApiKeysWorkflow;
+import dev.apikeys.rotation.RotateApiKeysWorkflowImpl;
+import dev.apikeys.rotation.RotateRequest;
+import dev.apikeys.rotation.RotationResult;
+import dev.apikeys.rotation.ValidRotateRequest;
+import dev.apikeys.sealing.TokenSeal;
+import dev.apikeys.store.RotationStore;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestEnvironmentOptions;
+import java.util.Base64;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
@@ -38,9 +50,6 @@ import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
 import io.temporal.api.common.v1.Payload;
-import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
-import io.temporal.api.workflowservice.v1.ListClosedWorkflowExecutionsRequest;
-import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
@@ -58,7 +67,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.jdbi.v3.core.statement.StatementException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -85,7 +93,8 @@ class NoLeaksTest {
   @RegisterExtension
   static final TestWorkflowExtension testWorkflow =
       TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
+          .registerWorkflowImplementationTypes(
+              RevokeApiKeysWorkflowImpl.class, RotateApiKeysWorkflowImpl.class)
           .setWorkflowClientOptions(
               WorkflowClientOptions.newBuilder()
                   .setDataConverter(ApiKeysDataConverter.newDataConverter())
@@ -101,6 +110,8 @@ class NoLeaksTest {
   /** Every result the run produced, as JSON; every error it met. */
   private final List<String> results = new ArrayList<>();
   private final List<Throwable> errors = new ArrayList<>();
+  /** Tokens that may appear in results, but only sealed anywhere else. */
+  private final Map<String, String> sealedOnly = new LinkedHashMap<>();
   private final org.slf4j.Logger log = LoggerFactory.getLogger(NoLeaksTest.class);
 
   private TestDatabase db;
@@ -118,7 +129,9 @@ class NoLeaksTest {
     db = TestDatabase.create();
     keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
     RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
-    worker.registerActivitiesImplementations(new RevocationActivitiesImpl(revocations));
+    worker.registerActivitiesImplementations(
+        new RevocationActivitiesImpl(revocations),
+        new RotationActivitiesImpl(new RotationStore(db.jdbi(), Duration.ofSeconds(5)), true));
     taskQueue = worker.getTaskQueue();
     module = new ApiKeyModuleService(client, keys, revocations, taskQueue);
     env.start();
@@ -176,6 +189,42 @@ class NoLeaksTest {
     record(cli.getResult(30, TimeUnit.SECONDS, RevokeResult.class));
     record(bySelector.status());
     assertThat(keys.retrieveApiKey(publishableBySelector.id()).revokedBy()).isEqualTo("bob");
+
+    // ---- rotate, the new tokens sealed to a recipient; the recipient opens them -----------------
+    ApiKeyDTO toRotate = keys.createApiKey(new CreateApiKeyDTO("rotated", "secret", "team-r"));
+    keys.createApiKey(new CreateApiKeyDTO("rotated too", "publishable", "team-r"));
+    secrets.putAll(secretMaterialOf(List.of(toRotate)));
+    TokenSeal.KeyPair recipientKeys = TokenSeal.newKeyPair();
+    Recipient recipient = new Recipient("billing-service", recipientKeys.publicKey());
+    RotationResult rotation = rotation("leaks-rotation").rotate(RotateRequest.ofSelector(
+        JSON.readTree("{\"created_by\":\"team-r\"}"), "rotator", 3_600, recipient));
+    record(rotation);
+    List<ApiKeyDTO> successors = new ArrayList<>();
+    for (RotationResult.Successor s : rotation.successors()) {
+      String token = TokenSeal.open(recipientKeys.privateKey(), s.apiKey().id(), s.sealedToken());
+      successors.add(s.apiKey().withToken(token));
+    }
+    ApiKeyDTO newSecret = successors.stream().filter(k -> k.token().startsWith("sk_"))
+        .findFirst().orElseThrow();
+    record(keys.authenticate(newSecret.token()).orElseThrow());
+    // The rotation never shows a successor's token in clear, a publishable one included; once
+    // its recipient has it, a publishable token is public like any other (the store's results
+    // carry it), so that one is searched for everywhere but in results.
+    secrets.putAll(secretMaterialOf(List.of(newSecret)));
+    successors.stream().filter(k -> k.token().startsWith("pk_")).forEach(k ->
+        sealedOnly.putAll(LeakScan.token("successor " + k.id(), k.token())));
+    String rotatedToken = toRotate.token();
+    refused(ApiKeyErrorType.INVALID_DATA, () -> ValidRotateRequest.parse(
+        RotateRequest.ofId(rotatedToken, "x", 60, recipient)));
+    refusedWorkflow("rotation of an unknown id", ApiKeyErrorType.NOT_FOUND,
+        () -> rotation("leaks-rotation-unknown").rotate(
+            RotateRequest.ofId("apk_unknown", "x", 60, recipient)));
+    refusedWorkflow("rotation of a revoked key", ApiKeyErrorType.INVALID_DATA,
+        () -> rotation("leaks-rotation-revoked").rotate(
+            RotateRequest.ofId(revokedNow.id(), "x", 60, recipient)));
+    refusedWorkflow("rotation by someone with a NUL", ApiKeyErrorType.INVALID_DATA,
+        () -> rotation("leaks-rotation-nul").rotate(
+            RotateRequest.ofId(active.id(), "x\0y", 60, recipient)));
 
     // ---- refusals -----------------------------------------------------------------------------
     // The database's clock did not skip the three hours, so a key revoked by Medusa itself is the
@@ -258,6 +307,8 @@ class NoLeaksTest {
     haystacks.put("apikeys_event rows", rows("apikeys_event"));
     haystacks.put("apikeys_revocation rows", rows("apikeys_revocation"));
     haystacks.put("apikeys_revocation_key rows", rows("apikeys_revocation_key"));
+    haystacks.put("apikeys_rotation rows", rows("apikeys_rotation"));
+    haystacks.put("apikeys_rotation_key rows", rows("apikeys_rotation_key"));
     haystacks.put("error messages", errors.stream().map(NoLeaksTest::stackTrace)
         .reduce("", String::concat));
     haystacks.put("results", String.join("\n", results));
@@ -270,16 +321,62 @@ class NoLeaksTest {
         .as("history payloads are decoded before the search").isNotEmpty();
     assertThat(String.join("", haystacks.values())).contains(publishableBySelector.token());
     assertThat(haystacks.get("log lines")).contains("scheduled at");
-    assertThat(haystacks.get("apikeys_event rows")).contains("api_key.revoked");
-    assertThat(errors).hasSizeGreaterThanOrEqualTo(14);
+    assertThat(haystacks.get("apikeys_event rows")).contains("api_key.revoked")
+        .contains("api_key.rotated").contains(rotation.successors().get(0).sealedToken().enc());
+    assertThat(haystacks.keySet()).anyMatch(where -> where.startsWith("history of leaks-rotation"));
+    assertThat(errors).hasSizeGreaterThanOrEqualTo(18);
 
-    List<String> hits = new ArrayList<>();
-    haystacks.forEach((where, text) -> secrets.forEach((what, secret) -> {
-      if (text.contains(secret)) {
-        hits.add(what + " in " + where);
-      }
-    }));
-    assertThat(hits).as("secret material found (named, never printed)").isEmpty();
+    assertThat(LeakScan.hits(haystacks, secrets))
+        .as("secret material found (named, never printed)").isEmpty();
+    haystacks.remove("results");
+    assertThat(sealedOnly).isNotEmpty();
+    assertThat(LeakScan.hits(haystacks, sealedOnly))
+        .as("a successor's token found in clear (named, never printed)").isEmpty();
+  }
+
+  /**
+   * Issue 14, finding 3: with the codec on, a refusal's message (which names what was wrong with
+   * the request) is encrypted in history like every payload; the caller reads it as sent.
+   */
+  @Test
+  void withTheCodecFailureMessagesAreEncryptedInHistory() throws Exception {
+    PayloadKeys codecKeys = PayloadKeys.parse("k1:" + Base64.getEncoder().encodeToString(
+        new byte[32]));
+    TestWorkflowEnvironment encrypted = TestWorkflowEnvironment.newInstance(
+        TestEnvironmentOptions.newBuilder()
+            .setWorkflowClientOptions(WorkflowClientOptions.newBuilder()
+                .setDataConverter(ApiKeysDataConverter.newDataConverter(codecKeys)).build())
+            .build());
+    try {
+      Worker w = encrypted.newWorker(RevocationNames.TASK_QUEUE);
+      w.registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class,
+          RotateApiKeysWorkflowImpl.class);
+      w.registerActivitiesImplementations(
+          new RevocationActivitiesImpl(new RevocationStore(db.jdbi(), Duration.ofSeconds(5))),
+          new RotationActivitiesImpl(new RotationStore(db.jdbi(), Duration.ofSeconds(5)), true));
+      encrypted.start();
+      WorkflowClient c = encrypted.getWorkflowClient();
+      String marker = "apk_private_marker_of_a_refusal";
+      RotateApiKeysWorkflow rotate = c.newWorkflowStub(RotateApiKeysWorkflow.class,
+          WorkflowOptions.newBuilder().setTaskQueue(RevocationNames.TASK_QUEUE)
+              .setWorkflowId("encrypted-refusal").build());
+
+      Throwable thrown = catchThrowable(() -> rotate.rotate(RotateRequest.ofId(marker, "ops", 60,
+          new Recipient(null, TokenSeal.newKeyPair().publicKey()))));
+
+      assertThat(thrown.getCause()).isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+        assertThat(f.getType()).isEqualTo("NOT_FOUND");
+        assertThat(f.getOriginalMessage()).isEqualTo("ApiKey with id \"" + marker + "\" not found");
+      });
+      WorkflowExecutionHistory history = c.fetchHistory("encrypted-refusal");
+      String raw = LeakScan.text(history);
+      assertThat(raw).contains("Encoded failure").doesNotContain(marker);
+      assertThat(history.getEvents()).anyMatch(e -> e.hasActivityTaskFailedEventAttributes()
+          && e.getActivityTaskFailedEventAttributes().getFailure().getMessage()
+              .equals("Encoded failure"));
+    } finally {
+      encrypted.close();
+    }
   }
 
   // ---- the run --------------------------------------------------------------------------------
@@ -304,6 +401,40 @@ class NoLeaksTest {
         }));
     assertThat(secrets).hasSize(5 * 4);
     return secrets;
+  }
+
+  /** The salt and stored hash of these secret keys, named by key. */
+  private Map<String, String> secretMaterialOf(List<ApiKeyDTO> secretKeys) {
+    Map<String, String> secrets = new LinkedHashMap<>();
+    for (ApiKeyDTO key : secretKeys) {
+      db.jdbi().useHandle(h -> h.createQuery("select salt, token from api_key where id = :id")
+          .bind("id", key.id())
+          .map((rs, ctx) -> List.of(rs.getString("salt"), rs.getString("token")))
+          .forEach(row -> {
+            secrets.put("salt of " + key.id(), row.get(0));
+            secrets.put("hash of " + key.id(), row.get(1));
+          }));
+      if (key.token().startsWith("sk_")) {
+        secrets.put("raw token of " + key.id(), key.token());
+        secrets.put("raw token body of " + key.id(), key.token().substring(3));
+      }
+    }
+    return secrets;
+  }
+
+  private RotateApiKeysWorkflow rotation(String workflowId) {
+    return client.newWorkflowStub(RotateApiKeysWorkflow.class,
+        WorkflowOptions.newBuilder().setTaskQueue(taskQueue).setWorkflowId(workflowId).build());
+  }
+
+  /** A workflow's refusal as its caller sees it (typed), logged as a careful caller would. */
+  private void refusedWorkflow(String what, ApiKeyErrorType type, ThrowingCall call) {
+    Throwable thrown = catchThrowable(call::run);
+    assertThat(thrown).as(what).isInstanceOf(WorkflowFailedException.class);
+    assertThat(thrown.getCause()).as(what).isInstanceOfSatisfying(ApplicationFailure.class,
+        f -> assertThat(f.getType()).isEqualTo(type.name()));
+    errors.add(thrown);
+    log.warn("workflow refused: " + what, thrown);
   }
 
   private void record(Object result) throws JsonProcessingException {
@@ -338,45 +469,11 @@ class NoLeaksTest {
 
   // ---- where secrets could go -----------------------------------------------------------------
 
-  /**
-   * Every run of every workflow the server knows, as JSON and with each payload decoded: in the
-   * JSON, payload data is base64, which a plain text search would walk straight past.
-   */
+  /** Every run of every workflow the server knows, payloads decoded (see {@link LeakScan}). */
   private Map<String, String> histories() {
-    var stub = env.getWorkflowServiceStubs().blockingStub();
-    List<WorkflowExecutionInfo> executions = new ArrayList<>();
-    executions.addAll(stub.listOpenWorkflowExecutions(
-            ListOpenWorkflowExecutionsRequest.newBuilder().setNamespace(env.getNamespace()).build())
-        .getExecutionsList());
-    executions.addAll(stub.listClosedWorkflowExecutions(
-            ListClosedWorkflowExecutionsRequest.newBuilder().setNamespace(env.getNamespace())
-                .build())
-        .getExecutionsList());
-    Map<String, String> histories = new LinkedHashMap<>();
-    for (WorkflowExecutionInfo info : executions) {
-      String workflowId = info.getExecution().getWorkflowId();
-      String runId = info.getExecution().getRunId();
-      WorkflowExecutionHistory history = client.fetchHistory(workflowId, runId);
-      StringBuilder text = new StringBuilder(history.toJson(false));
-      decodeAll(history.getHistory(), text);
-      histories.put("history of " + workflowId + " run " + runId, text.toString());
-    }
-    assertThat(histories).hasSizeGreaterThanOrEqualTo(8);
+    Map<String, String> histories = LeakScan.histories(client);
+    assertThat(histories).hasSizeGreaterThanOrEqualTo(12);
     return histories;
-  }
-
-  private static void decodeAll(Message message, StringBuilder out) {
-    for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
-      Object value = field.getValue();
-      Stream<?> values = field.getKey().isRepeated() ? ((List<?>) value).stream() : Stream.of(value);
-      values.forEach(v -> {
-        if (v instanceof Message nested) {
-          decodeAll(nested, out);
-        } else if (v instanceof ByteString bytes) {
-          out.append('\n').append(bytes.toStringUtf8());
-        }
-      });
-    }
   }
 
   private String rows(String table) {

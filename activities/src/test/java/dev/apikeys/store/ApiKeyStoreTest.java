@@ -151,6 +151,61 @@ class ApiKeyStoreTest {
         "ApiKey with id: apk_123 was not found");
   }
 
+  /** Issue 14, finding 3: retrieve, update and delete never repeat a pasted secret token. */
+  @Test
+  void aSecretTokenGivenAsAnIdIsRefusedWithoutBeingRepeated() {
+    ApiKeyDTO key = store.createApiKey(new CreateApiKeyDTO("backend", "secret", "u"));
+    String token = key.token();
+    List<Runnable> calls = List.of(
+        () -> store.retrieveApiKey(token),
+        () -> store.updateApiKey(token, new UpdateApiKeyDTO("renamed")),
+        () -> store.deleteApiKeys(List.of(token)));
+    for (Runnable call : calls) {
+      assertThatThrownBy(call::run)
+          .isInstanceOfSatisfying(ApiKeyException.class,
+              e -> assertThat(e.getType()).isEqualTo(ApiKeyErrorType.INVALID_DATA))
+          .hasMessageEndingWith("looks like a raw secret token, not a key id; name the key by its"
+              + " id (apk_…)")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain(token.substring(3, 12)));
+    }
+    assertThat(store.retrieveApiKey(key.id()).title()).isEqualTo("backend");
+
+    String longId = "apk_" + "x".repeat(5_000);
+    assertThatThrownBy(() -> store.retrieveApiKey(longId))
+        .hasMessage("ApiKey with id: apk_" + "x".repeat(60) + "… was not found");
+  }
+
+  /**
+   * Issue 14, finding 6: a selector cannot tell a secret key's stored hash by its digits, nor
+   * find a secret key by its hash; a publishable key is still found by its token.
+   */
+  @Test
+  void aSelectorCannotProbeASecretKeysStoredHash() throws IOException {
+    ApiKeyDTO secret = store.createApiKey(new CreateApiKeyDTO("backend", "secret", "u"));
+    ApiKeyDTO publishable = store.createApiKey(new CreateApiKeyDTO("shop", "publishable", "u"));
+    String hash = db.jdbi().withHandle(h -> h.createQuery("select token from api_key where id = ?")
+        .bind(0, secret.id()).mapTo(String.class).one());
+
+    assertThat(store.listApiKeys(JSON.readTree("{\"token\": \"" + hash + "\"}"), null)).isEmpty();
+    assertThat(store.listApiKeys(JSON.readTree("{\"token\": [\"" + hash + "\"]}"), null))
+        .isEmpty();
+    for (String probe : List.of("{\"$like\": \"" + hash.charAt(0) + "%\"}",
+        "{\"$re\": \"^" + hash.charAt(0) + "\"}", "{\"$gt\": \"" + hash.charAt(0) + "\"}",
+        "{\"$ne\": \"x\"}", "{\"$not\": {\"$eq\": \"x\"}}")) {
+      assertRefused(() -> {
+            try {
+              store.listApiKeys(JSON.readTree("{\"token\": " + probe + "}"), null);
+            } catch (IOException e) {
+              throw new IllegalStateException(e);
+            }
+          },
+          ApiKeyErrorType.INVALID_DATA, "selector.token.$");
+    }
+    assertThat(store.listApiKeys(
+            JSON.readTree("{\"token\": \"" + publishable.token() + "\"}"), null))
+        .extracting(ApiKeyDTO::id).containsExactly(publishable.id());
+  }
+
   @Test
   void createRefusesBadInputNamingTheFieldAndInsertsNothing() {
     assertRefused(() -> store.createApiKey(new CreateApiKeyDTO(null, "secret", "u")),

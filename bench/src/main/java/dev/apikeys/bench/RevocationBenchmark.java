@@ -371,6 +371,8 @@ public final class RevocationBenchmark {
     pb.environment().put("APIKEYS_TASK_QUEUE", TASK_QUEUE);
     pb.environment().put("APIKEYS_STICKY_TIMEOUT", "0");
     pb.environment().put("APIKEYS_MIGRATE", "false");
+    // No /metrics or /healthz: the default port may be taken, and the bench does not scrape.
+    pb.environment().put("APIKEYS_METRICS_PORT", "0");
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
     return pb.start();
   }

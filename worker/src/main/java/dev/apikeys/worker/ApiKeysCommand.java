@@ -4,11 +4,17 @@ import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FindConfig;
+import dev.apikeys.model.MessageText;
 import dev.apikeys.model.UpdateApiKeyDTO;
 import dev.apikeys.store.Migrations;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,12 +97,23 @@ public final class ApiKeysCommand implements Runnable {
     CliLogging.configureFor(args);
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-    System.exit(execute(args, System.getenv(), out, err));
+    System.exit(execute(args, System.getenv(), System.in, out, err));
   }
 
-  /** Runs one command line with the given environment; the entry point of tests and of main. */
+  /** Runs one command line with the given environment and nothing on standard input. */
   static int execute(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
-    try (CommandContext context = new CommandContext(env, out, err, !isLongRunning(args))) {
+    return execute(args, env, InputStream.nullInputStream(), out, err);
+  }
+
+  /**
+   * Runs one command line with the given environment and standard input; the entry point of tests
+   * and of main. Whatever it writes to standard error is scrubbed of values that start like a raw
+   * secret token and of long values (see {@link MessageText#scrub}): a mistyped command line may
+   * hold a token, and picocli and the libraries below quote what they were given.
+   */
+  static int execute(
+      String[] args, Map<String, String> env, InputStream in, PrintWriter out, PrintWriter err) {
+    try (CommandContext context = new CommandContext(env, in, out, err, !isLongRunning(args))) {
       CommandLine cli = new CommandLine(new ApiKeysCommand(context));
       Class<?> only = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
       if (only != null) {
@@ -135,17 +152,18 @@ public final class ApiKeysCommand implements Runnable {
 
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
-      return printUsageError(e.getCommandLine(), UsageException.describe(e));
+      return printUsageError(
+          e.getCommandLine(), MessageText.scrubParserMessage(UsageException.describe(e)));
     }
 
     @Override
     public int handleExecutionException(
         Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
       if (e instanceof UsageException usage) {
-        return printUsageError(commandLine, usage.getMessage());
+        return printUsageError(commandLine, MessageText.scrubParserMessage(usage.getMessage()));
       }
       Failures.Report report = Failures.report(e, commandLine.getCommandName());
-      err.println(report.line());
+      err.println(MessageText.scrub(report.line()));
       return report.exitCode();
     }
 
@@ -256,17 +274,67 @@ public final class ApiKeysCommand implements Runnable {
 
   @Command(
       name = "authenticate",
-      description = "Print the active key a raw token belongs to, or false (exit code 1).")
+      description = {
+        "Print the active key a raw token belongs to, or false (exit code 1).",
+        "The token is read from standard input (its first line) or from --token-file. Given as"
+            + " an argument it still works, with a warning: other users see it in ps, and it"
+            + " stays in shell history."
+      })
   static final class Authenticate extends Subcommand {
-    @Parameters(paramLabel = "TOKEN", description = "A raw token, sk_… or pk_….")
+    @Parameters(
+        arity = "0..1",
+        paramLabel = "TOKEN",
+        description = "Discouraged: a raw token, sk_… or pk_…; prefer standard input.")
     String token;
 
+    @Option(names = "--token-file", description = "A file whose first line is the token.")
+    Path tokenFile;
+
+    static final String ARGUMENT_WARNING =
+        "warning: a token given as an argument is visible to other users in ps and stays in"
+            + " shell history; pipe it on standard input or use --token-file";
+
     @Override
-    public Integer call() {
-      Optional<ApiKeyDTO> key = context().store().authenticate(token);
+    public Integer call() throws IOException {
+      Optional<ApiKeyDTO> key = context().store().authenticate(readToken());
       context().print(key.isPresent() ? key.get() : Boolean.FALSE);
       return key.isPresent() ? ExitCodes.OK : ExitCodes.REFUSED;
     }
+
+    private String readToken() throws IOException {
+      if (token != null && tokenFile != null) {
+        throw ApiKeyException.invalidData(
+            "give the token on standard input or with --token-file, not also as an argument");
+      }
+      if (token != null) {
+        context().err().println(ARGUMENT_WARNING);
+        context().err().flush();
+        return token;
+      }
+      String text;
+      if (tokenFile != null) {
+        try {
+          text = Files.readString(tokenFile, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+          throw ApiKeyException.invalidData("--token-file: " + tokenFile + " does not exist");
+        }
+      } else if (context().in() == System.in && System.console() != null) {
+        // A person at a terminal: ask, without echoing what they type.
+        char[] typed = System.console().readPassword("token: ");
+        text = typed == null ? "" : new String(typed);
+      } else {
+        text = new String(context().in().readNBytes(MAX_TOKEN_INPUT), StandardCharsets.UTF_8);
+      }
+      String first = text.lines().findFirst().orElse("").strip();
+      if (first.isEmpty()) {
+        throw ApiKeyException.invalidData(
+            "no token: give it on standard input (its first line) or with --token-file");
+      }
+      return first;
+    }
+
+    /** Far more than a token; what a mistaken pipe sends beyond it is not read. */
+    private static final int MAX_TOKEN_INPUT = 4_096;
   }
 
   @Command(name = "update", description = "Change a key's title.")

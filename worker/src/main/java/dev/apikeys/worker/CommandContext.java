@@ -6,10 +6,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.apikeys.model.ApiKeysJson;
+import dev.apikeys.model.MessageText;
 import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.module.RevocationReconciler;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.Database;
 import dev.apikeys.store.RevocationStore;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Map;
 import org.jdbi.v3.core.Jdbi;
@@ -21,6 +24,7 @@ import org.jdbi.v3.core.Jdbi;
  */
 final class CommandContext implements AutoCloseable {
   private final Map<String, String> env;
+  private final InputStream in;
   private final PrintWriter out;
   private final PrintWriter err;
   private final ObjectMapper json =
@@ -36,7 +40,14 @@ final class CommandContext implements AutoCloseable {
   private final boolean oneShot;
 
   CommandContext(Map<String, String> env, PrintWriter out, PrintWriter err, boolean oneShot) {
+    this(env, InputStream.nullInputStream(), out, err, oneShot);
+  }
+
+  CommandContext(
+      Map<String, String> env, InputStream in, PrintWriter out, PrintWriter err,
+      boolean oneShot) {
     this.env = Map.copyOf(env);
+    this.in = in;
     this.out = out;
     this.err = err;
     this.oneShot = oneShot;
@@ -44,6 +55,11 @@ final class CommandContext implements AutoCloseable {
 
   Map<String, String> env() {
     return env;
+  }
+
+  /** What the command reads a secret from (a token, sealed tokens) rather than its arguments. */
+  InputStream in() {
+    return in;
   }
 
   PrintWriter out() {
@@ -74,8 +90,8 @@ final class CommandContext implements AutoCloseable {
    */
   Jdbi jdbi() {
     if (jdbi == null) {
-      databaseConfig();
-      jdbi = Database.jdbi(new OpenOnFirstUse(this::dataSource));
+      DatabaseConfig config = databaseConfig();
+      jdbi = Database.jdbi(new OpenOnFirstUse(this::dataSource), config.selectorEvaluations());
     }
     return jdbi;
   }
@@ -114,14 +130,31 @@ final class CommandContext implements AutoCloseable {
         temporal().client(), store(), revocationStore(), temporalConfig().taskQueue());
   }
 
-  /** Parses a JSON option, refusing text that is not JSON with the option's name in the message. */
+  /** The reconciler, on this process's Temporal client and database. */
+  RevocationReconciler reconciler() {
+    databaseConfig();
+    temporalConfig();
+    return new RevocationReconciler(
+        temporal().client(), revocationStore(), temporalConfig().taskQueue());
+  }
+
+  /**
+   * Parses a JSON option, refusing text that is not JSON with the option's name in the message.
+   * The parser's own message quotes the text it stumbled on, which may be a pasted token; it is
+   * passed on scrubbed (see {@link MessageText#scrubParserMessage}).
+   */
   JsonNode parseJson(String option, String text) {
     try {
-      return json.readTree(text);
+      JsonNode node = json.readTree(text);
+      if (node == null || node.isMissingNode()) {
+        throw new UsageException(option + "=<json>: expected JSON, got nothing");
+      }
+      return node;
     } catch (JsonProcessingException e) {
       throw new UsageException(
           option + "=<json>: expected JSON, e.g. '{\"type\":\"secret\"}' ("
-              + DatabaseConfig.firstLine(e.getOriginalMessage()) + ")");
+              + MessageText.scrubParserMessage(DatabaseConfig.firstLine(e.getOriginalMessage()))
+              + ")");
     }
   }
 

@@ -3,8 +3,10 @@ package dev.apikeys.worker;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool;
+import dev.apikeys.store.Database;
 import java.time.Duration;
 import java.util.Map;
+import org.jdbi.v3.core.Jdbi;
 
 /**
  * Where the API key database is, read from the environment and checked before anything runs.
@@ -41,6 +43,22 @@ record DatabaseConfig(
         blankToNull(env.get(PASSWORD)),
         Duration.ofSeconds(positiveInt(env, SELECTOR_TIMEOUT, 10)),
         positiveInt(env, POOL_SIZE, 10));
+  }
+
+  /**
+   * Connections of the pool that selector evaluation never takes, so that {@code authenticate},
+   * a revocation's stamp and its undo always find one however many slow selectors are running.
+   */
+  static final int RESERVED_FOR_NON_SELECTOR_WORK = 2;
+
+  /** How many selector evaluations may run at once: the pool less the reserve, at least one. */
+  int selectorEvaluations() {
+    return Math.max(1, poolSize - RESERVED_FOR_NON_SELECTOR_WORK);
+  }
+
+  /** The process's one Jdbi on this pool, with selector evaluation bounded as above. */
+  Jdbi jdbi(HikariDataSource pool) {
+    return Database.jdbi(pool, selectorEvaluations());
   }
 
   /** A pool on this database; fails at once, naming the variable, when it cannot connect. */

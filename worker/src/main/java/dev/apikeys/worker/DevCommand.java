@@ -41,12 +41,19 @@ final class DevCommand extends ApiKeysCommand.Subcommand {
     return ApiKeysCommand.ExitCodes.OK;
   }
 
+  /** host:port of a JDBC URL, for the summary; the password is printed once, in the export. */
+  private static String loopbackAddressOf(String jdbcUrl) {
+    String rest = jdbcUrl.substring("jdbc:postgresql://".length());
+    return rest.substring(0, rest.indexOf('/'));
+  }
+
   private static void printInstructions(PrintWriter out, DevEnvironment dev, DevConfig config) {
     String temporalFlags =
         "--address " + dev.temporalAddress() + " --task-queue " + dev.taskQueue();
     out.println("apikeys dev is running:");
     out.println(
-        "  PostgreSQL  " + dev.databaseUrl()
+        "  PostgreSQL  " + loopbackAddressOf(dev.databaseUrl())
+            + " (password authentication, superuser password in the URL below)"
             + config.dataDirectory()
                 .map(d -> " (data in " + d + ")")
                 .orElse(" (temporary data, deleted on exit)"));
@@ -68,6 +75,7 @@ final class DevCommand extends ApiKeysCommand.Subcommand {
     }
     out.println();
     out.println("In another terminal:");
+    // The URL carries the dev database's random password (scram-sha-256; nothing is trusted).
     out.println("  export " + DatabaseConfig.URL + "='" + dev.databaseUrl() + "'");
     out.println("  export " + TemporalConfig.ADDRESS + "=" + dev.temporalAddress());
     if (!RevocationNames.TASK_QUEUE.equals(dev.taskQueue())) {
@@ -75,7 +83,8 @@ final class DevCommand extends ApiKeysCommand.Subcommand {
     }
     out.println("  bin/apikeys create --title demo --type secret --created-by me");
     out.println("  bin/apikeys revoke --id <id> --revoked-by me --revoke-in 5 --wait");
-    out.println("  bin/apikeys authenticate <token>");
+    out.println("  bin/apikeys authenticate              # paste the token; it is read from"
+        + " standard input");
     out.println();
     out.println("The same revocation from the Temporal CLI:");
     out.println(

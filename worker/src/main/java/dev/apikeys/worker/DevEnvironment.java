@@ -1,19 +1,25 @@
 package dev.apikeys.worker;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.apikeys.store.Database;
 import dev.apikeys.store.Migrations;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -25,6 +31,17 @@ import org.jdbi.v3.core.Jdbi;
 final class DevEnvironment implements AutoCloseable {
   /** PostgreSQL's superuser in a cluster initialized by the embedded server. */
   private static final String POSTGRES_USER = "postgres";
+
+  /**
+   * Where a kept data directory (APIKEYS_DEV_DATA_DIR) holds its superuser's password, so the
+   * next start can connect. PostgreSQL keeps that directory readable by its owner only.
+   */
+  static final String PASSWORD_FILE = "apikeys-dev-password";
+
+  private static final String PASSWORD_ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  private static final int PASSWORD_LENGTH = 32;
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Deque<AutoCloseable> opened;
   private final String databaseUrl;
@@ -56,17 +73,21 @@ final class DevEnvironment implements AutoCloseable {
       WorkerMonitoring monitoring = WorkerMonitoring.start(MetricsConfig.loopback(env));
       opened.push(monitoring);
 
-      EmbeddedPostgres postgres = startPostgres(config);
+      String password = password(config);
+      EmbeddedPostgres postgres = startPostgres(config, password);
       opened.push(postgres);
+      // The password is in the URL dev prints for a second terminal to export: it is a local
+      // development server's, made for this data directory, and the URL is how every command
+      // here is told where the database is.
       String databaseUrl =
           "jdbc:postgresql://" + loopback() + ":" + config.postgresPort() + "/postgres?user="
-              + POSTGRES_USER;
+              + POSTGRES_USER + "&password=" + password;
       DatabaseConfig database =
           DatabaseConfig.fromEnvironment(databaseEnvironment(env, databaseUrl));
       HikariDataSource pool = database.openPool();
       opened.push(pool);
       Migrations.migrate(pool);
-      Jdbi jdbi = Database.jdbi(pool);
+      Jdbi jdbi = database.jdbi(pool);
 
       LocalTemporalServer server = startTemporal(config.temporalPort());
       opened.push(server);
@@ -80,8 +101,8 @@ final class DevEnvironment implements AutoCloseable {
               jdbi,
               database.selectorTimeout(),
               temporal.taskQueue(),
-              WorkerConfig.DEV.stickyTimeout(),
-              temporal.encryptedPayloads(),
+              WorkerConfig.dev(env).stickyTimeout(),
+              WorkerConfig.dev(env).rotationEnabled(),
               monitoring.domainMetrics());
       worker.start();
       opened.push(worker);
@@ -122,17 +143,33 @@ final class DevEnvironment implements AutoCloseable {
     closeAll(opened);
   }
 
-  private static EmbeddedPostgres startPostgres(DevConfig config) {
+  /**
+   * Starts PostgreSQL with password authentication only. The embedded server's default trusts
+   * every local connection, so any user of the machine could connect as superuser and, through
+   * {@code COPY … TO PROGRAM}, run commands as the developer. Here initdb makes every pg_hba
+   * rule scram-sha-256 and gives the superuser a random password (from a file only its owner can
+   * read, deleted once the cluster exists), so there is no moment of trust at all.
+   */
+  private static EmbeddedPostgres startPostgres(DevConfig config, String password) {
     EmbeddedPostgres.Builder builder =
         EmbeddedPostgres.builder()
             .setPort(config.postgresPort())
             .setServerConfig("listen_addresses", loopback())
+            .setServerConfig("password_encryption", "scram-sha-256")
             // The embedded server's test defaults trade durability for speed; dev data may be
             // kept across runs, so commits are made durable as on a real server.
-            .setServerConfig("synchronous_commit", "on");
-    config.dataDirectory()
-        .ifPresent(dir -> builder.setDataDirectory(dir.toFile()).setCleanDataDirectory(false));
+            .setServerConfig("synchronous_commit", "on")
+            .setConnectConfig("password", password);
+    Path passwordFile = null;
     try {
+      passwordFile = Files.createTempFile("apikeys-dev", ".pw");
+      Files.writeString(passwordFile, password, StandardCharsets.UTF_8);
+      // initdb's own options, after the embedded server's "-A trust", which they override.
+      builder.setLocaleConfig("auth", "scram-sha-256")
+          .setLocaleConfig("pwfile", passwordFile.toString());
+      config.dataDirectory()
+          .ifPresent(dir -> builder.setDataDirectory(dir.toFile()).setCleanDataDirectory(false)
+              .setDataDirectoryCustomizer(keepPassword(password)));
       return builder.start();
     } catch (IOException | RuntimeException e) {
       throw new ConfigurationException(
@@ -141,7 +178,58 @@ final class DevEnvironment implements AutoCloseable {
               + config.dataDirectory().map(d -> " with data in " + d).orElse("")
               + " (" + DatabaseConfig.firstLine(e.getMessage()) + ")",
           e);
+    } finally {
+      if (passwordFile != null) {
+        try {
+          Files.deleteIfExists(passwordFile);
+        } catch (IOException ignored) {
+          // Owner-only and in the temporary directory; nothing more to do from here.
+        }
+      }
     }
+  }
+
+  /**
+   * The superuser's password: the one a kept data directory was made with, or a new random one.
+   * A kept directory without it was made by an earlier {@code apikeys dev} that trusted every
+   * local connection; it is refused rather than started that way.
+   */
+  private static String password(DevConfig config) {
+    Optional<Path> dir = config.dataDirectory();
+    if (dir.isPresent() && Files.exists(dir.get().resolve("postgresql.conf"))) {
+      Path file = dir.get().resolve(PASSWORD_FILE);
+      try {
+        return Files.readString(file, StandardCharsets.UTF_8).strip();
+      } catch (IOException e) {
+        throw new ConfigurationException(
+            DevConfig.DATA_DIR + ": " + dir.get() + " holds a PostgreSQL cluster without "
+                + PASSWORD_FILE + "; an earlier apikeys dev made it trusting every local"
+                + " connection. Delete it, or set " + DevConfig.DATA_DIR + " to a new directory",
+            e);
+      }
+    }
+    StringBuilder password = new StringBuilder();
+    for (int i = 0; i < PASSWORD_LENGTH; i++) {
+      password.append(PASSWORD_ALPHABET.charAt(RANDOM.nextInt(PASSWORD_ALPHABET.length())));
+    }
+    return password.toString();
+  }
+
+  /** Records a new cluster's password in its data directory, for the next start. */
+  private static Consumer<File> keepPassword(String password) {
+    return dataDirectory -> {
+      Path file = dataDirectory.toPath().resolve(PASSWORD_FILE);
+      if (Files.exists(file)) {
+        return;
+      }
+      try {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(
+            PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, password, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    };
   }
 
   private static LocalTemporalServer startTemporal(int port) {

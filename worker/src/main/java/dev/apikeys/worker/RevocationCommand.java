@@ -40,6 +40,8 @@ import picocli.CommandLine.ParentCommand;
       RevocationCommand.Reschedule.class,
       RevocationCommand.Cancel.class,
       RevocationCommand.Result.class,
+      RevocationCommand.ListScheduled.class,
+      RevocationCommand.Reconcile.class,
     })
 final class RevocationCommand implements Runnable {
   /**
@@ -143,10 +145,13 @@ final class RevocationCommand implements Runnable {
 
   @Command(name = "revoke-now", description = "Revoke at once instead of at the scheduled instant.")
   static final class RevokeNow extends ByWorkflowId {
+    @Option(names = "--by", paramLabel = "<who>", description = "Recorded as who revoked now.")
+    String by;
+
     @Override
     public Integer call() {
       RevocationHandle handle = handle();
-      context().print(handle.revokeNow());
+      context().print(handle.revokeNow(by));
       return ApiKeysCommand.ExitCodes.OK;
     }
   }
@@ -156,13 +161,16 @@ final class RevocationCommand implements Runnable {
     @Option(names = "--revoke-in", paramLabel = "<seconds>", required = true, description = "Seconds from now.")
     long revokeIn;
 
+    @Option(names = "--by", paramLabel = "<who>", description = "Recorded as who moved it.")
+    String by;
+
     @Override
     public Integer call() {
       // Checked here with the workflow's own rule and words, before any round trip.
       RevokeRequestParser.revokeInSeconds(
           JsonNodeFactory.instance.numberNode(revokeIn), "revoke_in");
       RevocationHandle handle = handle();
-      context().print(handle.reschedule(revokeIn));
+      context().print(handle.reschedule(revokeIn, by));
       return ApiKeysCommand.ExitCodes.OK;
     }
   }
@@ -175,12 +183,18 @@ final class RevocationCommand implements Runnable {
             + " the revocation stands, nothing is cancelled, and this is refused (NOT_ALLOWED)."
       })
   static final class Cancel extends ByWorkflowId {
+    @Option(
+        names = "--by",
+        paramLabel = "<who>",
+        description = "Recorded as who cancelled (sent as the cancel request's reason).")
+    String by;
+
     @Override
     public Integer call() {
       RevocationHandle handle = handle();
       RevocationStatus status;
       try {
-        status = handle.cancelAndWait(CANCEL_WAIT);
+        status = handle.cancelAndWait(CANCEL_WAIT, by);
       } catch (TimeoutException e) {
         context().err().println(stillRunning(handle, CANCEL_WAIT));
         return ApiKeysCommand.ExitCodes.FAULT;
@@ -204,6 +218,55 @@ final class RevocationCommand implements Runnable {
     @Override
     public Integer call() {
       return awaitAndPrint(context(), handle(), WAIT_UNTIL_CLOSED);
+    }
+  }
+
+  @Command(
+      name = "list",
+      description = {
+        "List the revocations that are scheduled, each with the state of its workflow.",
+        "A workflow that is not running (terminated, failed, missing) leaves its revocation to"
+            + " `apikeys revocation reconcile`."
+      })
+  static final class ListScheduled implements Callable<Integer> {
+    @ParentCommand RevocationCommand parent;
+
+    @Option(
+        names = "--state",
+        paramLabel = "<state>",
+        defaultValue = "scheduled",
+        description = "Which revocations: only `scheduled` (the default) is listed here.")
+    String state;
+
+    @Override
+    public Integer call() {
+      if (!"scheduled".equals(state)) {
+        throw new UsageException(
+            "--state=<state>: only `scheduled` revocations are listed; finished ones are in"
+                + " `apikeys events list` and the apikeys_revocation table");
+      }
+      CommandContext context = parent.parent.context;
+      context.print(context.reconciler().list());
+      return ApiKeysCommand.ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "reconcile",
+      description = {
+        "Finish scheduled revocations whose workflow is gone: stamp those past their instant (with"
+            + " that instant), start a fresh workflow for the others.",
+        "Prints what it found and did. Safe to run at any time; a Temporal Schedule can run"
+            + " ReconcileRevocationsWorkflow for the same."
+      })
+  static final class Reconcile implements Callable<Integer> {
+    @ParentCommand RevocationCommand parent;
+
+    @Override
+    public Integer call() {
+      CommandContext context = parent.parent.context;
+      context.print(context.reconciler().reconcile());
+      return ApiKeysCommand.ExitCodes.OK;
     }
   }
 }

@@ -24,9 +24,8 @@ import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The revocation worker: {@code RevokeApiKeysWorkflow}, {@code RotateApiKeysWorkflow}, {@code
- * ReconcileRevocationsWorkflow} (for a Schedule to run), the {@code OffboardUserWorkflow} example
- * and their activities on one task queue. The
+ * The revocation worker: {@code RevokeApiKeysWorkflow}, {@code RotateApiKeysWorkflow}, the
+ * {@code OffboardUserWorkflow} example and their activities on one task queue. The
  * one place they are wired, so {@code apikeys worker}, {@code apikeys dev} and the tests run the
  * same worker.
  */
@@ -54,8 +53,8 @@ public final class RevocationWorker implements AutoCloseable {
   }
 
   /**
-   * @param encryptedPayloads whether the client's data converter encrypts payloads; rotating
-   *     secret keys is refused without it, since their new raw tokens pass through history
+   * @param rotationEnabled whether this worker runs key rotations ({@code
+   *     APIKEYS_ROTATION_ENABLED}); off, a rotation is refused before it plans anything
    */
   public RevocationWorker(
       WorkflowClient client,
@@ -63,9 +62,9 @@ public final class RevocationWorker implements AutoCloseable {
       Duration selectorTimeout,
       String taskQueue,
       Optional<Duration> stickyTimeout,
-      boolean encryptedPayloads) {
+      boolean rotationEnabled) {
     this(
-        client, jdbi, selectorTimeout, taskQueue, stickyTimeout, encryptedPayloads,
+        client, jdbi, selectorTimeout, taskQueue, stickyTimeout, rotationEnabled,
         ApiKeyMetrics.NONE);
   }
 
@@ -79,7 +78,7 @@ public final class RevocationWorker implements AutoCloseable {
       Duration selectorTimeout,
       String taskQueue,
       Optional<Duration> stickyTimeout,
-      boolean encryptedPayloads,
+      boolean rotationEnabled,
       ApiKeyMetrics metrics) {
     this.taskQueue = taskQueue;
     this.factory = WorkerFactory.newInstance(client);
@@ -94,15 +93,15 @@ public final class RevocationWorker implements AutoCloseable {
                 DataConverterException.class, PayloadCodecException.class)
             .build(),
         RevokeApiKeysWorkflowImpl.class,
-        RotateApiKeysWorkflowImpl.class,
         ReconcileRevocationsWorkflowImpl.class,
+        RotateApiKeysWorkflowImpl.class,
         OffboardUserWorkflowImpl.class);
     RevocationStore revocations = new RevocationStore(jdbi, selectorTimeout, metrics);
     worker.registerActivitiesImplementations(
         new RevocationActivitiesImpl(revocations),
         new ReconcileActivitiesImpl(
             new RevocationReconciler(client, revocations, taskQueue, metrics)),
-        new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), encryptedPayloads));
+        new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), rotationEnabled));
   }
 
   public String taskQueue() {

@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
       "Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,"
           + " TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE; APIKEYS_TASK_QUEUE.",
       "APIKEYS_MIGRATE=false skips migrations; APIKEYS_STICKY_TIMEOUT (seconds, 0 for the Java"
-          + " test server) sets the sticky queue timeout.",
+          + " test server) sets the sticky queue timeout; APIKEYS_ROTATION_ENABLED=true lets"
+          + " this worker run key rotations (off by default: they issue credentials).",
       "/metrics and /healthz: APIKEYS_METRICS_PORT (default 9464, 0 turns them off),"
           + " APIKEYS_METRICS_BIND (default 0.0.0.0)."
     })
@@ -50,7 +51,7 @@ final class WorkerCommand extends ApiKeysCommand.Subcommand {
                   database.selectorTimeout(),
                   temporal.taskQueue(),
                   config.stickyTimeout(),
-                  temporal.encryptedPayloads(),
+                  config.rotationEnabled(),
                   monitoring.domainMetrics());
           Readiness readiness =
               new Readiness(
@@ -58,7 +59,8 @@ final class WorkerCommand extends ApiKeysCommand.Subcommand {
                   context.jdbi())) {
         worker.start();
         monitoring.serveReadiness(readiness);
-        log.info("apikeys worker started: {}", temporal.describe());
+        log.info("apikeys worker started: {}, rotation {}", temporal.describe(),
+            config.rotationEnabled() ? "enabled" : "off");
         signal.await();
         log.info("apikeys worker stopping: finishing the tasks in flight");
       }

@@ -1,5 +1,7 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.model.MessageText;
+import dev.apikeys.store.RotationStore;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -9,26 +11,38 @@ import java.util.Optional;
  * How {@code apikeys worker} runs, read from the environment and checked before anything starts.
  *
  * @param migrate whether the worker brings the schema up to date before it polls
+ * @param rotationEnabled whether this worker runs key rotations; they issue new credentials, so
+ *     they are off unless the operator turns them on
  * @param stickyTimeout the sticky queue's schedule-to-start timeout; empty leaves Temporal's
  *     default. Zero turns sticky execution off, which the Java test server needs: it never moves a
  *     workflow task off a dead worker's sticky queue, so a restarted worker would otherwise wait
  *     forever for a timer's task.
  */
-record WorkerConfig(boolean migrate, Optional<Duration> stickyTimeout) {
+record WorkerConfig(boolean migrate, Optional<Duration> stickyTimeout, boolean rotationEnabled) {
   static final String MIGRATE = "APIKEYS_MIGRATE";
   static final String STICKY_TIMEOUT = "APIKEYS_STICKY_TIMEOUT";
-
-  /** What dev mode uses: it migrates its own database and runs on the Java test server. */
-  static final WorkerConfig DEV = new WorkerConfig(true, Optional.of(Duration.ZERO));
+  static final String ROTATION_ENABLED = RotationStore.ENABLED_VARIABLE;
 
   static WorkerConfig fromEnvironment(Map<String, String> env) {
-    return new WorkerConfig(migrate(env), stickyTimeout(env));
+    return new WorkerConfig(flag(env, MIGRATE, true), stickyTimeout(env), rotationEnabled(env));
   }
 
-  private static boolean migrate(Map<String, String> env) {
-    String text = env.get(MIGRATE);
+  /**
+   * What dev mode uses: it migrates its own database and runs on the Java test server; rotation
+   * as the environment says.
+   */
+  static WorkerConfig dev(Map<String, String> env) {
+    return new WorkerConfig(true, Optional.of(Duration.ZERO), rotationEnabled(env));
+  }
+
+  private static boolean rotationEnabled(Map<String, String> env) {
+    return flag(env, ROTATION_ENABLED, false);
+  }
+
+  private static boolean flag(Map<String, String> env, String name, boolean defaultValue) {
+    String text = env.get(name);
     if (text == null || text.isBlank()) {
-      return true;
+      return defaultValue;
     }
     switch (text.strip().toLowerCase(Locale.ROOT)) {
       case "true":
@@ -37,7 +51,7 @@ record WorkerConfig(boolean migrate, Optional<Duration> stickyTimeout) {
         return false;
       default:
         throw new ConfigurationException(
-            MIGRATE + " must be true or false, got \"" + text + "\"");
+            name + " must be true or false, got \"" + MessageText.shown(text) + "\"");
     }
   }
 

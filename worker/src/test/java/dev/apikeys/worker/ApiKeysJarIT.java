@@ -26,9 +26,18 @@ class ApiKeysJarIT {
   record Result(int exitCode, String out, String err) {}
 
   private Result apikeys(TestDatabase db, String... args) throws IOException, InterruptedException {
+    return apikeysWithInput(db, "", args);
+  }
+
+  /** The jar with {@code stdin} on its standard input, as a pipe gives it. */
+  private Result apikeysWithInput(TestDatabase db, String stdin, String... args)
+      throws IOException, InterruptedException {
+    Path in = Files.createTempFile("apikeys", ".in");
+    Files.writeString(in, stdin, StandardCharsets.UTF_8);
     Path out = Files.createTempFile("apikeys", ".out");
     Path err = Files.createTempFile("apikeys", ".err");
     ProcessBuilder pb = new ProcessBuilder();
+    pb.redirectInput(in.toFile());
     pb.command().add(SCRIPT.toString());
     pb.command().addAll(List.of(args));
     pb.environment().put("APIKEYS_DATABASE_URL", db.jdbcUrl());
@@ -54,8 +63,9 @@ class ApiKeysJarIT {
     JsonNode key = JSON.readTree(create.out());
     String token = key.get("token").asText();
 
-    Result auth = apikeys(db, "authenticate", token);
-    assertThat(auth.exitCode()).isZero();
+    Result auth = apikeysWithInput(db, token + "\n", "authenticate");
+    assertThat(auth.exitCode()).as(auth.err()).isZero();
+    assertThat(auth.err()).isEmpty();
     assertThat(JSON.readTree(auth.out()).get("id").asText()).isEqualTo(key.get("id").asText());
 
     JsonNode vector = JSON.readTree(getClass().getResourceAsStream("/medusa-api-key-hashes.json"))
@@ -65,7 +75,7 @@ class ApiKeysJarIT {
             + " values ('apk_01MEDUSAWROTETHISROW00000', ?, ?, ?, 'medusa', 'secret', 'u')",
         vector.get("stored_token").asText(), vector.get("salt").asText(),
         vector.get("redacted").asText()));
-    Result medusa = apikeys(db, "authenticate", vector.get("token").asText());
+    Result medusa = apikeysWithInput(db, vector.get("token").asText(), "authenticate");
     assertThat(medusa.exitCode()).as(medusa.err()).isZero();
     assertThat(JSON.readTree(medusa.out()).get("id").asText())
         .isEqualTo("apk_01MEDUSAWROTETHISROW00000");

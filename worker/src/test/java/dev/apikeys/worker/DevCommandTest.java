@@ -21,6 +21,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -31,6 +39,7 @@ import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -69,7 +78,7 @@ class DevCommandTest {
       assertThat(instructions)
           .contains("bin/apikeys create --title demo --type secret --created-by me")
           .contains("bin/apikeys revoke --id <id> --revoked-by me --revoke-in 5 --wait")
-          .contains("bin/apikeys authenticate <token>")
+          .contains("bin/apikeys authenticate ")
           .contains("temporal workflow start --address 127.0.0.1:" + temporalPort
               + " --task-queue api-keys --type RevokeApiKeysWorkflow")
           .contains("  Metrics     http://127.0.0.1:" + metricsPort + "/metrics\n")
@@ -78,9 +87,10 @@ class DevCommandTest {
       assertThat(endpoints.awaitHealth(200).body()).isEqualTo("ok\n");
       String databaseUrl = match(DATABASE_URL, instructions);
       String temporalAddress = match(TEMPORAL_ADDRESS, instructions);
-      assertThat(databaseUrl)
-          .isEqualTo("jdbc:postgresql://127.0.0.1:" + postgresPort + "/postgres?user=postgres");
+      assertThat(databaseUrl).matches("jdbc:postgresql://127\\.0\\.0\\.1:" + postgresPort
+          + "/postgres\\?user=postgres&password=[A-Za-z0-9]{32}");
       assertThat(temporalAddress).isEqualTo("127.0.0.1:" + temporalPort);
+      assertOnlyThePasswordLetsAnyoneIn(databaseUrl, postgresPort);
 
       // A second terminal: exactly the two exported variables, nothing else.
       Map<String, String> terminal = new HashMap<>();
@@ -116,6 +126,83 @@ class DevCommandTest {
     assertThat(listening(temporalPort)).as("Temporal stopped").isFalse();
     assertThat(listening(postgresPort)).as("PostgreSQL stopped").isFalse();
     assertThat(listening(metricsPort)).as("/metrics and /healthz stopped").isFalse();
+  }
+
+  /**
+   * Issue 14, finding 5: dev's PostgreSQL trusts no connection. Without the password, or with
+   * another, nobody gets in (so no other user of the machine becomes its superuser); every
+   * pg_hba rule is scram-sha-256, and the password is stored as a SCRAM verifier.
+   */
+  private static void assertOnlyThePasswordLetsAnyoneIn(String databaseUrl, int port)
+      throws Exception {
+    String withoutPassword = "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
+    assertThatThrownBy(() -> DriverManager.getConnection(withoutPassword).close())
+        .isInstanceOf(SQLException.class);
+    assertThatThrownBy(
+            () -> DriverManager.getConnection(withoutPassword + "&password=postgres").close())
+        .isInstanceOf(SQLException.class)
+        .hasMessageContaining("password authentication failed");
+    try (Connection c = DriverManager.getConnection(databaseUrl);
+        Statement s = c.createStatement()) {
+      ResultSet methods = s.executeQuery(
+          "select string_agg(distinct auth_method, ',') from pg_hba_file_rules");
+      methods.next();
+      assertThat(methods.getString(1)).isEqualTo("scram-sha-256");
+      ResultSet verifier = s.executeQuery(
+          "select rolpassword from pg_authid where rolname = 'postgres'");
+      verifier.next();
+      assertThat(verifier.getString(1)).startsWith("SCRAM-SHA-256$");
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  void aKeptDataDirectoryKeepsItsPassword(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("pg");
+    String first = bootAndStop(data);
+    String second = bootAndStop(data);
+    assertThat(second).isEqualTo(first);
+    assertThat(Files.getPosixFilePermissions(data.resolve(DevEnvironment.PASSWORD_FILE)))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+
+    // A cluster kept from before passwords (no password file) is refused, not trusted.
+    Files.delete(data.resolve(DevEnvironment.PASSWORD_FILE));
+    Map<String, String> env = new HashMap<>();
+    env.put(DevConfig.POSTGRES_PORT, String.valueOf(freePort()));
+    env.put(DevConfig.TEMPORAL_PORT, String.valueOf(freePort()));
+    env.put(DevConfig.DATA_DIR, data.toString());
+    // No /metrics: the default port may be another process's.
+    env.put(MetricsConfig.PORT, "0");
+    StringWriter err = new StringWriter();
+    int code = ApiKeysCommand.execute(new String[] {"dev"}, env,
+        new PrintWriter(new StringWriter()), new PrintWriter(err));
+    assertThat(code).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
+    assertThat(err.toString()).contains("APIKEYS_DEV_DATA_DIR: ")
+        .contains("trusting every local connection");
+  }
+
+  /** Boots dev on a kept data directory, and returns the database URL it printed. */
+  private static String bootAndStop(Path data) throws Exception {
+    Map<String, String> env = new HashMap<>();
+    int postgresPort = freePort();
+    env.put(DevConfig.POSTGRES_PORT, String.valueOf(postgresPort));
+    env.put(DevConfig.TEMPORAL_PORT, String.valueOf(freePort()));
+    env.put(DevConfig.DATA_DIR, data.toString());
+    // No /metrics: the default port may be another process's.
+    env.put(MetricsConfig.PORT, "0");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    Thread dev = new Thread(() -> ApiKeysCommand.execute(
+        new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err)), "apikeys-dev");
+    dev.start();
+    try {
+      String databaseUrl = match(DATABASE_URL, awaitReady(out, dev));
+      assertOnlyThePasswordLetsAnyoneIn(databaseUrl, postgresPort);
+      return databaseUrl.substring(databaseUrl.indexOf("&password="));
+    } finally {
+      dev.interrupt();
+      dev.join(TimeUnit.SECONDS.toMillis(60));
+    }
   }
 
   @Test

@@ -158,6 +158,57 @@ class DockerComposeFileTest {
     assertThat(publishedContainerPorts("temporal-ui")).contains(8080);
   }
 
+  /**
+   * Issue 14, finding 5: nothing is published beyond this machine. The Temporal frontend and UI
+   * have no authentication in this file, and PostgreSQL holds the keys' hashes.
+   */
+  @Test
+  void publishesOnTheLoopbackInterfaceOnly() {
+    for (String name : names(services)) {
+      for (JsonNode port : service(name).path("ports")) {
+        String hostIp =
+            port.isObject()
+                ? port.path("host_ip").asText("")
+                : port.asText().split("/")[0].split(":").length == 3
+                    ? port.asText().split(":")[0]
+                    : "";
+        assertThat(hostIp).as("%s publishes %s on", name, port).isEqualTo("127.0.0.1");
+      }
+    }
+  }
+
+  private static final Pattern REQUIRED_VARIABLE = Pattern.compile("\\$\\{([A-Z0-9_]+):\\?[^}]+}");
+
+  /**
+   * Issue 14, finding 5: the database credentials come from an env file ({@code .env}, which
+   * compose reads itself, documented by {@code .env.example}), are required (compose refuses to
+   * start without them), and are kept out of git and of the image's build context.
+   */
+  @Test
+  void takesTheDatabaseCredentialsFromTheEnvFile() throws IOException {
+    Map<String, String> credentials = new LinkedHashMap<>();
+    credentials.put("postgresql POSTGRES_USER", environment("postgresql").get("POSTGRES_USER"));
+    credentials.put("postgresql POSTGRES_PASSWORD",
+        environment("postgresql").get("POSTGRES_PASSWORD"));
+    credentials.put("temporal POSTGRES_USER", environment("temporal").get("POSTGRES_USER"));
+    credentials.put("temporal POSTGRES_PWD", environment("temporal").get("POSTGRES_PWD"));
+    credentials.put("worker " + DatabaseConfig.USER, environment("worker").get(DatabaseConfig.USER));
+    credentials.put("worker " + DatabaseConfig.PASSWORD,
+        environment("worker").get(DatabaseConfig.PASSWORD));
+    String example = Files.readString(ROOT.resolve(".env.example"));
+    credentials.forEach((where, value) -> {
+      Matcher m = REQUIRED_VARIABLE.matcher(value == null ? "" : value);
+      assertThat(m.matches()).as("%s is a required ${VARIABLE:?…} from .env, got %s", where, value)
+          .isTrue();
+      assertThat(example).as(".env.example documents %s", m.group(1))
+          .containsPattern("(?m)^" + m.group(1) + "=");
+    });
+    assertThat(Files.readString(COMPOSE)).doesNotContainPattern("(?m)PASSWORD: *postgres\\b")
+        .doesNotContainPattern("(?m)POSTGRES_PWD: *postgres\\b");
+    assertThat(Files.readAllLines(ROOT.resolve(".gitignore"))).contains(".env");
+    assertThat(Files.readAllLines(ROOT.resolve(".dockerignore"))).contains(".env");
+  }
+
   @Test
   void everyServiceButTheUiHasAHealthCheck() {
     for (String name : names(services)) {

@@ -60,11 +60,16 @@ final class RevocationStack implements AutoCloseable {
 
   /** Starts the worker in this JVM, exactly as {@code apikeys worker} wires it. */
   RevocationStack withWorker() {
+    return withWorker(false);
+  }
+
+  /** The worker, with rotation as {@code APIKEYS_ROTATION_ENABLED} would set it. */
+  RevocationStack withWorker(boolean rotationEnabled) {
     workerConnection = temporal.connect();
     worker =
         new RevocationWorker(
             workerConnection.client(), db.jdbi(), SELECTOR_TIMEOUT, temporal.taskQueue(),
-            Optional.of(Duration.ZERO));
+            Optional.of(Duration.ZERO), rotationEnabled);
     worker.start();
     return this;
   }

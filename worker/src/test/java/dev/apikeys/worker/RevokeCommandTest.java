@@ -167,6 +167,9 @@ class RevokeCommandTest {
       throws Exception {
     JsonNode key = createKey("stands");
     String id = key.get("id").asText();
+    // Long enough for the row lock below to be taken before the instant: with one second, a
+    // loaded machine returned from `revoke` after the instant, the stamp ran first, and the
+    // cancel then found the workflow closed.
     Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "5");
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     String workflowId = revoke.json().get("workflow_id").asText();

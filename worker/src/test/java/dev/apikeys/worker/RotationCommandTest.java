@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
+import dev.apikeys.rotation.Recipient;
+import dev.apikeys.sealing.TokenSeal;
+import dev.apikeys.security.LeakScan;
 import dev.apikeys.rotation.RotateApiKeysWorkflow;
 import dev.apikeys.rotation.RotateRequest;
 import io.grpc.ManagedChannel;
@@ -24,9 +27,13 @@ import io.temporal.client.schedules.ScheduleClientOptions;
 import io.temporal.client.schedules.ScheduleOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -37,9 +44,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code apikeys rotation}: a rotation run through the CLI against the port-bound server, and the
+ * {@code apikeys rotation}: rotations run through the CLI against the port-bound server (worker
+ * with rotation enabled, no payload codec), the recipient's key pair and opening, and the
  * Schedule the command creates, captured as the CreateSchedule request on an in-process gRPC
  * service (the Java test server does not implement Schedules).
  */
@@ -50,7 +59,7 @@ class RotationCommandTest {
 
   @BeforeAll
   static void start() {
-    stack = RevocationStack.start().withWorker();
+    stack = RevocationStack.start().withWorker(true);
   }
 
   @AfterAll
@@ -67,55 +76,169 @@ class RotationCommandTest {
   }
 
   private Run run(Map<String, String> env, String... args) {
+    return runWithInput(env, "", args);
+  }
+
+  private Run runWithInput(Map<String, String> env, String stdin, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
+    int code = ApiKeysCommand.execute(args, env,
+        new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out),
+        new PrintWriter(err));
     return new Run(code, out.toString(), err.toString());
   }
 
+  private Run authenticate(Map<String, String> env, String token) {
+    return runWithInput(env, token + "\n", "authenticate");
+  }
+
+  /**
+   * Without a recipient key, {@code rotation run} makes a one-time pair, and opens the sealed
+   * tokens itself: a secret key rotates with no payload codec, and the new raw tokens are on its
+   * standard output only, in no history (issue 14, finding 2).
+   */
   @Test
-  void rotationRunGivesEachKeyASuccessorAndSchedulesTheOldOnesRevocation() throws Exception {
+  void rotationRunOpensTheTokensWithAOneTimeKeyAndNoHistoryHoldsThem() throws Exception {
     Map<String, String> env = new HashMap<>(stack.env());
-    JsonNode old = run(env, "create", "--title", "storefront", "--type", "publishable",
+    JsonNode secret = run(env, "create", "--title", "backend", "--type", "secret",
+        "--created-by", "svc-rotate").json();
+    JsonNode publishable = run(env, "create", "--title", "storefront", "--type", "publishable",
         "--created-by", "svc-rotate").json();
 
     Run rotate = run(env, "rotation", "run", "--selector", "{\"created_by\":\"svc-rotate\"}",
         "--grace", "1h", "--rotated-by", "ops");
 
     assertThat(rotate.exitCode()).as(rotate.err()).isZero();
-    JsonNode successor = rotate.json().get("successors").get(0);
-    assertThat(successor.get("old_key_id").asText()).isEqualTo(old.get("id").asText());
-    String newToken = successor.get("api_key").get("token").asText();
-    assertThat(newToken).startsWith("pk_").isNotEqualTo(old.get("token").asText());
-    assertThat(run(env, "authenticate", newToken).exitCode()).isZero();
-    JsonNode oldNow = run(env, "retrieve", old.get("id").asText()).json();
+    assertThat(rotate.err()).isEmpty();
+    assertThat(rotate.json().get("recipient").get("name").asText())
+        .isEqualTo(RotationCommand.ONE_TIME_RECIPIENT);
+    Map<String, String> newTokens = new HashMap<>();
+    for (JsonNode successor : rotate.json().get("successors")) {
+      assertThat(successor.has("sealed_token")).isFalse();
+      newTokens.put(successor.get("old_key_id").asText(),
+          successor.get("api_key").get("token").asText());
+    }
+    String newSecret = newTokens.get(secret.get("id").asText());
+    String newPublishable = newTokens.get(publishable.get("id").asText());
+    assertThat(newSecret).matches("sk_[0-9a-f]{64}");
+    assertThat(newPublishable).matches("pk_[0-9a-f]{64}")
+        .isNotEqualTo(publishable.get("token").asText());
+    assertThat(authenticate(env, newSecret).exitCode()).isZero();
+    JsonNode oldNow = run(env, "retrieve", secret.get("id").asText()).json();
     assertThat(oldNow.get("revoked_by").asText()).isEqualTo("ops");
-    assertThat(run(env, "authenticate", old.get("token").asText()).exitCode()).isZero();
+    assertThat(authenticate(env, secret.get("token").asText()).exitCode()).isZero();
+
+    Map<String, String> secrets = new HashMap<>();
+    secrets.putAll(LeakScan.token("the new secret key", newSecret));
+    secrets.putAll(LeakScan.token("the new publishable key", newPublishable));
+    Map<String, String> histories = LeakScan.histories(stack.client.client());
+    assertThat(histories.keySet()).anyMatch(h -> h.startsWith("history of rotate-apikeys-"));
+    assertThat(LeakScan.hits(histories, secrets)).isEmpty();
   }
 
+  /**
+   * A named recipient gets sealed tokens: {@code rotation keygen} makes its pair, {@code rotation
+   * open} opens the result or the {@code api_key.rotated} events with the private key, and
+   * refuses with another key.
+   */
   @Test
-  void secretRotationWithoutTheCodecIsRefused() throws Exception {
+  void aRecipientOpensItsSealedTokensAndNoOtherKeyDoes(@TempDir Path dir) throws Exception {
     Map<String, String> env = new HashMap<>(stack.env());
-    JsonNode key = run(env, "create", "--title", "backend", "--type", "secret",
-        "--created-by", "svc-secret").json();
+    Path keyFile = dir.resolve("billing.key");
+    Run keygen = run(env, "rotation", "keygen", "--private-key-file", keyFile.toString());
+    assertThat(keygen.exitCode()).as(keygen.err()).isZero();
+    String publicKey = keygen.json().get("public_key").asText();
+    assertThat(Files.getPosixFilePermissions(keyFile))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    assertThat(Files.readString(keyFile)).doesNotContain(publicKey);
+    assertThat(run(env, "rotation", "keygen", "--private-key-file", keyFile.toString()).err())
+        .startsWith("INVALID_DATA: --private-key-file: ").contains("already exists");
+    JsonNode key = run(env, "create", "--title", "billing", "--type", "secret",
+        "--created-by", "svc-billing").json();
 
-    Run rotate = run(env, "rotation", "run", "--id", key.get("id").asText());
+    Run rotate = run(env, "rotation", "run", "--id", key.get("id").asText(),
+        "--recipient-key", publicKey, "--recipient-name", "billing-service");
 
-    assertThat(rotate.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(rotate.err()).startsWith("NOT_ALLOWED: rotating secret keys").contains("APIKEYS_CODEC_KEYS");
+    assertThat(rotate.exitCode()).as(rotate.err()).isZero();
+    JsonNode successor = rotate.json().get("successors").get(0);
+    assertThat(successor.get("api_key").get("token").asText()).isEmpty();
+    assertThat(successor.get("sealed_token").get("suite").asText())
+        .isEqualTo("HPKE-Base-X25519-SHA256-AES256GCM");
+    Run opened = runWithInput(env, rotate.out(), "rotation", "open", "--private-key-file",
+        keyFile.toString());
+    assertThat(opened.exitCode()).as(opened.err()).isZero();
+    String token = opened.json().get(0).get("token").asText();
+    assertThat(opened.json().get(0).get("id").asText())
+        .isEqualTo(successor.get("api_key").get("id").asText());
+    assertThat(authenticate(env, token).exitCode()).isZero();
+
+    // The events deliver the same sealed tokens to a recipient that follows the outbox.
+    Run events = run(env, "events", "list", "--limit", "1000");
+    Run fromEvents = runWithInput(env, events.out(), "rotation", "open", "--private-key-file",
+        keyFile.toString());
+    assertThat(fromEvents.exitCode()).as(fromEvents.err()).isZero();
+    assertThat(fromEvents.json().findValuesAsText("token")).contains(token);
+    assertThat(events.out()).doesNotContain(token).doesNotContain(token.substring(3));
+
+    Path otherKey = dir.resolve("other.key");
+    run(env, "rotation", "keygen", "--private-key-file", otherKey.toString());
+    Run wrong = runWithInput(env, rotate.out(), "rotation", "open", "--private-key-file",
+        otherKey.toString());
+    assertThat(wrong.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
+    assertThat(wrong.err()).contains("does not open with this private key");
+    assertThat(wrong.out()).isEmpty();
+  }
+
+  /**
+   * Issue 14, finding 3: a pasted token as --id is refused by the CLI before anything starts, and
+   * never repeated; a selector is compiled (and refused) before anything starts too.
+   */
+  @Test
+  void aBadRotationRequestIsRefusedBeforeAWorkflowStarts() throws Exception {
+    Map<String, String> env = new HashMap<>(stack.env());
+    JsonNode key = run(env, "create", "--title", "pasted", "--type", "secret",
+        "--created-by", "svc-pasted").json();
+    String token = key.get("token").asText();
+    int before = LeakScan.histories(stack.client.client()).size();
+
+    Run pasted = run(env, "rotation", "run", "--id", token);
+    Run badSelector = run(env, "rotation", "run", "--selector", "{\"token\":\"" + token + "\"}");
+    Run emptyNot = run(env, "rotation", "run", "--selector", "{\"id\":{\"$not\":{\"$in\":[]}}}");
+    Run nul = run(env, "rotation", "run", "--id", key.get("id").asText(), "--rotated-by", "a\0b");
+
+    assertThat(pasted.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
+    assertThat(pasted.err().strip()).isEqualTo("INVALID_DATA: id: looks like a raw secret token,"
+        + " not a key id; rotate the key by its id (apk_…)");
+    assertThat(badSelector.err()).startsWith("INVALID_DATA: selector.token: looks like a raw"
+        + " secret token");
+    assertThat(emptyNot.err()).startsWith("INVALID_DATA: selector: an empty selector");
+    assertThat(nul.err().strip()).isEqualTo("INVALID_DATA: rotated_by: contains a NUL character");
+    for (Run refused : List.of(pasted, badSelector, emptyNot, nul)) {
+      assertThat(refused.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
+      assertThat(refused.err() + refused.out()).doesNotContain(token.substring(3, 20));
+    }
+    assertThat(LeakScan.histories(stack.client.client())).hasSize(before);
   }
 
   @Test
   void badDurationsAndCodecKeysAreOneLineRefusals() {
     Map<String, String> env = new HashMap<>(stack.env());
     Run badEvery = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
-        "--every", "often");
+        "--every", "often", "--recipient-key", TokenSeal.newKeyPair().publicKey(),
+        "--recipient-name", "svc");
     assertThat(badEvery.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(badEvery.err().lines())
         .containsExactly(
             "apikeys rotation schedule: --every=<duration>: expected a duration such as 45s, 30m,"
                 + " 24h or 90d, got \"often\"",
             "Try 'apikeys rotation schedule --help'");
+    Run noRecipient = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
+        "--every", "90d");
+    assertThat(noRecipient.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
+    assertThat(noRecipient.err()).contains("--recipient-key");
+    Run badKey = run(env, "rotation", "run", "--id", "apk_x", "--recipient-key", "c2hvcnQ=");
+    assertThat(badKey.err().strip()).isEqualTo("INVALID_DATA: recipient.public_key: expected the"
+        + " base64 of a 32-byte X25519 public key");
     env.put("APIKEYS_CODEC_KEYS", "k1:short");
     Run badKeys = run(env, "rotation", "run", "--id", "apk_x");
     assertThat(badKeys.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
@@ -159,9 +282,11 @@ class RotationCommandTest {
                   .setNamespace("default")
                   .setDataConverter(ApiKeysDataConverter.newDataConverter())
                   .build());
+      String publicKey = TokenSeal.newKeyPair().publicKey();
       RotateRequest request =
           RotateRequest.ofSelector(JSON.readTree("{\"type\":\"secret\"}"), "ops",
-              RotationCommand.parseDuration("--grace", "24h").toSeconds());
+              RotationCommand.parseDuration("--grace", "24h").toSeconds(),
+              new Recipient("billing-service", publicKey));
 
       schedules.createSchedule(
           "nightly",
@@ -185,7 +310,9 @@ class RotationCommandTest {
       assertThat(payload.getMetadataMap().get("encoding").toStringUtf8()).isEqualTo("json/plain");
       assertThat(JSON.readTree(payload.getData().toString(StandardCharsets.UTF_8)))
           .isEqualTo(JSON.readTree(
-              "{\"selector\":{\"type\":\"secret\"},\"rotated_by\":\"ops\",\"grace_seconds\":86400}"));
+              "{\"selector\":{\"type\":\"secret\"},\"rotated_by\":\"ops\",\"grace_seconds\":86400,"
+                  + "\"recipient\":{\"name\":\"billing-service\",\"public_key\":\"" + publicKey
+                  + "\"}}"));
     } finally {
       stubs.shutdownNow();
       channel.shutdownNow();

@@ -99,13 +99,21 @@ class TemporalConfigTest {
   @Test
   void theWorkerSettings() {
     assertThat(WorkerConfig.fromEnvironment(Map.of()))
-        .isEqualTo(new WorkerConfig(true, Optional.empty()));
+        .isEqualTo(new WorkerConfig(true, Optional.empty(), false));
     assertThat(
             WorkerConfig.fromEnvironment(
                 Map.of(WorkerConfig.MIGRATE, "false", WorkerConfig.STICKY_TIMEOUT, "0")))
-        .isEqualTo(new WorkerConfig(false, Optional.of(Duration.ZERO)));
+        .isEqualTo(new WorkerConfig(false, Optional.of(Duration.ZERO), false));
     assertThat(WorkerConfig.fromEnvironment(Map.of(WorkerConfig.STICKY_TIMEOUT, "7")).stickyTimeout())
         .contains(Duration.ofSeconds(7));
+    // Rotation issues credentials: off unless the operator turns it on, spelled exactly.
+    assertThat(WorkerConfig.fromEnvironment(Map.of("APIKEYS_ROTATION_ENABLED", "true"))
+        .rotationEnabled()).isTrue();
+    assertThat(WorkerConfig.dev(Map.of()).rotationEnabled()).isFalse();
+    assertThatThrownBy(
+            () -> WorkerConfig.fromEnvironment(Map.of("APIKEYS_ROTATION_ENABLED", "yes")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessage("APIKEYS_ROTATION_ENABLED must be true or false, got \"yes\"");
     assertThatThrownBy(
             () -> WorkerConfig.fromEnvironment(Map.of(WorkerConfig.STICKY_TIMEOUT, "-1")))
         .hasMessageStartingWith("APIKEYS_STICKY_TIMEOUT must be");

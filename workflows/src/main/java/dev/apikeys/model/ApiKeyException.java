@@ -16,8 +16,12 @@ public class ApiKeyException extends RuntimeException {
 
   private final ApiKeyErrorType type;
 
+  /**
+   * @param message what was wrong; passed through {@link MessageText#scrub}, so that a token or a
+   *     long value quoted by whoever built it is not carried further
+   */
   public ApiKeyException(ApiKeyErrorType type, String message) {
-    super(message);
+    super(MessageText.scrub(message));
     this.type = Objects.requireNonNull(type, "type");
   }
 

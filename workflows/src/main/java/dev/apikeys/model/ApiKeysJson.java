@@ -3,6 +3,7 @@ package dev.apikeys.model;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 /**
@@ -16,6 +17,9 @@ public final class ApiKeysJson {
   public static ObjectMapper newObjectMapper() {
     return new ObjectMapper()
         .registerModule(new JavaTimeModule())
+        // Temporal's own types written through this mapper (a failure's encoded attributes) have
+        // Optional fields, as its default mapper knows.
+        .registerModule(new Jdk8Module())
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);

@@ -30,12 +30,19 @@ public final class ApiKeysDataConverter {
   }
 
   /**
-   * The same converter with every payload encrypted by {@link AesGcmPayloadCodec}. Clients and
-   * workers of one namespace must agree: all with the same keys, or all without.
+   * The same converter with every payload encrypted by {@link AesGcmPayloadCodec}, and failure
+   * messages and stack traces too: a failure's message names what was wrong with a request, so it
+   * is as private as the request. Its history then shows "Encoded failure"; a client with the keys
+   * reads the message as usual. Clients and workers of one namespace must agree: all with the
+   * same keys, or all without.
    */
   public static DataConverter newDataConverter(PayloadKeys keys) {
-    return new CodecDataConverter(newDataConverter(), List.of(new AesGcmPayloadCodec(keys)));
+    return new CodecDataConverter(
+        newDataConverter(), List.of(new AesGcmPayloadCodec(keys)), ENCODE_FAILURE_ATTRIBUTES);
   }
+
+  /** Whether the codec converter also encrypts failures' messages and stack traces. */
+  private static final boolean ENCODE_FAILURE_ATTRIBUTES = true;
 
   /**
    * Temporal's Jackson converter, except that a revoke request it cannot read (malformed JSON,

@@ -18,9 +18,10 @@ public final class RevocationNames {
   public static final String UPDATE_SCHEDULED = "scheduled";
 
   /**
-   * The failure type of a {@code scheduled} update that joined a run which refused another
-   * request and is closing: not a refusal of the caller's request, which the caller sends again
-   * once that run has closed (a new run of the same workflow id then answers it).
+   * The failure type of a {@code scheduled} update that joined a run holding no revocation for the
+   * caller's request (it refused another request, or was skipped or cancelled before scheduling)
+   * and is closing: not a refusal of the caller's request, which the caller sends again once that
+   * run has closed (a new run of the same workflow id then answers it).
    */
   public static final String FAILURE_RETRY_AFTER_CLOSE = "RETRY_AFTER_CLOSE";
 

@@ -373,9 +373,14 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
         refusal != null ? refusal.getType() : null);
   }
 
+  /**
+   * Refuses, before it reaches history, a joining request that differs from the revocation this
+   * workflow holds. While the workflow has not reached the database yet, any request is accepted
+   * and the handler decides once it has.
+   */
   @Override
   public void validateScheduled(RevokeRequest joining) {
-    if (legacy == null && fingerprint != null && joining != null) {
+    if (legacy == null && joining != null && revocation != null) {
       requireSameRequest(joining);
     }
   }
@@ -392,7 +397,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     Workflow.await(
         () -> revocation != null || refusal != null || state == RevocationState.CANCELLED
             || state == RevocationState.SKIPPED);
-    if (joining != null && fingerprint != null) {
+    if (joining != null) {
       requireSameRequest(joining);
     }
     if (refusal != null) {
@@ -407,7 +412,13 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     return revocation;
   }
 
-  /** CONFLICT unless the joining caller asks for exactly what this workflow was started with. */
+  /**
+   * A joining caller must ask for exactly what this workflow holds. The revocation this workflow
+   * owns or repeats carries its idempotency key's one request, so any other request is CONFLICT.
+   * A workflow that holds no revocation (refused, skipped, cancelled before scheduling) answers
+   * only its own request; another one is sent again once this run has closed, and a new run
+   * answers it.
+   */
   private void requireSameRequest(RevokeRequest joining) {
     String theirs;
     try {
@@ -415,24 +426,24 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     } catch (ApiKeyException e) {
       throw e.toFailure();
     }
-    if (!theirs.equals(fingerprint)) {
-      if (refusal != null) {
-        // This run was refused and is closing; its answer is for its own request only. The
-        // caller starts its request again once this run has closed.
-        throw ApplicationFailure.newNonRetryableFailure(
-            "workflow " + Workflow.getInfo().getWorkflowId() + " refused another request and is"
-                + " closing; start this request again once it has closed",
-            RevocationNames.FAILURE_RETRY_AFTER_CLOSE);
-      }
-      String key = request == null ? null : request.context().idempotencyKey();
-      throw ApiKeyException.conflict(
-              (key == null
-                      ? "workflow " + Workflow.getInfo().getWorkflowId()
-                      : "idempotency key \"" + key + "\"")
-                  + " was already used for a different revoke request (workflow "
-                  + Workflow.getInfo().getWorkflowId() + ")")
-          .toFailure();
+    if (theirs.equals(fingerprint)) {
+      return;
     }
+    if (revocation == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "workflow " + Workflow.getInfo().getWorkflowId() + " holds no revocation for this"
+              + " request and is closing; start this request again once it has closed",
+          RevocationNames.FAILURE_RETRY_AFTER_CLOSE);
+    }
+    String key = request == null ? null : request.context().idempotencyKey();
+    String owner =
+        revocation.owned() ? Workflow.getInfo().getWorkflowId() : revocation.duplicateOf();
+    throw ApiKeyException.conflict(
+            (key == null
+                    ? "workflow " + Workflow.getInfo().getWorkflowId()
+                    : "idempotency key \"" + key + "\"")
+                + " was already used for a different revoke request (workflow " + owner + ")")
+        .toFailure();
   }
 
   @Override

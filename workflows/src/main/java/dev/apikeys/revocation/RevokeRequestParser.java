@@ -3,6 +3,7 @@ package dev.apikeys.revocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeyType;
+import dev.apikeys.model.MessageText;
 import java.math.BigDecimal;
 import java.util.Iterator;
 import java.util.Locale;
@@ -172,8 +173,9 @@ public final class RevokeRequestParser {
           throw ApiKeyException.invalidData(path + ": expected true or false, got " + kind(value));
         }
       } else {
+        String name = MessageText.shown(field.getKey());
         throw ApiKeyException.invalidData(
-            path + ": unknown field \"" + field.getKey() + "\" (context fields are camelCase,"
+            "context." + name + ": unknown field \"" + name + "\" (context fields are camelCase,"
                 + " e.g. idempotencyKey)");
       }
     }
@@ -232,7 +234,9 @@ public final class RevokeRequestParser {
     for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
       String name = it.next();
       if (!known.contains(name)) {
-        throw ApiKeyException.invalidData(path + "." + name + ": unknown field \"" + name + "\"");
+        String shown = MessageText.shown(name);
+        throw ApiKeyException.invalidData(
+            path + "." + shown + ": unknown field \"" + shown + "\"");
       }
     }
   }

@@ -8,8 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * {@code RotateApiKeysWorkflow}'s input as it arrived: {@code {"id"|"selector", "rotated_by",
- * "grace_seconds"}}. Kept as JSON for the same reason as the revoke request: bad input must reach
- * the validator and be refused, not fail inside the data converter.
+ * "grace_seconds", "recipient": {"name", "public_key"}}}. Kept as JSON for the same reason as the
+ * revoke request: bad input must reach the validator and be refused, not fail inside the data
+ * converter.
  */
 public record RotateRequest(JsonNode json) {
   public RotateRequest {
@@ -27,19 +28,31 @@ public record RotateRequest(JsonNode json) {
     return json;
   }
 
-  public static RotateRequest ofSelector(JsonNode selector, String rotatedBy, long graceSeconds) {
+  public static RotateRequest ofSelector(
+      JsonNode selector, String rotatedBy, long graceSeconds, Recipient recipient) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.set("selector", selector);
-    node.put("rotated_by", rotatedBy);
-    node.put("grace_seconds", graceSeconds);
-    return new RotateRequest(node);
+    return new RotateRequest(rest(node, rotatedBy, graceSeconds, recipient));
   }
 
-  public static RotateRequest ofId(String id, String rotatedBy, long graceSeconds) {
+  public static RotateRequest ofId(
+      String id, String rotatedBy, long graceSeconds, Recipient recipient) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("id", id);
+    return new RotateRequest(rest(node, rotatedBy, graceSeconds, recipient));
+  }
+
+  private static ObjectNode rest(
+      ObjectNode node, String rotatedBy, long graceSeconds, Recipient recipient) {
     node.put("rotated_by", rotatedBy);
     node.put("grace_seconds", graceSeconds);
-    return new RotateRequest(node);
+    if (recipient != null) {
+      ObjectNode r = node.putObject("recipient");
+      if (recipient.name() != null) {
+        r.put("name", recipient.name());
+      }
+      r.put("public_key", recipient.publicKey());
+    }
+    return node;
   }
 }

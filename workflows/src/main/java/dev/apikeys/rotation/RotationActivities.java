@@ -10,17 +10,20 @@ public interface RotationActivities {
 
   /**
    * Resolves the keys (active keys only; a key named by id that is revoked or about to be is
-   * refused) and fixes their successors' ids. Rotating secret keys is refused unless payloads are
-   * encrypted, because the successors' raw tokens pass through workflow history.
+   * refused), fixes their successors' ids and records the recipient. A rotation this workflow id
+   * already planned is returned as it was recorded, recipient included. A new rotation is refused
+   * (NOT_ALLOWED) unless the worker enables rotation ({@code APIKEYS_ROTATION_ENABLED=true}).
    */
   @ActivityMethod(name = "PlanRotation")
   RotationPlan plan(String workflowId, ValidRotateRequest request);
 
-  /** Makes the successors' raw tokens; stores nothing. */
-  @ActivityMethod(name = "IssueSuccessorTokens")
-  List<IssuedToken> issueTokens(RotationPlan plan);
-
-  /** Stores the successors with these tokens and records one {@code api_key.rotated} per key. */
-  @ActivityMethod(name = "CreateSuccessors")
-  List<RotationResult.Successor> createSuccessors(String rotationId, List<IssuedToken> tokens);
+  /**
+   * Creates the successors with fresh tokens, each sealed to the rotation's recipient before it
+   * leaves the transaction that stores it, and records one {@code api_key.rotated} event per key
+   * with its sealed token. The raw tokens exist only inside this call. Run again (a retry, or a
+   * re-run of the rotation), it creates nothing and returns the successors and sealed tokens it
+   * stored the first time.
+   */
+  @ActivityMethod(name = "CreateSealedSuccessors")
+  List<RotationResult.Successor> createSuccessors(String rotationId);
 }

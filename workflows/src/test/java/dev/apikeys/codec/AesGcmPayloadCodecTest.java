@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import io.temporal.api.common.v1.Payload;
+import io.temporal.api.failure.v1.Failure;
 import io.temporal.common.converter.DataConverter;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.payload.codec.PayloadCodecException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -36,6 +38,36 @@ class AesGcmPayloadCodecTest {
     assertThat(payload.getMetadataMap().get("encryption-key-id").toStringUtf8()).isEqualTo("k1");
     assertThat(payload.getData().toString(StandardCharsets.ISO_8859_1)).doesNotContain("sk_aaaa");
     assertThat(converter.fromPayload(payload, Map.class, Map.class)).isEqualTo(secret);
+  }
+
+  /**
+   * Issue 14, finding 3: with the codec on, a failure's message and stack trace are encrypted too
+   * (they name what was wrong with a request); a client with the keys reads them as sent.
+   */
+  @Test
+  void failureMessagesAreEncryptedWhenTheCodecIsOn() {
+    DataConverter converter = ApiKeysDataConverter.newDataConverter(PayloadKeys.parse("k1:" + K1));
+    ApplicationFailure refusal = ApplicationFailure.newNonRetryableFailure(
+        "ApiKey with id \"apk_private_marker\" not found", "NOT_FOUND");
+
+    Failure failure = converter.exceptionToFailure(refusal);
+
+    assertThat(failure.getMessage()).isEqualTo("Encoded failure");
+    assertThat(failure.getStackTrace()).isEmpty();
+    assertThat(failure.getEncodedAttributes().getMetadataMap().get("encoding").toStringUtf8())
+        .isEqualTo("binary/encrypted");
+    assertThat(failure.toByteString().toString(StandardCharsets.ISO_8859_1))
+        .doesNotContain("apk_private_marker");
+    RuntimeException read = converter.failureToException(failure);
+    assertThat(read).isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+      assertThat(f.getOriginalMessage()).isEqualTo("ApiKey with id \"apk_private_marker\" not found");
+      assertThat(f.getType()).isEqualTo("NOT_FOUND");
+      assertThat(f.isNonRetryable()).isTrue();
+    });
+
+    // Without the codec nothing is encrypted, failures included, as before.
+    assertThat(ApiKeysDataConverter.newDataConverter().exceptionToFailure(refusal).getMessage())
+        .contains("apk_private_marker");
   }
 
   @Test

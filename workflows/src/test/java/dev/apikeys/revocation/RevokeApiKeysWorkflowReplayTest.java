@@ -13,18 +13,32 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Replays committed histories of real revocations against today's workflow code. A change that
  * would break revocations whose timers are running today fails here; such a change belongs behind
  * {@code Workflow.getVersion}. The histories are recorded by {@code HistoryRecorder} in the
- * activities module.
+ * activities module: one per path a revocation takes (moved and revoked now, a duplicate, cancelled
+ * before its instant, a cancel after it, refused, a child reporting to its parent), and the two
+ * {@code legacy-*} histories of the code before {@code revocation-v2}, which must keep replaying
+ * through the legacy path.
  */
 class RevokeApiKeysWorkflowReplayTest {
 
+  static final String[] HISTORIES = {
+    "legacy-revoke-rescheduled-revoked-now.json",
+    "legacy-revoke-cancelled.json",
+    "revoke-rescheduled-revoked-now.json",
+    "revoke-duplicate.json",
+    "revoke-cancelled.json",
+    "revoke-cancel-after-instant.json",
+    "revoke-refused.json",
+    "revoke-child-reports-to-parent.json",
+  };
+
   @ParameterizedTest
-  @ValueSource(strings = {"revoke-rescheduled-revoked-now.json", "revoke-cancelled.json"})
+  @MethodSource("histories")
   void committedHistoriesReplay(String file) throws Exception {
     try (TestWorkflowEnvironment env =
         TestWorkflowEnvironment.newInstance(
@@ -42,10 +56,14 @@ class RevokeApiKeysWorkflowReplayTest {
 
   @Test
   void committedHistoriesHoldNoKeyMaterial() throws Exception {
-    for (String file : new String[] {"revoke-rescheduled-revoked-now.json", "revoke-cancelled.json"}) {
+    for (String file : HISTORIES) {
       String json = history(file).toJson(false);
       assertThat(json).doesNotContain("\"salt\"").doesNotContainPattern("sk_[0-9a-f]{64}");
     }
+  }
+
+  static String[] histories() {
+    return HISTORIES;
   }
 
   private static WorkflowExecutionHistory history(String file) throws IOException {
