@@ -7,7 +7,12 @@ import dev.apikeys.model.FilterableApiKeyProps;
 import dev.apikeys.model.FindConfig;
 import dev.apikeys.model.ListResult;
 import dev.apikeys.model.UpdateApiKeyDTO;
+import dev.apikeys.model.EventMessage;
+import dev.apikeys.revocation.ContinuedRevocation;
+import dev.apikeys.revocation.RequestFingerprint;
 import dev.apikeys.revocation.Revocation;
+import dev.apikeys.revocation.RevocationState;
+import dev.apikeys.revocation.ScheduleRevocation;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeApiKeysWorkflow;
@@ -34,6 +39,13 @@ import io.temporal.client.WorkflowUpdateException;
 import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -51,6 +63,8 @@ import java.util.UUID;
  * back the workflow to await, query, update or cancel.
  */
 public final class ApiKeyModuleService {
+  private static final Logger log = LoggerFactory.getLogger(ApiKeyModuleService.class);
+
   private final WorkflowClient client;
   private final ApiKeyStore store;
   private final RevocationStore revocations;
@@ -128,28 +142,184 @@ public final class ApiKeyModuleService {
     return store.authenticate(token);
   }
 
-  /** {@code revoke(id, data, context)}: the key as scheduled, {@code revoked_at} set. */
+  /**
+   * {@code revoke(id, data, context)}: the key as scheduled, {@code revoked_at} set. With the
+   * context's {@code transactionManager} (or {@code manager}), the revocation is scheduled inside
+   * that handle's transaction and its workflow starts once it commits; see {@link
+   * #scheduleInCallerTransaction}.
+   */
   public ApiKeyDTO revoke(String id, RevokeApiKeyDTO data, SharedContext context) {
     RevokeRequest request = RevokeRequest.ofId(id, data, context);
     ValidRevokeRequest valid = RevokeRequestParser.parse(request);
-    if (!valid.context().cancelling()) {
-      startRevoke(request, valid);
+    Handle caller = callerHandle(context);
+    if (valid.context().cancelling()) {
+      return caller == null ? store.retrieveApiKey(id) : store.retrieveApiKey(caller, id);
     }
-    return store.retrieveApiKey(id);
+    List<ApiKeyDTO> keys = scheduledKeys(schedule(request, valid, context, caller), caller);
+    return keys.isEmpty()
+        ? (caller == null ? store.retrieveApiKey(id) : store.retrieveApiKey(caller, id))
+        : keys.get(0);
   }
 
-  /** {@code revoke(selector, data, context)}: every key the selector matched, as scheduled. */
+  /**
+   * {@code revoke(selector, data, context)}: every key the selector matched, as scheduled; with a
+   * {@code transactionManager}, inside the caller's transaction as for the single-key overload.
+   */
   public List<ApiKeyDTO> revoke(
       FilterableApiKeyProps selector, RevokeApiKeyDTO data, SharedContext context) {
     RevokeRequest request =
         RevokeRequest.ofSelector(selector == null ? null : selector.json(), data, context);
     ValidRevokeRequest valid = RevokeRequestParser.parse(request);
+    Handle caller = callerHandle(context);
     if (valid.context().cancelling()) {
       return List.of();
     }
-    Revocation scheduled = startRevoke(request, valid).revocation();
-    return scheduled.revocationId() == null ? List.of() : revocations.keys(scheduled.revocationId());
+    return scheduledKeys(schedule(request, valid, context, caller), caller);
   }
+
+  /** Schedules through the workflow, or in the caller's transaction, and tells the aggregator. */
+  private Revocation schedule(
+      RevokeRequest request, ValidRevokeRequest valid, SharedContext context, Handle caller) {
+    RevocationStore.isolationLevel(valid.context().isolationLevel());
+    Revocation scheduled =
+        caller == null
+            ? startRevoke(request, valid).revocation()
+            : scheduleInCallerTransaction(caller, valid);
+    if (context != null && context.messageAggregator() != null) {
+      context.messageAggregator().save(scheduledMessages(scheduled, valid.context(), caller));
+    }
+    return scheduled;
+  }
+
+  private List<ApiKeyDTO> scheduledKeys(Revocation scheduled, Handle caller) {
+    if (scheduled.revocationId() == null) {
+      return List.of();
+    }
+    return caller == null
+        ? revocations.keys(scheduled.revocationId())
+        : revocations.keys(caller, scheduled.revocationId());
+  }
+
+  /**
+   * The schedule step inside the caller's transaction: validation, resolving the keys, recording
+   * the revocation and moving {@code revoked_at}, all on the caller's handle, which is neither
+   * committed nor rolled back here. Once the caller commits, the handle's after-commit callback
+   * starts the revocation's workflow, which finds the revocation scheduled and waits for its
+   * instant; a rollback leaves nothing, and no workflow. A process that dies between the commit
+   * and the start leaves a scheduled revocation without a workflow, which {@code
+   * RevocationReconciler} starts.
+   */
+  private Revocation scheduleInCallerTransaction(Handle caller, ValidRevokeRequest valid) {
+    if (!valid.singleKey()) {
+      store.compileNonEmpty(valid.selector());
+    }
+    String key = valid.context().idempotencyKey();
+    String workflowId =
+        key != null
+            ? RevocationNames.workflowIdFor(key)
+            : RevocationNames.WORKFLOW_ID_PREFIX + UUID.randomUUID();
+    // The database's clock, as the workflow's would be: clock_timestamp(), because now() is when
+    // the caller's transaction began.
+    Instant now = caller.createQuery("select clock_timestamp()").mapTo(Instant.class).one();
+    String fingerprint = RequestFingerprint.of(valid);
+    Revocation scheduled =
+        revocations.scheduleIn(
+            caller,
+            new ScheduleRevocation(
+                workflowId, "caller-transaction:" + UUID.randomUUID(), valid,
+                now.plusSeconds(valid.revokeInSeconds()), fingerprint),
+            valid.context().nestedTransactions());
+    if (scheduled.owned() && scheduled.status() == RevocationState.SCHEDULED) {
+      caller.afterCommit(() -> startAfterCommit(workflowId, valid, fingerprint, scheduled));
+    }
+    return scheduled;
+  }
+
+  /** Starts (or finds running) the workflow of a revocation a caller's transaction committed. */
+  private void startAfterCommit(
+      String workflowId, ValidRevokeRequest valid, String fingerprint, Revocation scheduled) {
+    try {
+      client
+          .newUntypedWorkflowStub(
+              RevocationNames.WORKFLOW_TYPE,
+              WorkflowOptions.newBuilder()
+                  .setWorkflowId(workflowId)
+                  .setTaskQueue(taskQueue)
+                  .setWorkflowIdConflictPolicy(
+                      WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+                  .build())
+          .start(null, new ContinuedRevocation(valid, fingerprint, scheduled, 0));
+    } catch (WorkflowExecutionAlreadyStarted running) {
+      // Started already (by the reconciler, say): it looks after the revocation.
+    } catch (RuntimeException e) {
+      // The caller's transaction has committed and cannot be undone; the revocation is in the
+      // database, and the reconciler starts its workflow.
+      log.warn(
+          "revocation {} committed but its workflow {} could not be started ({}); `apikeys"
+              + " revocation reconcile` starts it",
+          scheduled.revocationId(), workflowId, e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * The context's JDBI handle, from {@code transactionManager} or its alias {@code manager}; null
+   * when neither is given. Both given must be the same handle.
+   */
+  private static Handle callerHandle(SharedContext context) {
+    if (context == null) {
+      return null;
+    }
+    Object tm = context.transactionManager();
+    Object m = context.manager();
+    if (tm != null && m != null && tm != m) {
+      throw ApiKeyException.invalidData(
+          "context: transactionManager and manager name two different handles; give one");
+    }
+    Object handle = tm != null ? tm : m;
+    if (handle == null) {
+      return null;
+    }
+    if (!(handle instanceof Handle h)) {
+      throw ApiKeyException.invalidData(
+          "context." + (tm != null ? "transactionManager" : "manager")
+              + ": expected a JDBI Handle in a transaction, got a "
+              + handle.getClass().getSimpleName());
+    }
+    if (!h.isInTransaction()) {
+      throw ApiKeyException.invalidData(
+          "context." + (tm != null ? "transactionManager" : "manager")
+              + ": the handle is not in a transaction; begin one first");
+    }
+    return h;
+  }
+
+  /**
+   * One {@code api_key.revocation_scheduled} per key a revocation of this request's own
+   * scheduled, for the caller's message aggregator; none for a request that repeats another's
+   * idempotency key (nothing was scheduled for it).
+   */
+  private List<EventMessage> scheduledMessages(
+      Revocation scheduled, SharedContext context, Handle caller) {
+    if (!scheduled.owned() || scheduled.revocationId() == null) {
+      return List.of();
+    }
+    List<EventMessage> messages = new ArrayList<>();
+    for (ApiKeyDTO key : scheduledKeys(scheduled, caller)) {
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("id", key.id());
+      data.put("revocation_id", scheduled.revocationId());
+      data.put("revoked_at", scheduled.scheduledAt().toString());
+      data.put("revoked_by", scheduled.revokedBy());
+      messages.add(
+          new EventMessage(
+              EVENT_REVOCATION_SCHEDULED, data, context.eventGroupId(), context.requestId(),
+              context.transactionId(), context.runId(), context.idempotencyKey()));
+    }
+    return messages;
+  }
+
+  /** The event a message aggregator receives per key when a revocation is scheduled. */
+  public static final String EVENT_REVOCATION_SCHEDULED = "api_key.revocation_scheduled";
 
   /**
    * Starts (or, for a repeated idempotency key, joins) the revocation and returns once its keys

@@ -1,6 +1,7 @@
 package dev.apikeys.store;
 
 import java.util.List;
+import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 
@@ -20,14 +21,30 @@ interface ApiKeyDao {
   @SqlQuery("select " + ApiKeyRow.COLUMNS + " from api_key where id = any(:ids) and deleted_at is null order by id")
   List<ApiKeyRow> findByIds(String[] ids);
 
+  /**
+   * The secret keys a token could be, narrowed by its redacted form (indexed). Revoked keys are
+   * included, so a revoked token, once verified, is answered from then on without a scrypt.
+   */
   @SqlQuery(
-      "select " + ApiKeyRow.COLUMNS + " from api_key where type = 'secret' and redacted = :redacted"
-          + " and deleted_at is null and (revoked_at is null or revoked_at > now())")
-  List<ApiKeyRow> findActiveSecretsByRedacted(String redacted);
+      "select id, token, salt from api_key where type = 'secret' and redacted = :redacted"
+          + " and deleted_at is null order by id")
+  @RegisterConstructorMapper(StoredSecret.class)
+  List<StoredSecret> findSecretsByRedacted(String redacted);
 
-  /** On the hot path of publishable authentication, so run without the SqlObject layer. */
-  String FIND_ACTIVE_PUBLISHABLE =
-      "select " + ApiKeyRow.COLUMNS + " from api_key where type = 'publishable' and token = :token"
+  /** What a secret token is checked against; never leaves the store. */
+  record StoredSecret(String id, String token, String salt) {
+    @Override
+    public String toString() {
+      return "StoredSecret[id=" + id + "]";
+    }
+  }
+
+  /**
+   * The key by primary key if it is an active secret key at this statement's {@code now()}. On
+   * the hot path of authentication, so run without the SqlObject layer.
+   */
+  String FIND_ACTIVE_SECRET_BY_ID =
+      "select " + ApiKeyRow.COLUMNS + " from api_key where id = :id and type = 'secret'"
           + " and deleted_at is null and (revoked_at is null or revoked_at > now())";
 
 

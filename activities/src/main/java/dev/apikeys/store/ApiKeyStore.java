@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -31,6 +32,12 @@ public final class ApiKeyStore {
   /** Tokens are 67 characters; anything far longer cannot be one and is not worth hashing. */
   private static final int MAX_TOKEN_LENGTH = 256;
 
+  /**
+   * How many verified tokens one store remembers: at about 200 bytes an entry, a few megabytes.
+   * A process that sees more distinct live tokens than this pays a scrypt for the least recent.
+   */
+  static final int VERIFIED_TOKENS_CAPACITY = 10_000;
+
   private static final Set<String> ORDERABLE =
       Set.of(
           "id", "title", "type", "redacted", "created_by", "created_at", "updated_at",
@@ -41,6 +48,7 @@ public final class ApiKeyStore {
   private final ApiKeyDao dao;
   private final SelectorCompiler selectors;
   private final SelectorQueries selectorQueries;
+  private final VerifiedSecretTokens verified = new VerifiedSecretTokens(VERIFIED_TOKENS_CAPACITY);
   private final ApiKeyMetrics metrics;
 
   public ApiKeyStore(Jdbi jdbi, Duration selectorTimeout) {
@@ -90,6 +98,16 @@ public final class ApiKeyStore {
   public ApiKeyDTO retrieveApiKey(String id) {
     requireId("id", id);
     return dao.findByIds(new String[] {id})
+        .stream()
+        .findFirst()
+        .map(ApiKeyRow::toDto)
+        .orElseThrow(() -> notFound(id));
+  }
+
+  /** As {@link #retrieveApiKey(String)}, inside a transaction the caller holds. */
+  public ApiKeyDTO retrieveApiKey(Handle caller, String id) {
+    requireId("id", id);
+    return caller.attach(ApiKeyDao.class).findByIds(new String[] {id})
         .stream()
         .findFirst()
         .map(ApiKeyRow::toDto)
@@ -156,9 +174,16 @@ public final class ApiKeyStore {
   }
 
   /**
-   * The active key this raw token belongs to, or empty; never an error. Secret keys are narrowed
-   * by their redacted form, then checked with scrypt in constant time; when nothing narrows, a
-   * throwaway hash keeps the answer from being faster for tokens whose redaction is unknown.
+   * The active secret key this raw token belongs to, or empty; never an error. As in Medusa, only
+   * secret keys authenticate: publishable tokens are public by design (they ship in storefront
+   * code) and are looked up with {@code listApiKeys({token})} instead.
+   *
+   * <p>A token seen before is answered without scrypt: the verified token → key id mapping is
+   * remembered (by the token's SHA-256), and the key's {@code revoked_at} and {@code deleted_at}
+   * are read by primary key on every call, so a revocation holds from its instant on, in every
+   * process, with nothing to invalidate. A token not seen before is narrowed by its redacted form
+   * and checked with scrypt in constant time; when nothing narrows, a throwaway hash keeps the
+   * answer from being faster for tokens whose redaction is unknown.
    */
   public Optional<ApiKeyDTO> authenticate(String token) {
     Optional<ApiKeyDTO> key = findAuthenticated(token);
@@ -167,29 +192,39 @@ public final class ApiKeyStore {
   }
 
   private Optional<ApiKeyDTO> findAuthenticated(String token) {
-    if (token == null || token.length() > MAX_TOKEN_LENGTH || token.indexOf('\0') >= 0) {
+    if (token == null
+        || token.length() > MAX_TOKEN_LENGTH
+        || token.indexOf('\0') >= 0
+        || !token.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
       return Optional.empty();
     }
-    if (token.startsWith(ApiKeyType.PUBLISHABLE.tokenPrefix())) {
-      return jdbi.withHandle(
-              h ->
-                  h.createQuery(ApiKeyDao.FIND_ACTIVE_PUBLISHABLE)
-                      .bind("token", token)
-                      .map(ApiKeyRow.MAPPER)
-                      .findOne())
-          .map(ApiKeyRow::toDto);
+    String digest = VerifiedSecretTokens.digest(token);
+    Optional<String> known = verified.keyId(digest);
+    if (known.isPresent()) {
+      return activeSecret(known.get());
     }
-    if (!token.startsWith(ApiKeyType.SECRET.tokenPrefix())) {
-      return Optional.empty();
-    }
-    List<ApiKeyRow> candidates = dao.findActiveSecretsByRedacted(SecretTokens.redact(token));
+    List<ApiKeyDao.StoredSecret> candidates =
+        dao.findSecretsByRedacted(SecretTokens.redact(token));
     if (candidates.isEmpty()) {
       SecretTokens.hash(token, "");
       return Optional.empty();
     }
-    return candidates.stream()
-        .filter(row -> SecretTokens.matches(token, row.salt(), row.token()))
-        .findFirst()
+    for (ApiKeyDao.StoredSecret candidate : candidates) {
+      if (SecretTokens.matches(token, candidate.salt(), candidate.token())) {
+        verified.remember(digest, candidate.id());
+        return activeSecret(candidate.id());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<ApiKeyDTO> activeSecret(String id) {
+    return jdbi.withHandle(
+            h ->
+                h.createQuery(ApiKeyDao.FIND_ACTIVE_SECRET_BY_ID)
+                    .bind("id", id)
+                    .map(ApiKeyRow.MAPPER)
+                    .findOne())
         .map(ApiKeyRow::toDto);
   }
 

@@ -23,6 +23,7 @@ import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.locator.ClasspathSqlLocator;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 
 /**
  * The revocation tables and what they do to {@code api_key}. Every method is one transaction;
@@ -122,113 +123,230 @@ public final class RevocationStore {
   /** The counts the recompute statement reports. */
   record Recomputed(long matched, long revokedSecret) {}
 
-  /** See {@code RevocationActivities#schedule}. */
+  /** See {@code RevocationActivities#schedule}: in a transaction of its own. */
   public Revocation schedule(ScheduleRevocation command) {
+    Scheduling scheduling = prepare(command);
+    return selectorQueries.inTransaction(
+        jdbi,
+        scheduling.isolation(),
+        h -> {
+          boundLockWaits(h);
+          return scheduleOn(h, command, scheduling);
+        });
+  }
+
+  /**
+   * Schedules inside a transaction the caller holds (the shared context's transactionManager):
+   * the same steps as {@link #schedule}, neither committing nor rolling back. Refusals are found
+   * before anything is written, so a refused request leaves the caller's transaction as it was;
+   * with {@code nested}, the steps run in a savepoint that a failure of any kind rolls back. The
+   * statement and lock timeouts it sets are put back afterwards.
+   */
+  public Revocation scheduleIn(Handle caller, ScheduleRevocation command, boolean nested) {
+    if (!caller.isInTransaction()) {
+      throw ApiKeyException.invalidData(
+          "context.transactionManager: the handle is not in a transaction; begin one first");
+    }
+    Scheduling scheduling = prepare(command);
+    if (nested) {
+      caller.savepoint(SAVEPOINT);
+    }
+    try {
+      Revocation scheduled =
+          selectorQueries.inCallerTransaction(
+              caller,
+              h -> {
+                String lockTimeout =
+                    h.createQuery("select current_setting('lock_timeout')")
+                        .mapTo(String.class)
+                        .one();
+                try {
+                  boundLockWaits(h);
+                  return scheduleOn(h, command, scheduling);
+                } finally {
+                  SelectorQueries.restoreSetting(h, "lock_timeout", lockTimeout);
+                }
+              });
+      if (nested) {
+        caller.releaseSavepoint(SAVEPOINT);
+      }
+      return scheduled;
+    } catch (RuntimeException e) {
+      if (nested) {
+        // JDBI forgets the savepoint once rolled back to; PostgreSQL drops it at the caller's
+        // commit or rollback.
+        caller.rollbackToSavepoint(SAVEPOINT);
+      }
+      throw e;
+    }
+  }
+
+  private static final String SAVEPOINT = "apikeys_revoke";
+
+  /** What scheduling needs that is worked out before any transaction: the SQL and the level. */
+  private record Scheduling(
+      SqlCondition condition, String fingerprint, TransactionIsolationLevel isolation,
+      String isolationName) {}
+
+  private Scheduling prepare(ScheduleRevocation command) {
     ValidRevokeRequest request = command.request();
     SqlCondition condition =
         request.singleKey()
             ? new SqlCondition("id = :s1", Map.of("s1", request.id()), 1)
             : selectors.compileNonEmpty(request.selector());
-    String fingerprint = command.fingerprintOrCompute();
+    String name = request.context().isolationLevel();
+    return new Scheduling(
+        condition, command.fingerprintOrCompute(), isolationLevel(name), name);
+  }
+
+  /**
+   * The shared context's {@code isolationLevel}, as JDBI names it; absent: the database's
+   * default. Anything else is INVALID_DATA naming the field.
+   */
+  public static TransactionIsolationLevel isolationLevel(String name) {
+    if (name == null) {
+      return TransactionIsolationLevel.UNKNOWN;
+    }
+    return switch (name) {
+      case "READ UNCOMMITTED" -> TransactionIsolationLevel.READ_UNCOMMITTED;
+      case "READ COMMITTED" -> TransactionIsolationLevel.READ_COMMITTED;
+      case "REPEATABLE READ" -> TransactionIsolationLevel.REPEATABLE_READ;
+      case "SERIALIZABLE" -> TransactionIsolationLevel.SERIALIZABLE;
+      default ->
+          throw ApiKeyException.invalidData(
+              "context.isolationLevel: expected READ UNCOMMITTED, READ COMMITTED, REPEATABLE READ"
+                  + " or SERIALIZABLE, got \"" + name + "\"");
+    };
+  }
+
+  /** The schedule step's statements, on a handle in a transaction (its own, or the caller's). */
+  private Revocation scheduleOn(Handle h, ScheduleRevocation command, Scheduling scheduling) {
+    ValidRevokeRequest request = command.request();
     SharedContext ctx = request.context();
-    return selectorQueries.inTransaction(
-        jdbi,
-        h -> {
-          boundLockWaits(h);
-          // Attempts of one request queue here, so exactly one of them schedules: all requests
-          // with one idempotency key, or the retried attempts of one workflow run.
-          String claim =
-              ctx.idempotencyKey() != null
-                  ? "apikeys.revocation:" + ctx.idempotencyKey()
-                  : "apikeys.revocation-run:" + command.workflowRunId();
-          h.createQuery("select pg_advisory_xact_lock(hashtextextended(:claim, 0))")
-              .bind("claim", claim)
-              .mapTo(String.class)
+    SqlCondition condition = scheduling.condition();
+    String fingerprint = scheduling.fingerprint();
+    // Attempts of one request queue here, so exactly one of them schedules: all requests with one
+    // idempotency key, or the retried attempts of one workflow run.
+    String claim =
+        ctx.idempotencyKey() != null
+            ? "apikeys.revocation:" + ctx.idempotencyKey()
+            : "apikeys.revocation-run:" + command.workflowRunId();
+    h.createQuery("select pg_advisory_xact_lock(hashtextextended(:claim, 0))")
+        .bind("claim", claim)
+        .mapTo(String.class)
+        .one();
+    Optional<RevocationRow> earlier =
+        ctx.idempotencyKey() != null
+            ? findRevocation(h, "idempotency_key = :v", ctx.idempotencyKey())
+            : findRevocation(h, "workflow_run_id = :v", command.workflowRunId());
+    if (earlier.isPresent()) {
+      RevocationRow row = earlier.get();
+      if (!row.requestFingerprint().equals(fingerprint)) {
+        throw ApiKeyException.conflict(
+            "idempotency key \"" + ctx.idempotencyKey() + "\" was already used for a"
+                + " different revoke request (workflow " + row.workflowId() + ")");
+      }
+      // The revocation belongs to the workflow id that scheduled it: a retried attempt, a reset
+      // or a rerun of that id finds its own revocation; any other workflow is a duplicate of it.
+      return row.facts(row.workflowId().equals(command.workflowId()) ? null : row.workflowId());
+    }
+
+    // The selector is evaluated once, here, under the statement timeout: a selector that runs
+    // past it is the request's fault (INVALID_DATA). Every later statement reads the matched ids,
+    // so from here on a wait can only be for a lock, bounded by the lock timeout and retried as a
+    // fault.
+    h.createUpdate(
+            "create temporary table apikeys_matched on commit drop as"
+                + " select sk.id from api_key sk where sk.deleted_at is null and ("
+                + condition.sql() + ")")
+        .bindMap(condition.params())
+        .execute();
+    try {
+      h.execute("analyze apikeys_matched");
+      h.execute("set local statement_timeout = 0");
+
+      // The matched keys are locked first, in id order: the revocation's seq is then taken after
+      // every earlier change to these keys has committed, so seq order is the order in which
+      // revocations reached each key.
+      h.createQuery(LOCK_KEYS).define("targets", MATCHED).mapTo(Long.class).one();
+
+      // Medusa's refusals, found before anything is written.
+      Recomputed counts =
+          h.createQuery(
+                  "select count(*) as matched, count(*) filter (where k.type = 'secret'"
+                      + " and k.revoked_at <= now()) as revoked_secret"
+                      + " from apikeys_matched m join api_key k on k.id = m.id"
+                      + " where k.deleted_at is null")
+              .map((rs, c) -> new Recomputed(rs.getLong("matched"), rs.getLong("revoked_secret")))
               .one();
-          Optional<RevocationRow> earlier =
-              ctx.idempotencyKey() != null
-                  ? findRevocation(h, "idempotency_key = :v", ctx.idempotencyKey())
-                  : findRevocation(h, "workflow_run_id = :v", command.workflowRunId());
-          if (earlier.isPresent()) {
-            RevocationRow row = earlier.get();
-            if (!row.requestFingerprint().equals(fingerprint)) {
-              throw ApiKeyException.conflict(
-                  "idempotency key \"" + ctx.idempotencyKey() + "\" was already used for a"
-                      + " different revoke request (workflow " + row.workflowId() + ")");
-            }
-            // The revocation belongs to the workflow id that scheduled it: a retried attempt, a
-            // reset or a rerun of that id finds its own revocation; any other workflow is a
-            // duplicate of it.
-            return row.facts(row.workflowId().equals(command.workflowId()) ? null : row.workflowId());
-          }
+      if (request.singleKey() && counts.matched() == 0) {
+        throw ApiKeyException.notFound("ApiKey with id \"" + request.id() + "\" not found");
+      }
+      if (counts.revokedSecret() > 0) {
+        // Medusa's message, word for word.
+        throw ApiKeyException.invalidData(
+            "There are " + counts.revokedSecret() + " secret keys that are already revoked.");
+      }
 
-          // The selector is evaluated once, here, under the statement timeout: a selector that
-          // runs past it is the request's fault (INVALID_DATA). Every later statement reads the
-          // matched ids, so from here on a wait can only be for a lock, bounded by the lock
-          // timeout and retried as a fault.
-          h.createUpdate(
-                  "create temporary table apikeys_matched on commit drop as"
-                      + " select sk.id from api_key sk where sk.deleted_at is null and ("
-                      + condition.sql() + ")")
-              .bindMap(condition.params())
-              .execute();
-          h.execute("analyze apikeys_matched");
-          h.execute("set local statement_timeout = 0");
-
-          // The matched keys are locked first, in id order: the revocation's seq is then taken
-          // after every earlier change to these keys has committed, so seq order is the order in
-          // which revocations reached each key.
-          h.createQuery(LOCK_KEYS).define("targets", MATCHED).mapTo(Long.class).one();
-          String revocationId = ApiKeyIds.newId(REVOCATION_ID_PREFIX);
-          long seq =
-              h.createQuery(
-                      "insert into apikeys_revocation (id, idempotency_key, request_fingerprint,"
-                          + " workflow_id, workflow_run_id, revoked_by, scheduled_at, status,"
-                          + " key_count, request_id, transaction_id, run_id, event_group_id,"
-                          + " parent_step_idempotency_key, canceling_from_parent_step,"
-                          + " hold_events) values (:id, :key, :fingerprint, :workflowId, :runId,"
-                          + " :by, :at, 'scheduled', 0, :requestId, :transactionId, :ctxRunId,"
-                          + " :eventGroupId, :parentKey, :fromParent, :hold) returning seq")
-                  .bind("id", revocationId)
-                  .bind("key", ctx.idempotencyKey())
-                  .bind("fingerprint", fingerprint)
-                  .bind("workflowId", command.workflowId())
-                  .bind("runId", command.workflowRunId())
-                  .bind("by", request.revokedBy())
-                  .bind("at", command.scheduledAt())
-                  .bind("requestId", ctx.requestId())
-                  .bind("transactionId", ctx.transactionId())
-                  .bind("ctxRunId", ctx.runId())
-                  .bind("eventGroupId", ctx.eventGroupId())
-                  .bind("parentKey", ctx.parentStepIdempotencyKey())
-                  .bind("fromParent", ctx.fromParentStep())
-                  .bind("hold", ctx.holdsEvents())
-                  .mapTo(Long.class)
-                  .one();
-          Recomputed counts =
-              recompute(
-                  h, MATCHED, Map.of(), revocationId, seq, request.revokedBy(), null,
-                  command.scheduledAt(), true);
-          if (request.singleKey() && counts.matched() == 0) {
-            throw ApiKeyException.notFound("ApiKey with id \"" + request.id() + "\" not found");
-          }
-          if (counts.revokedSecret() > 0) {
-            // Medusa's message, word for word; the exception rolls back everything above.
-            throw ApiKeyException.invalidData(
-                "There are " + counts.revokedSecret() + " secret keys that are already revoked.");
-          }
-          h.createUpdate("update apikeys_revocation set key_count = :n where id = :rid")
+      String revocationId = ApiKeyIds.newId(REVOCATION_ID_PREFIX);
+      long seq =
+          h.createQuery(
+                  "insert into apikeys_revocation (id, idempotency_key, request_fingerprint,"
+                      + " workflow_id, workflow_run_id, revoked_by, scheduled_at, status,"
+                      + " key_count, request_id, transaction_id, run_id, event_group_id,"
+                      + " parent_step_idempotency_key, canceling_from_parent_step, hold_events,"
+                      + " isolation_level) values (:id, :key, :fingerprint, :workflowId,"
+                      + " :runId, :by, :at, 'scheduled', :n, :requestId, :transactionId,"
+                      + " :ctxRunId, :eventGroupId, :parentKey, :fromParent, :hold, :isolation)"
+                      + " returning seq")
+              .bind("id", revocationId)
+              .bind("key", ctx.idempotencyKey())
+              .bind("fingerprint", fingerprint)
+              .bind("workflowId", command.workflowId())
+              .bind("runId", command.workflowRunId())
+              .bind("by", request.revokedBy())
+              .bind("at", command.scheduledAt())
               .bind("n", counts.matched())
-              .bind("rid", revocationId)
-              .execute();
-          h.afterCommit(() -> metrics.revocationScheduled(counts.matched()));
-          return lock(h, revocationId).facts(null);
-        });
+              .bind("requestId", ctx.requestId())
+              .bind("transactionId", ctx.transactionId())
+              .bind("ctxRunId", ctx.runId())
+              .bind("eventGroupId", ctx.eventGroupId())
+              .bind("parentKey", ctx.parentStepIdempotencyKey())
+              .bind("fromParent", ctx.fromParentStep())
+              .bind("hold", ctx.holdsEvents())
+              .bind("isolation", scheduling.isolationName())
+              .mapTo(Long.class)
+              .one();
+      recompute(
+          h, MATCHED, Map.of(), revocationId, seq, request.revokedBy(), null,
+          command.scheduledAt(), true, scheduling.isolation());
+      Revocation scheduled = lock(h, revocationId).facts(null);
+      // In a caller's own transaction, this counts when the caller commits, and not on rollback.
+      h.afterCommit(() -> metrics.revocationScheduled(counts.matched()));
+      return scheduled;
+    } finally {
+      dropMatched(h);
+    }
+  }
+
+  /**
+   * Drops the matched ids as soon as they are used: in a caller's transaction, "on commit drop"
+   * would keep them until the caller commits, and a second revoke in that transaction would find
+   * the table taken. Skipped on a transaction that a failure has already aborted.
+   */
+  private static void dropMatched(Handle h) {
+    try {
+      h.execute("drop table if exists apikeys_matched");
+    } catch (RuntimeException abortedTransaction) {
+      // The transaction is rolling back; the table goes with it.
+    }
   }
 
   /** See {@code RevocationActivities#stamp}. */
   public RevokeResult stamp(String revocationId, Instant workflowNow) {
+    TransactionIsolationLevel isolation = isolationOf(revocationId);
     return jdbi.inTransaction(
+        isolation,
         h -> {
           boundLockWaits(h);
           RevocationRow row = lock(h, revocationId);
@@ -248,7 +366,7 @@ public final class RevocationStore {
               .one();
           recompute(
               h, KEYS_LATER_THAN_INSTANT, params, revocationId, row.seq(), row.revokedBy(),
-              row.scheduledAt(), row.scheduledAt(), false);
+              row.scheduledAt(), row.scheduledAt(), false, isolation);
           outbox.recordRevoked(h, revocationId, row.holdEvents());
           h.createUpdate(
                   "update apikeys_revocation set status = 'revoked', completed_at = now(),"
@@ -267,7 +385,9 @@ public final class RevocationStore {
    * which decided on its own clock) a scheduled revocation is cancelled whatever the time.
    */
   public Revocation cancel(String revocationId, Instant workflowNow, String by) {
+    TransactionIsolationLevel isolation = isolationOf(revocationId);
     return jdbi.inTransaction(
+        isolation,
         h -> {
           boundLockWaits(h);
           RevocationRow row = lock(h, revocationId);
@@ -279,7 +399,7 @@ public final class RevocationStore {
           lockKeys(h, revocationId);
           recompute(
               h, KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(), row.revokedBy(),
-              row.scheduledAt(), null, false);
+              row.scheduledAt(), null, false, isolation);
           h.createUpdate(
                   "update apikeys_revocation set status = 'cancelled', cancelled_by = :by,"
                       + " completed_at = now(), updated_at = now() where id = :rid")
@@ -298,7 +418,9 @@ public final class RevocationStore {
    */
   public Revocation reschedule(
       String revocationId, Instant scheduledAt, String by, Instant workflowNow) {
+    TransactionIsolationLevel isolation = isolationOf(revocationId);
     return jdbi.inTransaction(
+        isolation,
         h -> {
           boundLockWaits(h);
           RevocationRow row = lock(h, revocationId);
@@ -314,7 +436,7 @@ public final class RevocationStore {
           lockKeys(h, revocationId);
           recompute(
               h, KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(), row.revokedBy(),
-              row.scheduledAt(), scheduledAt, false);
+              row.scheduledAt(), scheduledAt, false, isolation);
           h.createUpdate(
                   "update apikeys_revocation set scheduled_at = :at, rescheduled_by = :by,"
                       + " updated_at = now() where id = :rid")
@@ -368,19 +490,21 @@ public final class RevocationStore {
 
   /** Every key of a revocation, for callers that need more than the result lists. */
   public List<ApiKeyDTO> keys(String revocationId) {
-    return jdbi.withHandle(
-        h -> {
-          List<ApiKeyDTO> all = new ArrayList<>();
-          String after = "";
-          while (true) {
-            List<ApiKeyDTO> page = page(h, revocationId, after, 10_000);
-            all.addAll(page);
-            if (page.size() < 10_000) {
-              return all;
-            }
-            after = page.get(page.size() - 1).id();
-          }
-        });
+    return jdbi.withHandle(h -> keys(h, revocationId));
+  }
+
+  /** As {@link #keys(String)}, on a handle the caller holds (in its transaction). */
+  public List<ApiKeyDTO> keys(Handle h, String revocationId) {
+    List<ApiKeyDTO> all = new ArrayList<>();
+    String after = "";
+    while (true) {
+      List<ApiKeyDTO> page = page(h, revocationId, after, 10_000);
+      all.addAll(page);
+      if (page.size() < 10_000) {
+        return all;
+      }
+      after = page.get(page.size() - 1).id();
+    }
   }
 
   private static List<ApiKeyDTO> page(Handle h, String revocationId, String afterId, int limit) {
@@ -402,7 +526,8 @@ public final class RevocationStore {
       String by,
       Instant beforeAt,
       Instant afterAt,
-      boolean scheduling) {
+      boolean scheduling,
+      TransactionIsolationLevel isolation) {
     Map<String, Object> params = new HashMap<>(targetParams);
     params.put("rid", revocationId);
     params.put("seq", seq);
@@ -412,6 +537,9 @@ public final class RevocationStore {
     params.put("scheduling", scheduling);
     return h.createQuery(RECOMPUTE)
         .define("targets", targets)
+        .define(
+            "shareLocks",
+            isolation == TransactionIsolationLevel.REPEATABLE_READ ? "for share of rk, r" : "")
         .bindMap(params)
         .map((rs, ctx) -> new Recomputed(rs.getLong("matched"), rs.getLong("revoked_secret")))
         .one();
@@ -423,6 +551,21 @@ public final class RevocationStore {
         .bind("rid", revocationId)
         .mapTo(Long.class)
         .one();
+  }
+
+  /**
+   * The isolation level the revocation was asked for, for every later transaction of its own
+   * (stamp, cancel, reschedule); read before the transaction begins, since it sets how it begins.
+   */
+  private TransactionIsolationLevel isolationOf(String revocationId) {
+    return isolationLevel(
+        jdbi.withHandle(
+            h ->
+                h.createQuery("select isolation_level from apikeys_revocation where id = :rid")
+                    .bind("rid", revocationId)
+                    .mapTo(String.class)
+                    .findOne()
+                    .orElse(null)));
   }
 
   private static void boundLockWaits(Handle h) {

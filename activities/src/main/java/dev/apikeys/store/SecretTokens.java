@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.concurrent.Semaphore;
 import org.bouncycastle.crypto.generators.SCrypt;
 
 /**
@@ -19,6 +20,16 @@ public final class SecretTokens {
   private static final int HASH_BYTES = 64;
   private static final int TOKEN_BYTES = 32;
   private static final int SALT_BYTES = 16;
+
+  /**
+   * At most this many scrypt computations run at once in a process. Each holds 128·N·r bytes
+   * (16 MiB) for its duration, so a flood of wrong tokens on many request threads would otherwise
+   * grow the heap with the number of threads; beyond one per core they only queue for the CPU
+   * anyway. Tokens seen before do not wait here: {@link ApiKeyStore#authenticate} answers them
+   * without a scrypt.
+   */
+  private static final Semaphore SCRYPT_SLOTS =
+      new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()), true);
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final HexFormat HEX = HexFormat.of();
@@ -50,15 +61,20 @@ public final class SecretTokens {
 
   /** hex(scrypt(token, salt)), with the salt string's UTF-8 bytes as the scrypt salt, as Node does. */
   public static String hash(String token, String salt) {
-    byte[] derived =
-        SCrypt.generate(
-            token.getBytes(StandardCharsets.UTF_8),
-            salt.getBytes(StandardCharsets.UTF_8),
-            SCRYPT_N,
-            SCRYPT_R,
-            SCRYPT_P,
-            HASH_BYTES);
-    return HEX.formatHex(derived);
+    SCRYPT_SLOTS.acquireUninterruptibly();
+    try {
+      byte[] derived =
+          SCrypt.generate(
+              token.getBytes(StandardCharsets.UTF_8),
+              salt.getBytes(StandardCharsets.UTF_8),
+              SCRYPT_N,
+              SCRYPT_R,
+              SCRYPT_P,
+              HASH_BYTES);
+      return HEX.formatHex(derived);
+    } finally {
+      SCRYPT_SLOTS.release();
+    }
   }
 
   /** Whether the token hashes to the stored value, compared in constant time. */

@@ -9,6 +9,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.StatementException;
+import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 
 /**
  * Runs queries whose condition came from a caller's selector. Such a condition can be expensive (a
@@ -34,6 +35,12 @@ final class SelectorQueries {
    * for one holds no connection.
    */
   <T> T inTransaction(Jdbi jdbi, HandleCallback<T, RuntimeException> work) {
+    return inTransaction(jdbi, TransactionIsolationLevel.UNKNOWN, work);
+  }
+
+  /** As {@link #inTransaction(Jdbi, HandleCallback)}, at the given isolation level. */
+  <T> T inTransaction(
+      Jdbi jdbi, TransactionIsolationLevel isolation, HandleCallback<T, RuntimeException> work) {
     Semaphore permits = jdbi.getConfig(SelectorConcurrency.class).permits();
     if (permits != null) {
       try {
@@ -46,6 +53,7 @@ final class SelectorQueries {
     }
     try {
       return jdbi.inTransaction(
+          isolation,
           h -> {
             // A number from configuration, not from the request: safe to write into the statement.
             h.execute("set local statement_timeout = " + timeoutMillis);
@@ -57,6 +65,40 @@ final class SelectorQueries {
       if (permits != null) {
         permits.release();
       }
+    }
+  }
+
+  /**
+   * Runs {@code work} in a transaction the caller holds, under the statement timeout, and puts
+   * the caller's own statement timeout back afterwards. No permit is taken: the caller's handle
+   * already holds its connection.
+   */
+  <T> T inCallerTransaction(Handle h, HandleCallback<T, RuntimeException> work) {
+    String previous =
+        h.createQuery("select current_setting('statement_timeout')").mapTo(String.class).one();
+    try {
+      h.execute("set local statement_timeout = " + timeoutMillis);
+      return work.withHandle(h);
+    } catch (StatementException e) {
+      throw translate(e);
+    } finally {
+      restoreSetting(h, "statement_timeout", previous);
+    }
+  }
+
+  /**
+   * Puts a setting of the current transaction back to what it was; a transaction that a failure
+   * has aborted takes no statement, and its caller must roll it back anyway.
+   */
+  static void restoreSetting(Handle h, String name, String value) {
+    try {
+      h.createQuery("select set_config(:name, :value, true)")
+          .bind("name", name)
+          .bind("value", value)
+          .mapTo(String.class)
+          .one();
+    } catch (RuntimeException abortedTransaction) {
+      // Nothing more can run in it.
     }
   }
 

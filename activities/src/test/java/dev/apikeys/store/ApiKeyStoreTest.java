@@ -111,9 +111,89 @@ class ApiKeyStoreTest {
           .extracting(ApiKeyDTO::redacted, ApiKeyDTO::token)
           .containsExactly(v.get("redacted").asText(), "");
     }
+    // Medusa's publishable key is found by its token through list, never by authenticate.
     String publishable = vectors.get("publishable_key").get("token").asText();
-    assertThat(store.authenticate(publishable)).get().extracting(ApiKeyDTO::token)
-        .isEqualTo(publishable);
+    assertThat(store.authenticate(publishable)).isEmpty();
+    assertThat(store.listApiKeys(JSON.createObjectNode().put("token", publishable), null))
+        .extracting(ApiKeyDTO::token)
+        .containsExactly(publishable);
+  }
+
+  @Test
+  void aTokenSeenBeforeIsCheckedAgainstTheDatabaseOnEveryCall() {
+    ApiKeyDTO key = store.createApiKey(new CreateApiKeyDTO("k", "secret", "u"));
+    ApiKeyStore otherProcess = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
+    assertThat(store.authenticate(key.token())).isPresent();
+    assertThat(otherProcess.authenticate(key.token())).isPresent();
+
+    // Revoked a moment ago: both stores, each having verified the token before, answer false.
+    db.jdbi().useHandle(h -> h.execute(
+        "update api_key set revoked_at = now() - interval '1 millisecond' where id = ?", key.id()));
+    assertThat(store.authenticate(key.token())).isEmpty();
+    assertThat(otherProcess.authenticate(key.token())).isEmpty();
+
+    // A revocation scheduled for later still lets the key in until then.
+    db.jdbi().useHandle(h -> h.execute(
+        "update api_key set revoked_at = now() + interval '1 hour' where id = ?", key.id()));
+    assertThat(store.authenticate(key.token())).get().extracting(ApiKeyDTO::revokedAt)
+        .isNotNull();
+
+    // A wrong token with the same redacted form is still refused after the right one was seen.
+    String forged = key.token().substring(0, 10) + "0".repeat(54) + key.token().substring(64);
+    assertThat(store.authenticate(forged)).isEmpty();
+
+    db.jdbi().useHandle(h -> h.execute("update api_key set deleted_at = now() where id = ?", key.id()));
+    assertThat(store.authenticate(key.token())).isEmpty();
+    db.jdbi().useHandle(h -> h.execute("delete from api_key where id = ?", key.id()));
+    assertThat(store.authenticate(key.token())).isEmpty();
+  }
+
+  @Test
+  void aRevokedTokenIsRefusedWhetherOrNotItWasSeenBefore() {
+    ApiKeyDTO key = store.createApiKey(new CreateApiKeyDTO("k", "secret", "u"));
+    db.jdbi().useHandle(h -> h.execute(
+        "update api_key set revoked_at = now() - interval '1 second' where id = ?", key.id()));
+
+    assertThat(store.authenticate(key.token())).isEmpty();
+    assertThat(store.authenticate(key.token())).isEmpty();
+
+    // Had the revocation been undone, the token is the key's again.
+    db.jdbi().useHandle(h -> h.execute(
+        "update api_key set revoked_at = null where id = ?", key.id()));
+    assertThat(store.authenticate(key.token())).get().extracting(ApiKeyDTO::id)
+        .isEqualTo(key.id());
+  }
+
+  @Test
+  void verifiedTokensAreRememberedByDigestAndBounded() {
+    VerifiedSecretTokens tokens = new VerifiedSecretTokens(2);
+    String a = VerifiedSecretTokens.digest("sk_a");
+    assertThat(a).matches("[0-9a-f]{64}").doesNotContain("sk_");
+    tokens.remember(a, "apk_a");
+    tokens.remember(VerifiedSecretTokens.digest("sk_b"), "apk_b");
+    assertThat(tokens.keyId(a)).contains("apk_a");
+    tokens.remember(VerifiedSecretTokens.digest("sk_c"), "apk_c");
+
+    // "sk_a" was used more recently than "sk_b", so "sk_b" made room for "sk_c".
+    assertThat(tokens.size()).isEqualTo(2);
+    assertThat(tokens.keyId(a)).contains("apk_a");
+    assertThat(tokens.keyId(VerifiedSecretTokens.digest("sk_b"))).isEmpty();
+    assertThat(tokens.keyId(VerifiedSecretTokens.digest("sk_c"))).contains("apk_c");
+  }
+
+  @Test
+  void onlySecretKeysAuthenticateAsInMedusa() {
+    ApiKeyDTO publishable = store.createApiKey(new CreateApiKeyDTO("p", "publishable", "u"));
+    ApiKeyDTO secret = store.createApiKey(new CreateApiKeyDTO("s", "secret", "u"));
+
+    // Publishable tokens ship in storefront code: anyone who reads the page holds one.
+    assertThat(store.authenticate(publishable.token())).isEmpty();
+    assertThat(store.authenticate(secret.token())).get().extracting(ApiKeyDTO::id)
+        .isEqualTo(secret.id());
+    // The lookup Medusa offers for them instead.
+    assertThat(store.listApiKeys(JSON.createObjectNode().put("token", publishable.token()), null))
+        .extracting(ApiKeyDTO::id)
+        .containsExactly(publishable.id());
   }
 
   @Test
@@ -121,7 +201,7 @@ class ApiKeyStoreTest {
     ApiKeyDTO secret = store.createApiKey(new CreateApiKeyDTO("s", "secret", "u"));
     ApiKeyDTO later = store.createApiKey(new CreateApiKeyDTO("l", "secret", "u"));
     ApiKeyDTO publishable = store.createApiKey(new CreateApiKeyDTO("p", "publishable", "u"));
-    ApiKeyDTO deleted = store.createApiKey(new CreateApiKeyDTO("d", "publishable", "u"));
+    ApiKeyDTO deleted = store.createApiKey(new CreateApiKeyDTO("d", "secret", "u"));
     db.jdbi().useHandle(h -> {
       h.execute("update api_key set revoked_at = now() - interval '1 second' where id = ?", secret.id());
       h.execute("update api_key set revoked_at = now() + interval '1 hour' where id = ?", later.id());

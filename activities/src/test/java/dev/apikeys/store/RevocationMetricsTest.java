@@ -21,13 +21,14 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jdbi.v3.core.Handle;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * What the store reports to {@link ApiKeyMetrics}: each committed change once, however often a
  * retried activity or a second workflow repeats the call, and nothing for a call that is refused
- * and rolled back. The store runs directly, one step at a time, on a real PostgreSQL.
+ * or rolled back (in the caller's own transaction too). The store runs directly, one step at a time, on a real PostgreSQL.
  */
 class RevocationMetricsTest {
   private TestDatabase db;
@@ -124,6 +125,24 @@ class RevocationMetricsTest {
         .isInstanceOf(ApiKeyException.class);
 
     assertThat(recorded.lines).isEmpty();
+  }
+
+  @Test
+  void aScheduleInTheCallersTransactionCountsWhenTheCallerCommits() {
+    ApiKeyDTO kept = secret();
+    ApiKeyDTO rolledBack = secret();
+    try (Handle h = db.jdbi().open()) {
+      h.begin();
+      revocations.scheduleIn(h, command("ops", 60, null, rolledBack.id()), false);
+      assertThat(recorded.lines).isEmpty();
+      h.rollback();
+
+      h.begin();
+      revocations.scheduleIn(h, command("ops", 60, null, kept.id()), false);
+      assertThat(recorded.lines).as("before the caller commits").isEmpty();
+      h.commit();
+    }
+    assertThat(recorded.lines).containsExactly("scheduled 1 keys");
   }
 
   @Test

@@ -72,12 +72,14 @@ public final class ApiKeysCommand implements Runnable {
     commands.put("events", EventsCommand.class);
     commands.put("worker", WorkerCommand.class);
     commands.put("dev", DevCommand.class);
+    commands.put("codec-server", CodecServerCommand.class);
     return Collections.unmodifiableMap(commands);
   }
 
   /** Whether the command runs until stopped (and so logs as a server does). */
   static boolean isLongRunning(String[] args) {
-    return args.length > 0 && (args[0].equals("worker") || args[0].equals("dev"));
+    return args.length > 0
+        && (args[0].equals("worker") || args[0].equals("dev") || args[0].equals("codec-server"));
   }
 
   final CommandContext context;
@@ -284,7 +286,10 @@ public final class ApiKeysCommand implements Runnable {
     @Parameters(
         arity = "0..1",
         paramLabel = "TOKEN",
-        description = "Discouraged: a raw token, sk_… or pk_…; prefer standard input.")
+        description =
+            "Discouraged: a raw secret token, sk_…; prefer standard input. A publishable token"
+                + " (pk_…) answers false, as in Medusa; look one up with list --selector"
+                + " '{\"token\":\"pk_…\"}'.")
     String token;
 
     @Option(names = "--token-file", description = "A file whose first line is the token.")

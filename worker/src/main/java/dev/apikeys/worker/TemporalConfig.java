@@ -99,7 +99,7 @@ record TemporalConfig(
    * The payload encryption keys, {@value #CODEC_KEYS}={@code id:base64key[,…]}; the first
    * encrypts, all decrypt. Unset: payloads are plain JSON (and secret keys cannot be rotated).
    */
-  private static Optional<PayloadKeys> codecKeys(Map<String, String> env) {
+  static Optional<PayloadKeys> codecKeys(Map<String, String> env) {
     String spec = env.get(CODEC_KEYS);
     if (spec == null || spec.isBlank()) {
       return Optional.empty();

@@ -45,9 +45,46 @@ class DockerComposeFileTest {
   }
 
   @Test
-  void hasTheFourServices() {
+  void hasTheFiveServices() {
     assertThat(names(services))
-        .containsExactlyInAnyOrder("postgresql", "temporal", "temporal-ui", "worker");
+        .containsExactlyInAnyOrder(
+            "postgresql", "temporal", "temporal-ui", "worker", "codec-server");
+  }
+
+  @Test
+  void theCodecServerRunsTheWorkersImageWithItsKeysAndServesTheUiFromTheHost() {
+    JsonNode codec = service("codec-server");
+    assertThat(codec.path("build")).isEqualTo(service("worker").path("build"));
+    List<String> command = new ArrayList<>();
+    codec.path("command").forEach(c -> command.add(c.asText()));
+    assertThat(command).containsExactly("codec-server");
+    // Started on request only: without keys it has nothing to decrypt and refuses to start.
+    List<String> profiles = new ArrayList<>();
+    codec.path("profiles").forEach(p -> profiles.add(p.asText()));
+    assertThat(profiles).containsExactly("codec");
+
+    Map<String, String> env = environment("codec-server");
+    Map<String, String> worker = environment("worker");
+    // The same keys as the worker, from the same variable.
+    assertThat(env.get(TemporalConfig.CODEC_KEYS))
+        .isEqualTo(worker.get(TemporalConfig.CODEC_KEYS))
+        .contains("APIKEYS_CODEC_KEYS");
+    assertThat(env.getOrDefault(TemporalConfig.NAMESPACE, "default"))
+        .isEqualTo(worker.getOrDefault(TemporalConfig.NAMESPACE, "default"));
+    // Reached through the published port, which only the host's loopback can reach.
+    assertThat(env.get(CodecServerConfig.BIND)).isEqualTo("0.0.0.0");
+    String port = env.getOrDefault(CodecServerConfig.PORT, "8081");
+    assertThat(codec.path("ports")).hasSize(1);
+    assertThat(codec.path("ports").get(0).asText()).isEqualTo("127.0.0.1:8081:" + port);
+    assertThat(publishedContainerPorts("codec-server")).containsExactly(Integer.parseInt(port));
+
+    // The browser calls it from the UI's page: the UI's published origin is allowed, and the UI
+    // points at the host's address of the codec server whenever payloads are encrypted.
+    assertThat(publishedContainerPorts("temporal-ui")).contains(8080);
+    assertThat(env.get(CodecServerConfig.CORS_ORIGINS).split(",")).contains("http://localhost:8080");
+    assertThat(environment("temporal-ui").get("TEMPORAL_CODEC_ENDPOINT"))
+        .isEqualTo("${APIKEYS_CODEC_KEYS:+http://localhost:8081}");
+    assertThat(healthcheck("codec-server")).contains("/dev/tcp/127.0.0.1/" + port);
   }
 
   @Test

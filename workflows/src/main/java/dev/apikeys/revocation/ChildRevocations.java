@@ -27,7 +27,10 @@ import io.temporal.workflow.WorkflowInfo;
 public final class ChildRevocations {
   private ChildRevocations() {}
 
-  /** A started child revocation: its workflow id, and its result when it closes. */
+  /**
+   * A started child revocation: the workflow id of the revocation (to query, move or cancel it),
+   * and its result when it closes.
+   */
   public record Started(String workflowId, Promise<RevokeResult> result) {}
 
   /**
@@ -51,7 +54,11 @@ public final class ChildRevocations {
       if (!(failure.getCause() instanceof WorkflowExecutionAlreadyStarted)) {
         throw failure;
       }
-      return startChild(workflowId + "/" + Workflow.randomUUID(), withContext, taskQueue);
+      // The joining child waits for the revocation and answers with its result; the revocation
+      // itself is still the first child's, whose id is the one to query, move or cancel.
+      Started joining =
+          startChild(workflowId + "/" + Workflow.randomUUID(), withContext, taskQueue);
+      return new Started(workflowId, joining.result());
     }
   }
 
@@ -94,6 +101,11 @@ public final class ChildRevocations {
         parentKey,
         parent.preventReleaseEvents(),
         parent.isCancelling(),
-        parent.cancelingFromParentStep());
+        parent.cancelingFromParentStep(),
+        parent.isolationLevel(),
+        parent.enableNestedTransactions(),
+        null,
+        null,
+        null);
   }
 }

@@ -93,6 +93,10 @@ public record RevokeRequest(JsonNode json) {
     if (context.cancelingFromParentStep() != null) {
       c.put("cancelingFromParentStep", context.cancelingFromParentStep());
     }
+    putIfSet(c, "isolationLevel", context.isolationLevel());
+    if (context.enableNestedTransactions() != null) {
+      c.put("enableNestedTransactions", context.enableNestedTransactions());
+    }
     return c;
   }
 

@@ -192,7 +192,12 @@ public final class RevokeRequestParser {
         optionalText(json, "parentStepIdempotencyKey"),
         optionalFlag(json, "preventReleaseEvents"),
         optionalFlag(json, "isCancelling"),
-        optionalFlag(json, "cancelingFromParentStep"));
+        optionalFlag(json, "cancelingFromParentStep"),
+        optionalText(json, "isolationLevel"),
+        optionalFlag(json, "enableNestedTransactions"),
+        null,
+        null,
+        null);
   }
 
   private static String optionalText(JsonNode json, String field) {

@@ -3,11 +3,21 @@ package dev.apikeys.revocation;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.apikeys.model.MessageAggregator;
 
 /**
- * Medusa's shared {@code Context}, the fields that travel: camelCase in JSON, exactly as the
- * reference spells them. {@code transactionManager}/{@code manager} are Java-only (a caller's JDBI
- * handle) and never serialized; see {@code ApiKeyModuleService}.
+ * Medusa's shared {@code Context}, all fourteen fields. The ones that travel are camelCase in
+ * JSON, exactly as the reference spells them; three are Java-only and never serialized:
+ *
+ * <ul>
+ *   <li>{@code transactionManager} / {@code manager}: the caller's JDBI {@code Handle}, in a
+ *       transaction, in which {@code ApiKeyModuleService.revoke} schedules the revocation (typed
+ *       {@code Object} here, as Medusa's {@code TManager}, because workflow code cannot see JDBI);
+ *   <li>{@code messageAggregator}: receives the events the schedule step knows of, in the caller's
+ *       process.
+ * </ul>
+ *
+ * What each field does is listed in docs/semantics.md ("The shared context").
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SharedContext(
@@ -19,10 +29,31 @@ public record SharedContext(
     @JsonProperty("parentStepIdempotencyKey") String parentStepIdempotencyKey,
     @JsonProperty("preventReleaseEvents") Boolean preventReleaseEvents,
     @JsonProperty("isCancelling") Boolean isCancelling,
-    @JsonProperty("cancelingFromParentStep") Boolean cancelingFromParentStep) {
+    @JsonProperty("cancelingFromParentStep") Boolean cancelingFromParentStep,
+    @JsonProperty("isolationLevel") String isolationLevel,
+    @JsonProperty("enableNestedTransactions") Boolean enableNestedTransactions,
+    @JsonIgnore Object transactionManager,
+    @JsonIgnore Object manager,
+    @JsonIgnore MessageAggregator messageAggregator) {
 
   public static final SharedContext EMPTY =
       new SharedContext(null, null, null, null, null, null, null, null, null);
+
+  /** The fields that travel as JSON, before isolation and nesting were honoured. */
+  public SharedContext(
+      String requestId,
+      String transactionId,
+      String runId,
+      String eventGroupId,
+      String idempotencyKey,
+      String parentStepIdempotencyKey,
+      Boolean preventReleaseEvents,
+      Boolean isCancelling,
+      Boolean cancelingFromParentStep) {
+    this(
+        requestId, transactionId, runId, eventGroupId, idempotencyKey, parentStepIdempotencyKey,
+        preventReleaseEvents, isCancelling, cancelingFromParentStep, null, null, null, null, null);
+  }
 
   @JsonIgnore
   public boolean holdsEvents() {
@@ -37,6 +68,19 @@ public record SharedContext(
   @JsonIgnore
   public boolean fromParentStep() {
     return Boolean.TRUE.equals(cancelingFromParentStep);
+  }
+
+  @JsonIgnore
+  public boolean nestedTransactions() {
+    return Boolean.TRUE.equals(enableNestedTransactions);
+  }
+
+  /** The same context without the Java-only fields: what may be sent to a workflow. */
+  public SharedContext travelling() {
+    return new SharedContext(
+        requestId, transactionId, runId, eventGroupId, idempotencyKey, parentStepIdempotencyKey,
+        preventReleaseEvents, isCancelling, cancelingFromParentStep, isolationLevel,
+        enableNestedTransactions, null, null, null);
   }
 
   public static Builder newBuilder() {
@@ -54,6 +98,11 @@ public record SharedContext(
     private Boolean preventReleaseEvents;
     private Boolean isCancelling;
     private Boolean cancelingFromParentStep;
+    private String isolationLevel;
+    private Boolean enableNestedTransactions;
+    private Object transactionManager;
+    private Object manager;
+    private MessageAggregator messageAggregator;
 
     private Builder() {}
 
@@ -102,11 +151,40 @@ public record SharedContext(
       return this;
     }
 
+    /** {@code READ UNCOMMITTED}, {@code READ COMMITTED}, {@code REPEATABLE READ} or {@code SERIALIZABLE}. */
+    public Builder setIsolationLevel(String isolationLevel) {
+      this.isolationLevel = isolationLevel;
+      return this;
+    }
+
+    public Builder setEnableNestedTransactions(boolean enableNestedTransactions) {
+      this.enableNestedTransactions = enableNestedTransactions;
+      return this;
+    }
+
+    /** A JDBI {@code Handle} in a transaction: the revocation is scheduled inside it. */
+    public Builder setTransactionManager(Object transactionManager) {
+      this.transactionManager = transactionManager;
+      return this;
+    }
+
+    /** The same as {@link #setTransactionManager}, under Medusa's other name for it. */
+    public Builder setManager(Object manager) {
+      this.manager = manager;
+      return this;
+    }
+
+    public Builder setMessageAggregator(MessageAggregator messageAggregator) {
+      this.messageAggregator = messageAggregator;
+      return this;
+    }
+
     public SharedContext build() {
       return new SharedContext(
           requestId, transactionId, runId, eventGroupId, idempotencyKey,
           parentStepIdempotencyKey, preventReleaseEvents, isCancelling,
-          cancelingFromParentStep);
+          cancelingFromParentStep, isolationLevel, enableNestedTransactions, transactionManager,
+          manager, messageAggregator);
     }
   }
 }

@@ -13,7 +13,10 @@
 -- Otherwise a base found changed is written back into the row that holds it.
 --
 -- The caller has locked the target keys in id order, so the revocations read for them cannot
--- change under this statement.
+-- change under this statement. At READ COMMITTED this statement's snapshot is taken after those
+-- locks, so it sees every change made under them; SERIALIZABLE detects a stale read by itself.
+-- Only REPEATABLE READ keeps a snapshot from before the locks: there <shareLocks> locks the rows
+-- read, which fails the transaction (to be retried) if another has changed them since.
 with target as (
   select k.id, k.type, k.revoked_at, k.revoked_by
   from api_key k
@@ -32,6 +35,7 @@ known as (
     where rk.api_key_id = t.id
     order by r.seq desc
     limit 1
+    <shareLocks>
   ) b on true
   -- The earliest other revocation that still counts.
   left join lateral (
@@ -41,6 +45,7 @@ known as (
     where rk.api_key_id = t.id and r.id <> :rid and r.status <> 'cancelled'
     order by r.scheduled_at, r.seq
     limit 1
+    <shareLocks>
   ) o on true
 ),
 expected as (

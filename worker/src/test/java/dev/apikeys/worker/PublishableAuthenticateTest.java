@@ -1,0 +1,55 @@
+package dev.apikeys.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apikeys.store.TestDatabase;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code apikeys authenticate pk_…} answers {@code false} with exit code 1, as Medusa's
+ * authenticate does for any publishable token; {@code list --selector '{"token":"pk_…"}'} is how
+ * a publishable key is looked up.
+ */
+class PublishableAuthenticateTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private record Run(int exitCode, String out, String err) {}
+
+  private static Run run(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void aPublishableTokenAnswersFalseAndIsFoundByList() throws Exception {
+    TestDatabase db = TestDatabase.create();
+    Map<String, String> env = Map.of(DatabaseConfig.URL, db.jdbcUrl());
+    JsonNode key =
+        JSON.readTree(
+            run(env, "create", "--title", "storefront", "--type", "publishable",
+                    "--created-by", "u")
+                .out());
+    String token = key.get("token").asText();
+    assertThat(token).startsWith("pk_");
+
+    Run auth = run(env, "authenticate", token);
+
+    assertThat(auth.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
+    assertThat(auth.out().strip()).isEqualTo("false");
+    assertThat(auth.err()).isEmpty();
+
+    Run list = run(env, "list", "--selector", "{\"token\":\"" + token + "\"}");
+    assertThat(list.exitCode()).as(list.err()).isZero();
+    JsonNode found = JSON.readTree(list.out());
+    assertThat(found).hasSize(1);
+    assertThat(found.get(0).get("id").asText()).isEqualTo(key.get("id").asText());
+    assertThat(found.get(0).get("token").asText()).isEqualTo(token);
+  }
+}
