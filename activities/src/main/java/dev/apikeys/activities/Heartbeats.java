@@ -31,6 +31,10 @@ final class Heartbeats {
 
   static <T> T during(Supplier<T> work) {
     ActivityExecutionContext context = Activity.getExecutionContext();
+    if (context.getInfo().isLocal()) {
+      // A local activity runs inside a workflow task and cannot heartbeat.
+      return work.get();
+    }
     ScheduledFuture<?> ticking =
         TICKER.scheduleAtFixedRate(
             () -> {

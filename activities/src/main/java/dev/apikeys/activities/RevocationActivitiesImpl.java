@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 
 /**
  * The revocation activities on PostgreSQL. Refusals become non-retryable failures typed as
- * CONTRACT §5; every other exception is a fault and is left for Temporal to retry.
+ * docs/semantics.md#refusals lists; every other exception is a fault and is left for Temporal to retry.
  */
 public final class RevocationActivitiesImpl implements RevocationActivities {
   private final RevocationStore store;

@@ -22,7 +22,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * Medusa's API key module on PostgreSQL (CONTRACT §4), minus {@code revoke}, which is a workflow.
+ * Medusa's API key module on PostgreSQL (README's "The rest of the module"), minus {@code revoke}, which is a workflow.
  * Every method either does all it was asked or, on a refusal, changes nothing.
  */
 public final class ApiKeyStore {

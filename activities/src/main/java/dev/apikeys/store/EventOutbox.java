@@ -47,8 +47,10 @@ public final class EventOutbox {
           + " idempotency_key, revocation_id, created_at, released_at";
 
   /**
-   * Records one {@code api_key.revoked} per key of the revocation, once: a retried stamp finds
-   * them already there. Held events wait for their group's release.
+   * Records one {@code api_key.revoked} per key of the revocation, with an id derived from the
+   * revocation and the key. Called once per revocation: by the stamp, in the transaction that
+   * moves it from scheduled to revoked under that row's lock, so a retried stamp finds it revoked
+   * and records nothing. Held events wait for their group's release.
    */
   void recordRevoked(Handle h, String revocationId, boolean hold) {
     if (!hold) {
@@ -57,7 +59,7 @@ public final class EventOutbox {
     h.createUpdate(
             "insert into apikeys_event (id, name, api_key_id, revocation_id, data, event_group_id,"
                 + " request_id, transaction_id, run_id, idempotency_key, released_at, release_seq)"
-                + " select " + NEW_EVENT_ID + ","
+                + " select 'evt_' || md5(x.id || ':' || x.api_key_id),"
                 + " :name, x.api_key_id, x.id, jsonb_build_object('id', x.api_key_id),"
                 + " x.event_group_id, x.request_id, x.transaction_id, x.run_id, x.idempotency_key,"
                 + " case when :hold then null else now() end,"
@@ -65,8 +67,7 @@ public final class EventOutbox {
                 + " from (select rk.api_key_id, r.id, r.event_group_id, r.request_id,"
                 + "   r.transaction_id, r.run_id, r.idempotency_key"
                 + "   from apikeys_revocation_key rk join apikeys_revocation r"
-                + "   on r.id = rk.revocation_id where r.id = :rid order by rk.api_key_id) x"
-                + " on conflict on constraint apikeys_event_once do nothing")
+                + "   on r.id = rk.revocation_id where r.id = :rid order by rk.api_key_id) x")
         .bind("name", RevocationStore.EVENT_REVOKED)
         .bind("rid", revocationId)
         .bind("hold", hold)

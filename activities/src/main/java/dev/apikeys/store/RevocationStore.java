@@ -120,7 +120,7 @@ public final class RevocationStore {
     }
   }
 
-  /** The counts the recompute statement reports. */
+  /** What locking a set of keys found: how many, and how many secret keys already revoked. */
   record Recomputed(long matched, long revokedSecret) {}
 
   /** See {@code RevocationActivities#schedule}: in a transaction of its own. */
@@ -268,17 +268,9 @@ public final class RevocationStore {
       // The matched keys are locked first, in id order: the revocation's seq is then taken after
       // every earlier change to these keys has committed, so seq order is the order in which
       // revocations reached each key.
-      h.createQuery(LOCK_KEYS).define("targets", MATCHED).mapTo(Long.class).one();
+      Recomputed counts = lockKeys(h, MATCHED, Map.of());
 
       // Medusa's refusals, found before anything is written.
-      Recomputed counts =
-          h.createQuery(
-                  "select count(*) as matched, count(*) filter (where k.type = 'secret'"
-                      + " and k.revoked_at <= now()) as revoked_secret"
-                      + " from apikeys_matched m join api_key k on k.id = m.id"
-                      + " where k.deleted_at is null")
-              .map((rs, c) -> new Recomputed(rs.getLong("matched"), rs.getLong("revoked_secret")))
-              .one();
       if (request.singleKey() && counts.matched() == 0) {
         throw ApiKeyException.notFound("ApiKey with id \"" + request.id() + "\" not found");
       }
@@ -357,16 +349,12 @@ public final class RevocationStore {
           // Usually no key needs writing: scheduling set them all. A key someone else moved later
           // (or cleared) meanwhile is put back; the recompute keeps every other revocation's
           // claim on it too.
-          Map<String, Object> params = Map.of("at", row.scheduledAt());
-          h.createQuery(LOCK_KEYS)
-              .define("targets", KEYS_LATER_THAN_INSTANT)
-              .bind("rid", revocationId)
-              .bindMap(params)
-              .mapTo(Long.class)
-              .one();
-          recompute(
-              h, KEYS_LATER_THAN_INSTANT, params, revocationId, row.seq(), row.revokedBy(),
-              row.scheduledAt(), row.scheduledAt(), false, isolation);
+          Map<String, Object> params = Map.of("rid", revocationId, "at", row.scheduledAt());
+          if (lockKeys(h, KEYS_LATER_THAN_INSTANT, params).matched() > 0) {
+            recompute(
+                h, KEYS_LATER_THAN_INSTANT, params, revocationId, row.seq(), row.revokedBy(),
+                row.scheduledAt(), row.scheduledAt(), false, isolation);
+          }
           outbox.recordRevoked(h, revocationId, row.holdEvents());
           h.createUpdate(
                   "update apikeys_revocation set status = 'revoked', completed_at = now(),"
@@ -498,26 +486,44 @@ public final class RevocationStore {
     List<ApiKeyDTO> all = new ArrayList<>();
     String after = "";
     while (true) {
-      List<ApiKeyDTO> page = page(h, revocationId, after, 10_000);
-      all.addAll(page);
-      if (page.size() < 10_000) {
+      Page page = page(h, revocationId, after, 10_000);
+      all.addAll(page.keys());
+      if (page.ids() < 10_000) {
         return all;
       }
-      after = page.get(page.size() - 1).id();
+      after = page.lastId();
     }
   }
 
-  private static List<ApiKeyDTO> page(Handle h, String revocationId, String afterId, int limit) {
-    return h.createQuery(RESULT_KEYS)
+  /**
+   * A page of a revocation's keys: how many of its ids the page covered, the last of them, and
+   * the keys that still exist among them.
+   */
+  private record Page(int ids, String lastId, List<ApiKeyDTO> keys) {}
+
+  private static Page page(Handle h, String revocationId, String afterId, int limit) {
+    List<ApiKeyDTO> keys = new ArrayList<>();
+    String[] last = {afterId};
+    int[] ids = {0};
+    h.createQuery(RESULT_KEYS)
         .bind("rid", revocationId)
         .bind("afterId", afterId)
         .bind("limit", limit)
-        .map(ApiKeyRow.MAPPER)
-        .map(ApiKeyRow::toDto)
+        .map(
+            (rs, ctx) -> {
+              ids[0]++;
+              last[0] = rs.getString("page_id");
+              if (rs.getString("id") != null) {
+                keys.add(ApiKeyRow.MAPPER.map(rs, ctx).toDto());
+              }
+              return null;
+            })
         .list();
+    return new Page(ids[0], last[0], keys);
   }
 
-  private Recomputed recompute(
+  /** Recomputes the keys {@code targets} names; returns how many rows it changed. */
+  private long recompute(
       Handle h,
       String targets,
       Map<String, ?> targetParams,
@@ -541,15 +547,20 @@ public final class RevocationStore {
             "shareLocks",
             isolation == TransactionIsolationLevel.REPEATABLE_READ ? "for share of rk, r" : "")
         .bindMap(params)
-        .map((rs, ctx) -> new Recomputed(rs.getLong("matched"), rs.getLong("revoked_secret")))
+        .map((rs, ctx) -> rs.getLong("moved"))
         .one();
   }
 
   private static void lockKeys(Handle h, String revocationId) {
-    h.createQuery(LOCK_KEYS)
-        .define("targets", KEYS_OF_REVOCATION)
-        .bind("rid", revocationId)
-        .mapTo(Long.class)
+    lockKeys(h, KEYS_OF_REVOCATION, Map.of("rid", revocationId));
+  }
+
+  /** Locks the keys {@code targets} names, in id order; see {@code lock_keys.sql}. */
+  private static Recomputed lockKeys(Handle h, String targets, Map<String, ?> params) {
+    return h.createQuery(LOCK_KEYS)
+        .define("targets", targets)
+        .bindMap(params)
+        .map((rs, ctx) -> new Recomputed(rs.getLong("matched"), rs.getLong("revoked_secret")))
         .one();
   }
 
@@ -608,8 +619,8 @@ public final class RevocationStore {
     String after = "";
     boolean full = false;
     while (!full) {
-      List<ApiKeyDTO> page = page(h, row.id(), after, RESULT_PAGE);
-      for (ApiKeyDTO key : page) {
+      Page page = page(h, row.id(), after, RESULT_PAGE);
+      for (ApiKeyDTO key : page.keys()) {
         long size = jsonBytes(key) + 1;
         if (size > budget) {
           full = true;
@@ -618,10 +629,10 @@ public final class RevocationStore {
         budget -= size;
         listed.add(key);
       }
-      if (page.size() < RESULT_PAGE) {
+      if (page.ids() < RESULT_PAGE) {
         break;
       }
-      after = page.get(page.size() - 1).id();
+      after = page.lastId();
     }
     return new RevokeResult(
         row.id(), row.workflowId(), row.state(), row.revokedBy(), row.scheduledAt(),

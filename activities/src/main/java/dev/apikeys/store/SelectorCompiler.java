@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Compiles a selector in the language of Medusa's {@code FilterableApiKeyProps} (CONTRACT §3.3)
+ * Compiles a selector in the language of Medusa's {@code FilterableApiKeyProps} (docs/semantics.md#selectors)
  * into a parameterized SQL condition over {@code api_key}.
  *
  * <p>Column names come only from a fixed table and every value becomes a bound parameter, so no

@@ -115,7 +115,8 @@ class ApiKeysCommandTest {
 
     assertThat(retrieve.err().strip()).isEqualTo("INVALID_DATA: id: looks like a raw secret"
         + " token, not a key id; name the key by its id (apk_…)");
-    assertThat(notJson.err()).startsWith("INVALID_DATA: --selector: not valid JSON at line 1,");
+    assertThat(notJson.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
+    assertThat(notJson.err()).startsWith("apikeys list: --selector=<json>: expected JSON");
     assertThat(quoted.err()).startsWith("INVALID_DATA: selector.id: looks like a raw secret token");
     assertThat(longId.err().strip())
         .isEqualTo("NOT_FOUND: ApiKey with id: apk_" + "y".repeat(60) + "… was not found");

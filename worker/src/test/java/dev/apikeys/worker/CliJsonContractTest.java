@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * CONTRACT §3.12 and README.md's "From the Temporal CLI": the workflow driven the way the Temporal
+ * docs/semantics.md and README.md's "From the Temporal CLI": the workflow driven the way the Temporal
  * CLI drives it. {@code temporal workflow start/execute --input '<json>'} and {@code temporal
  * workflow update execute --input '<json>'} send the text as one payload with {@code encoding:
  * json/plain} and the UTF-8 bytes as data, name the workflow, query and updates by their type

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The process's pool as the CLI and the worker wire it (CommandContext): selectors that cannot
- * finish never take the connections {@code authenticate} needs (issue 14, finding 4).
+ * finish never take the connections {@code authenticate} needs.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ConnectionPoolTest {
@@ -45,7 +45,7 @@ class ConnectionPoolTest {
         Handle blocker = db.jdbi().open()) {
       ApiKeyStore store = context.store();
       ApiKeyDTO held = store.createApiKey(new CreateApiKeyDTO("held", "secret", "u"));
-      ApiKeyDTO shop = store.createApiKey(new CreateApiKeyDTO("shop", "publishable", "u"));
+      ApiKeyDTO shop = store.createApiKey(new CreateApiKeyDTO("shop", "secret", "u"));
 
       // Selector updates of a row another transaction holds: each waits for the lock, holding
       // its connection, for as long as the test likes. As many as the pool has connections.
@@ -69,7 +69,7 @@ class ConnectionPoolTest {
       }
 
       assertThat(store.authenticate(shop.token()))
-          .as("a publishable key authenticates while the selectors wait")
+          .as("a secret key authenticates while the selectors wait")
           .get().extracting(ApiKeyDTO::id).isEqualTo(shop.id());
       assertThat(lockWaiters(db)).isLessThanOrEqualTo(POOL_SIZE - 2);
       assertThat(updates).noneMatch(Future::isDone);

@@ -65,7 +65,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Faults a revocation must survive (issue 6, item 1), each against Temporal's test server bound to
+ * Faults a revocation must survive, each against Temporal's test server bound to
  * a loopback port (real gRPC, wall-clock timers) and a real PostgreSQL:
  *
  * <ul>
@@ -73,7 +73,7 @@ import org.junit.jupiter.api.Timeout;
  *   <li>100 concurrent starts with one idempotency key from several clients, plus starts of the
  *       same request under other workflow ids, as the Temporal CLI would;
  *   <li>overlapping revocations racing, one cancelled and one rescheduled, in random interleavings,
- *       with the CONTRACT §3.6 invariant checked over the revocation tables after every round.
+ *       with the rule of docs/semantics.md#the-rule-for-a-keys-revoked_at checked over the revocation tables after every round.
  * </ul>
  *
  * <p>The worker SIGKILL case is {@link WorkerRestartTest}; a stamp whose completion is lost after
@@ -276,7 +276,7 @@ class FaultToleranceTest {
       // Long enough that every start lands while the workflow still runs.
       RevokeRequest request =
           RevokeRequest.ofSelector(
-              idSelector(keyIds), new RevokeApiKeyDTO("ops", 8L),
+              idSelector(keyIds), new RevokeApiKeyDTO("ops", 15L),
               SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build());
 
       List<TemporalConnection> connections = new ArrayList<>();
@@ -728,7 +728,7 @@ class FaultToleranceTest {
   }
 
   /**
-   * CONTRACT §3.6, as one query over the revocation tables: every key carries the earliest of its
+   * The rule for a key's revoked_at (docs/semantics.md), as one query over the revocation tables: every key carries the earliest of its
    * base state (what its oldest revocation found) and the instants of its revocations that were
    * not cancelled, ties going to the base and then to the older revocation; with none, its base.
    * Also checked against what the test itself set the keys to before the round, since a base the
@@ -793,7 +793,7 @@ class FaultToleranceTest {
       }
     }
     assertThat(broken)
-        .as("CONTRACT §3.6 invariant, %s%n%s", context, revocationsOf(jdbi, keys))
+        .as("the rule for a key's revoked_at, %s%n%s", context, revocationsOf(jdbi, keys))
         .isEmpty();
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.store.TestDatabase;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -39,7 +40,15 @@ class PublishableAuthenticateTest {
     String token = key.get("token").asText();
     assertThat(token).startsWith("pk_");
 
-    Run auth = run(env, "authenticate", token);
+    // On standard input, as the README says to give a token.
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        ApiKeysCommand.execute(
+            new String[] {"authenticate"}, env,
+            new java.io.ByteArrayInputStream((token + "\n").getBytes(StandardCharsets.UTF_8)),
+            new PrintWriter(out), new PrintWriter(err));
+    Run auth = new Run(code, out.toString(), err.toString());
 
     assertThat(auth.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(auth.out().strip()).isEqualTo("false");

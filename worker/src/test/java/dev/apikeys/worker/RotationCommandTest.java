@@ -96,7 +96,7 @@ class RotationCommandTest {
   /**
    * Without a recipient key, {@code rotation run} makes a one-time pair, and opens the sealed
    * tokens itself: a secret key rotates with no payload codec, and the new raw tokens are on its
-   * standard output only, in no history (issue 14, finding 2).
+   * standard output only, in no history.
    */
   @Test
   void rotationRunOpensTheTokensWithAOneTimeKeyAndNoHistoryHoldsThem() throws Exception {

@@ -1,7 +1,7 @@
 package dev.apikeys.model;
 
 /**
- * The four kinds of refusal (CONTRACT §5). The names are used verbatim as the {@code type} of a
+ * The four kinds of refusal (docs/semantics.md#refusals). The names are used verbatim as the {@code type} of a
  * non-retryable {@code ApplicationFailure}, so a caller in any language can match on them.
  */
 public enum ApiKeyErrorType {

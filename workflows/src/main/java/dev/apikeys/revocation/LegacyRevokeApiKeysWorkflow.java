@@ -27,7 +27,7 @@ final class LegacyRevokeApiKeysWorkflow {
       "cancel requested after the scheduled instant; the revocation stands";
 
   // Database outages are retried for about an hour and a half before the workflow gives up;
-  // refusals are never retried (they are non-retryable failures typed as CONTRACT §5).
+  // refusals are never retried (they are non-retryable failures typed as docs/semantics.md#refusals lists).
   private final ActivityOptions options =
       ActivityOptions.newBuilder()
           .setStartToCloseTimeout(Duration.ofMinutes(10))
@@ -126,7 +126,7 @@ final class LegacyRevokeApiKeysWorkflow {
    * Tells a parent workflow that its revocation is done (signal {@value
    * RevocationNames#SIGNAL_REVOCATION_FINISHED} with the final status), unless the revocation was
    * started with {@code cancelingFromParentStep}: then the parent step is itself unwinding and
-   * must not be called back (CONTRACT §3.7). A parent that has already closed is not an error.
+   * must not be called back (docs/semantics.md#child-revocations). A parent that has already closed is not an error.
    */
   private void reportToParent(SharedContext context) {
     var parent = Workflow.getInfo().getParentWorkflowId();

@@ -3,6 +3,7 @@ package dev.apikeys.revocation;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -81,6 +82,37 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private final RevocationActivities mustFinish =
       Workflow.newActivityStub(RevocationActivities.class, activityOptions(0));
 
+  /**
+   * A single key's schedule and stamp are short database calls: served as local activities, they
+   * run inside the workflow task that asks for them, which saves two activity tasks and two
+   * workflow tasks per revocation. A selector's revocation, of unknown size, stays on the regular
+   * activities above, which heartbeat. Which one is decided from the request alone, so replay
+   * decides the same.
+   */
+  private static LocalActivityOptions localOptions(int maxAttempts) {
+    return LocalActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(30))
+        // The SDK retries a local activity without an attempt limit only within a schedule-to-
+        // close timeout (sdk-java#1727): longer than any revocation can wait.
+        .setScheduleToCloseTimeout(Duration.ofDays(3_700))
+        // Longer waits between attempts (an outage) are durable timers, not a worker's sleep.
+        .setLocalRetryThreshold(Duration.ofSeconds(5))
+        .setRetryOptions(ActivityRefusals.retryOptions(maxAttempts))
+        .build();
+  }
+
+  private final RevocationActivities localAwaited =
+      Workflow.newLocalActivityStub(RevocationActivities.class, localOptions(100));
+
+  private final RevocationActivities localMustFinish =
+      Workflow.newLocalActivityStub(RevocationActivities.class, localOptions(0));
+
+  /** Added after the first v2 histories: revocations started before it keep regular activities. */
+  static final String LOCAL_ACTIVITIES_CHANGE = "single-key-local-activities";
+
+  /** Whether this revocation's schedule and stamp run as local activities. */
+  private boolean local;
+
   private final WorkflowLock lock = Workflow.newWorkflowLock();
 
   /** Set once the version is known; the legacy code then answers every handler. */
@@ -126,6 +158,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private RevokeResult run(RevokeRequest input, ContinuedRevocation continued) {
     if (continued != null) {
       request = continued.request();
+      local = chooseLocal(request);
       fingerprint = continued.fingerprint();
       revocation = continued.revocation();
       runs = continued.runs() + 1;
@@ -139,6 +172,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
         return null;
       }
       fingerprint = RequestFingerprint.of(request);
+      local = chooseLocal(request);
       if (request.context().cancelling()) {
         state = RevocationState.SKIPPED;
         message = "context.isCancelling is true: nothing was scheduled";
@@ -190,7 +224,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     Revocation scheduled;
     try {
       scheduled =
-          awaited.schedule(
+          (local ? localAwaited : awaited).schedule(
               new ScheduleRevocation(
                   info.getWorkflowId(), originalRunId(info), request, at, fingerprint));
     } catch (ActivityFailure f) {
@@ -233,7 +267,8 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
           continue;
         }
         state = RevocationState.REVOKING;
-        RevokeResult stamped = mustFinish.stamp(revocation.revocationId(), now());
+        RevokeResult stamped =
+            (local ? localMustFinish : mustFinish).stamp(revocation.revocationId(), now());
         if (stamped.status() == RevocationState.SCHEDULED) {
           // Not due by the database's clock, or moved later by the owner (a duplicate learns of
           // its owner's reschedules only here): wait for the instant the database gives.
@@ -288,6 +323,13 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     message = CANCELLED_BEFORE_SCHEDULING;
     awaitHandlers();
     return null;
+  }
+
+  private static boolean chooseLocal(ValidRevokeRequest request) {
+    if (request == null || !request.singleKey()) {
+      return false;
+    }
+    return Workflow.getVersion(LOCAL_ACTIVITIES_CHANGE, Workflow.DEFAULT_VERSION, 1) == 1;
   }
 
   /** The run id a reset keeps; the run's own where the server does not record one. */

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Checks a revoke request the way CONTRACT §3.2–3.4 says, before anything is scheduled. Pure and
+ * Checks a revoke request the way docs/semantics.md#refusals says, before anything is scheduled. Pure and
  * deterministic, so it runs inside workflow code and, for the Java API, in the caller's process
  * before a workflow is even started.
  */

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** What a message may show of a value (issue 14, finding 3). */
+/** What a message may show of a value. */
 class MessageTextTest {
   private static final String TOKEN = "sk_" + "0123456789abcdef".repeat(4);
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * would break revocations whose timers are running today fails here; such a change belongs behind
  * {@code Workflow.getVersion}. The histories are recorded by {@code HistoryRecorder} in the
  * activities module: one per path a revocation takes (moved and revoked now, a duplicate, cancelled
- * before its instant, a cancel after it, refused, a child reporting to its parent), and the two
+ * before its instant, a cancel after it, refused, a child reporting to its parent), the single-key
+ * ones also as recorded before {@code single-key-local-activities}, and the two
  * {@code legacy-*} histories of the code before {@code revocation-v2}, which must keep replaying
  * through the legacy path.
  */
@@ -34,6 +35,9 @@ class RevokeApiKeysWorkflowReplayTest {
     "revoke-cancelled.json",
     "revoke-cancel-after-instant.json",
     "revoke-refused.json",
+    "revoke-cancelled-before-local-activities.json",
+    "revoke-cancel-after-instant-before-local-activities.json",
+    "revoke-refused-before-local-activities.json",
     "revoke-child-reports-to-parent.json",
   };
 

@@ -12,6 +12,9 @@
 -- :scheduling, :rid is a new revocation: its rows are inserted here, carrying the base forward.
 -- Otherwise a base found changed is written back into the row that holds it.
 --
+-- Every step is set-based, so a key no revocation has touched before (the bulk of a large
+-- revocation) costs a hash-join probe, not a lookup of its own.
+--
 -- The caller has locked the target keys in id order, so the revocations read for them cannot
 -- change under this statement. At READ COMMITTED this statement's snapshot is taken after those
 -- locks, so it sees every change made under them; SERIALIZABLE detects a stale read by itself.
@@ -22,75 +25,82 @@ with target as (
   from api_key k
   where k.id in (<targets>)
 ),
+-- What earlier revocations say about the target keys: one row per (key, revocation).
+history as (
+  select rk.api_key_id, rk.revocation_id, rk.base_revoked_at, rk.base_revoked_by,
+    r.seq, r.scheduled_at, r.revoked_by, r.status
+  from apikeys_revocation_key rk
+  join apikeys_revocation r on r.id = rk.revocation_id
+  where rk.api_key_id in (select id from target)
+  <shareLocks>
+),
+-- The row that holds each key's base.
+base as (
+  select distinct on (api_key_id) api_key_id, revocation_id as holder, base_revoked_at,
+    base_revoked_by
+  from history
+  order by api_key_id, seq desc
+),
+-- The earliest other revocation that still counts.
+other as (
+  select distinct on (api_key_id) api_key_id, scheduled_at as at, revoked_by as by, seq
+  from history
+  where revocation_id <> :rid and status <> 'cancelled'
+  order by api_key_id, scheduled_at, seq
+),
 known as (
-  select t.*,
-    b.revocation_id as base_holder, b.base_revoked_at, b.base_revoked_by,
-    o.scheduled_at as other_at, o.revoked_by as other_by, o.seq as other_seq
+  select t.*, b.holder, b.base_revoked_at, b.base_revoked_by,
+    o.at as other_at, o.by as other_by, o.seq as other_seq,
+    cast(:beforeAt as timestamptz) as own_before, cast(:afterAt as timestamptz) as own_after
   from target t
-  -- The row that holds the base.
-  left join lateral (
-    select rk.revocation_id, rk.base_revoked_at, rk.base_revoked_by
-    from apikeys_revocation_key rk
-    join apikeys_revocation r on r.id = rk.revocation_id
-    where rk.api_key_id = t.id
-    order by r.seq desc
-    limit 1
-    <shareLocks>
-  ) b on true
-  -- The earliest other revocation that still counts.
-  left join lateral (
-    select r.scheduled_at, r.revoked_by, r.seq
-    from apikeys_revocation_key rk
-    join apikeys_revocation r on r.id = rk.revocation_id
-    where rk.api_key_id = t.id and r.id <> :rid and r.status <> 'cancelled'
-    order by r.scheduled_at, r.seq
-    limit 1
-    <shareLocks>
-  ) o on true
+  left join base b on b.api_key_id = t.id
+  left join other o on o.api_key_id = t.id
 ),
+-- What the rule gave before this change; the row differs from it only if someone else wrote.
 expected as (
-  select k.*, w.at as before_at,
-    case when w.at is null then k.base_revoked_by else w.by end as before_by
+  select k.*,
+    case
+      when apikeys_first(k.own_before, :seq, k.other_at, k.other_seq)
+          and apikeys_first(k.own_before, :seq, k.base_revoked_at, 0) then k.own_before
+      when apikeys_first(k.other_at, k.other_seq, k.base_revoked_at, 0) then k.other_at
+      else k.base_revoked_at
+    end as before_at,
+    case
+      when apikeys_first(k.own_before, :seq, k.other_at, k.other_seq)
+          and apikeys_first(k.own_before, :seq, k.base_revoked_at, 0) then cast(:by as text)
+      when apikeys_first(k.other_at, k.other_seq, k.base_revoked_at, 0) then k.other_by
+      else k.base_revoked_by
+    end as before_by
   from known k
-  left join lateral (
-    select v.at, v.by
-    from (values
-      (k.base_revoked_at, k.base_revoked_by, cast(0 as bigint)),
-      (k.other_at, k.other_by, k.other_seq),
-      (cast(:beforeAt as timestamptz), cast(:by as text), cast(:seq as bigint))
-    ) v(at, by, seq)
-    where v.at is not null
-    order by v.at, v.seq
-    limit 1
-  ) w on true
 ),
-rebased as (
+based as (
   select e.*,
-    (e.base_holder is null
+    (e.holder is null
       or e.revoked_at is distinct from e.before_at
       or e.revoked_by is distinct from e.before_by) as changed_outside
   from expected e
 ),
-based as (
-  select r.*,
-    case when r.changed_outside then r.revoked_at else r.base_revoked_at end as new_base_at,
-    case when r.changed_outside then r.revoked_by else r.base_revoked_by end as new_base_by
-  from rebased r
+rebased as (
+  select b.*,
+    case when b.changed_outside then b.revoked_at else b.base_revoked_at end as new_base_at,
+    case when b.changed_outside then b.revoked_by else b.base_revoked_by end as new_base_by
+  from based b
 ),
 plan as (
-  select b.*, w.at as after_at, case when w.at is null then b.new_base_by else w.by end as after_by
-  from based b
-  left join lateral (
-    select v.at, v.by
-    from (values
-      (b.new_base_at, b.new_base_by, cast(0 as bigint)),
-      (b.other_at, b.other_by, b.other_seq),
-      (cast(:afterAt as timestamptz), cast(:by as text), cast(:seq as bigint))
-    ) v(at, by, seq)
-    where v.at is not null
-    order by v.at, v.seq
-    limit 1
-  ) w on true
+  select r.*,
+    case
+      when apikeys_first(r.own_after, :seq, r.other_at, r.other_seq)
+          and apikeys_first(r.own_after, :seq, r.new_base_at, 0) then r.own_after
+      when apikeys_first(r.other_at, r.other_seq, r.new_base_at, 0) then r.other_at
+      else r.new_base_at
+    end as after_at,
+    case
+      when apikeys_first(r.own_after, :seq, r.other_at, r.other_seq)
+          and apikeys_first(r.own_after, :seq, r.new_base_at, 0) then cast(:by as text)
+      when apikeys_first(r.other_at, r.other_seq, r.new_base_at, 0) then r.other_by
+      else r.new_base_by
+    end as after_by
+  from rebased r
 ),
 remembered as (
   insert into apikeys_revocation_key
@@ -105,7 +115,7 @@ rewritten as (
   set base_revoked_at = p.new_base_at, base_revoked_by = p.new_base_by
   from plan p
   where not :scheduling and p.changed_outside
-    and rk.revocation_id = p.base_holder and rk.api_key_id = p.id
+    and rk.revocation_id = p.holder and rk.api_key_id = p.id
 ),
 moved as (
   update api_key k
@@ -115,10 +125,4 @@ moved as (
     and (k.revoked_at is distinct from p.after_at or k.revoked_by is distinct from p.after_by)
   returning k.id
 )
--- What the caller decides on: how many keys, and how many of them are secret keys that were
--- already revoked when this began (Medusa refuses to revoke those; the caller then rolls back).
-select
-  count(*) as matched,
-  count(*) filter (where p.type = 'secret' and p.revoked_at <= now()) as revoked_secret,
-  (select count(*) from moved) as moved
-from plan p
+select (select count(*) from plan) as matched, (select count(*) from moved) as moved
