@@ -203,8 +203,12 @@ class CodecServerTest {
     }
 
     assertThat(encrypted).as("encrypted payloads in the two histories").isGreaterThan(2);
-    // The rotation's result, in clear for the people allowed to read it: the successor's token.
-    assertThat(decodedText).contains(successorToken, old.id(), "\"rotated_by\":\"ops\"");
+    // The rotation's result, in clear for the people allowed to read it: the successor's id and
+    // its token sealed to the rotation's recipient, never the token itself.
+    String successorId = rotation.get("successors").get(0).get("api_key").get("id").asText();
+    assertThat(decodedText)
+        .contains(successorId, old.id(), "\"rotated_by\":\"ops\"", "\"sealed_token\"")
+        .doesNotContain(successorToken);
   }
 
   // ---- encode and decode ----------------------------------------------------------------------
