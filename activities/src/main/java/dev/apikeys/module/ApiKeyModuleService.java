@@ -1,5 +1,6 @@
 package dev.apikeys.module;
 
+import dev.apikeys.codec.WorkflowsAwaitingPayloadKey;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
@@ -23,6 +24,7 @@ import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.revocation.ValidRevokeRequest;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
+import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.UpdateOptions;
@@ -343,7 +345,7 @@ public final class ApiKeyModuleService {
     CompletableFuture<Revocation> call =
         CompletableFuture.supplyAsync(() -> updateWithStart(workflowId, request), CALLS);
     try {
-      Revocation scheduled = call.get(scheduleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      Revocation scheduled = awaitScheduled(call, workflowId);
       return new RevocationHandle(client, revocations, workflowId, scheduled);
     } catch (TimeoutException e) {
       throw new IllegalStateException(
@@ -363,6 +365,39 @@ public final class ApiKeyModuleService {
       throw new IllegalStateException("interrupted while scheduling " + workflowId, e);
     }
   }
+
+  /**
+   * The call's answer, waited for up to the schedule timeout. A workflow whose workers cannot read
+   * its payloads (a key id they were not given) is not refused: its task is retried until a worker
+   * with the key runs it. That is said at once, as a {@code WorkflowServiceException} whose cause
+   * is an {@code ApplicationFailure} of type {@code PayloadKeyUnavailableException}, instead of
+   * after the timeout.
+   */
+  private Revocation awaitScheduled(CompletableFuture<Revocation> call, String workflowId)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + scheduleTimeout.toNanos();
+    while (true) {
+      long left = deadline - System.nanoTime();
+      try {
+        return call.get(Math.min(left, KEY_CHECK_INTERVAL.toNanos()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        if (System.nanoTime() - deadline >= 0) {
+          throw e;
+        }
+        Optional<ApplicationFailure> missingKey =
+            WorkflowsAwaitingPayloadKey.find(client, workflowId);
+        if (missingKey.isPresent()) {
+          throw new WorkflowServiceException(
+              WorkflowExecution.newBuilder().setWorkflowId(workflowId).build(),
+              RevocationNames.WORKFLOW_TYPE,
+              missingKey.get());
+        }
+      }
+    }
+  }
+
+  /** How often a revoke that has no answer yet looks for workers that cannot read it. */
+  private static final Duration KEY_CHECK_INTERVAL = Duration.ofSeconds(1);
 
   /**
    * Starts the workflow (or joins the running one with this id) and waits for its {@code

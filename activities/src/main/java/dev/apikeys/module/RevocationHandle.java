@@ -110,7 +110,7 @@ public final class RevocationHandle {
       return typed().revokeNow(new RevokeNowRequest(by));
     } catch (WorkflowUpdateException e) {
       throw ApiKeyModuleService.asRefusal(e);
-    } catch (WorkflowNotFoundException e) {
+    } catch (WorkflowNotFoundException | WorkflowFailedException closed) {
       throw closedRefusal();
     }
   }
@@ -125,15 +125,17 @@ public final class RevocationHandle {
       return typed().reschedule(RescheduleRequest.inSeconds(revokeInSeconds, by));
     } catch (WorkflowUpdateException e) {
       throw ApiKeyModuleService.asRefusal(e);
-    } catch (WorkflowNotFoundException e) {
+    } catch (WorkflowNotFoundException | WorkflowFailedException closed) {
       throw closedRefusal();
     }
   }
 
   /**
    * An update sent after the workflow closed reaches no workflow, and Temporal says "not found";
-   * the caller is told instead that the revocation is final (NOT_ALLOWED), or NOT_FOUND when no
-   * workflow of that id ever existed.
+   * one that reached it as it closed (a cancel arriving first, say) was never accepted, and
+   * Temporal reports how the workflow closed. Either way nothing was moved: the caller is told that
+   * the revocation is final (NOT_ALLOWED), or NOT_FOUND when no workflow of that id ever existed.
+   * (The workflow answers every update it accepted before it closes.)
    */
   private ApiKeyException closedRefusal() {
     RevocationStatus status;

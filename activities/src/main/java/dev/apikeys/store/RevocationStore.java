@@ -437,6 +437,48 @@ public final class RevocationStore {
         });
   }
 
+  /**
+   * Runs every statement a revocation runs — schedule, stamp, the result's pages — on a key that
+   * exists only inside a transaction that is then rolled back, so that a worker's first real
+   * revocation finds its classes loaded, its statements parsed and its connections open, and
+   * nothing is left behind.
+   */
+  public void warmUp() {
+    jdbi.useTransaction(
+        h -> {
+          String keyId = ApiKeyIds.newId("apk_");
+          h.createUpdate(
+                  "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                      + " values (:id, :token, '', 'pk_war***mup', 'warm-up', 'publishable',"
+                      + " 'apikeys-warm-up')")
+              .bind("id", keyId)
+              .bind("token", "pk_warm_up_" + keyId)
+              .execute();
+          ValidRevokeRequest request =
+              new ValidRevokeRequest(
+                  null,
+                  com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                      .put("created_by", "apikeys-warm-up"),
+                  "apikeys-warm-up",
+                  0,
+                  SharedContext.EMPTY);
+          ScheduleRevocation command =
+              new ScheduleRevocation(
+                  "apikeys-warm-up", "apikeys-warm-up-" + keyId, request, Instant.now(), null);
+          Revocation scheduled = scheduleOn(h, command, prepare(command));
+          RevocationRow row = lock(h, scheduled.revocationId());
+          Map<String, Object> params =
+              Map.of("rid", row.id(), "at", row.scheduledAt());
+          lockKeys(h, KEYS_LATER_THAN_INSTANT, params);
+          recompute(
+              h, KEYS_LATER_THAN_INSTANT, params, row.id(), row.seq(), row.revokedBy(),
+              row.scheduledAt(), row.scheduledAt(), false, TransactionIsolationLevel.UNKNOWN);
+          outbox.recordRevoked(h, row.id(), true);
+          result(h, row);
+          h.rollback();
+        });
+  }
+
   /** The revocation as it stands, with as many of its keys as the result's byte budget allows. */
   public RevokeResult describe(String revocationId) {
     return jdbi.inTransaction(

@@ -63,6 +63,8 @@ public final class RevocationBenchmark {
   private final String temporalAddress;
   private final String jdbcUrl;
   private final List<String> rows = new ArrayList<>();
+  private final Map<Integer, Double> warmBulkMs = new java.util.HashMap<>();
+  private double engineMaxLateness;
 
   private RevocationBenchmark(
       Jdbi jdbi, ApiKeyStore store, ApiKeyModuleService module, WorkflowClient client,
@@ -127,12 +129,13 @@ public final class RevocationBenchmark {
             bench.bulk(n);
           }
           bench.singleKeyLatency(single);
-          double oneWorker = bench.concurrent(concurrent, "1 worker");
+          double engine = bench.engineFloor(client, concurrent);
+          double oneWorker = bench.concurrent(concurrent, "1 worker", engine);
           if (twoWorkers) {
-            Process second = bench.startWorkerProcess();
+            Process second = bench.startWorkerProcess(TASK_QUEUE);
             try {
               Thread.sleep(3000);
-              double two = bench.concurrent(concurrent, "2 workers");
+              double two = bench.concurrent(concurrent, "2 workers", engine);
               bench.rows.add(String.format(Locale.ROOT,
                   "| scale-out | 2 workers vs 1, completions/s | %.1f vs %.1f | | speed-up %.2fx |",
                   two, oneWorker, two / oneWorker));
@@ -141,6 +144,10 @@ public final class RevocationBenchmark {
               second.waitFor(30, TimeUnit.SECONDS);
             }
           }
+          if (sizes.contains(10_000)) {
+            bench.coldWorker(10_000);
+          }
+          bench.commandLine();
           bench.authenticate(authKeys);
           bench.print();
         }
@@ -198,6 +205,7 @@ public final class RevocationBenchmark {
                 "select count(*) from apikeys_event where revocation_id = :r")
             .bind("r", result.revocationId()).mapTo(Long.class).one());
     int historyEvents = client.fetchHistory(handle.workflowId()).getEvents().size();
+    warmBulkMs.put(n, oursMs);
     rows.add(String.format(Locale.ROOT,
         "| bulk %,d by selector | schedule %.0f ms, end to end %.0f ms | one UPDATE %.0f ms (%,d rows) | %.2fx |"
             + " %,d stamped, %,d events, %d history events, heap %+d MiB |",
@@ -238,7 +246,7 @@ public final class RevocationBenchmark {
    * Starts {@code n} single-key revocations with revoke_in 1 at once; returns completions per
    * second and records timer lateness (stamp commit minus scheduled instant) from the database.
    */
-  private double concurrent(int n, String label) throws Exception {
+  private double concurrent(int n, String label, double engineMaxMs) throws Exception {
     String tag = "concurrent-" + label.replace(' ', '-');
     List<String> ids = insertPublishable(tag, n);
     analyze();
@@ -255,7 +263,7 @@ public final class RevocationBenchmark {
             RevocationNames.WORKFLOW_TYPE,
             WorkflowOptions.newBuilder().setTaskQueue(TASK_QUEUE)
                 .setWorkflowId(tag + "-" + id).build());
-        stub.start(RevokeRequest.ofId(id, new RevokeApiKeyDTO(tag, 1L), null));
+        stub.start(RevokeRequest.ofId(id, new RevokeApiKeyDTO(tag, 2L), null));
         return tag + "-" + id;
       }));
     }
@@ -287,13 +295,167 @@ public final class RevocationBenchmark {
             .bind("tag", tag).mapTo(Long.class).one());
     double[] late = lateness.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     double perSecond = n / seconds;
+    String tasks = tasksPerRun(workflowIds.get(0));
     rows.add(String.format(Locale.ROOT,
-        "| %,d concurrent, revoke_in 1, %s | %.1f completions/s (%.1f s in all) | timer lateness p50 %.0f ms,"
-            + " p99 %.0f ms, max %.0f ms | | %,d of %,d stamped, %,d with exactly one event; started %s |",
-        n, label, perSecond, seconds, pct(late, 50), pct(late, 99), late[late.length - 1],
-        lateness.size(), n, eventsPerKeyOk, wallStart));
+        "| %,d single-key revocations at once, revoke_in 2, %s | stamp lateness p50 %.0f ms,"
+            + " p99 %.0f ms, max %.0f ms; %.1f completions/s | engine floor max %.0f ms | %.2fx |"
+            + " %,d of %,d stamped, %,d with exactly one event; %s per revocation |",
+        n, label, pct(late, 50), pct(late, 99), late[late.length - 1], perSecond, engineMaxMs,
+        late[late.length - 1] / Math.max(1, engineMaxMs), lateness.size(), n, eventsPerKeyOk,
+        tasks));
     System.err.println(rows.get(rows.size() - 1));
     return perSecond;
+  }
+
+  /**
+   * The engine's floor for the burst: {@code n} trivial workflows (a 2 s timer, then one no-op
+   * activity) started the same way, on the same server, by a worker in this process. Returns the
+   * largest lateness, the figure the revocations' own is set beside.
+   */
+  private double engineFloor(WorkflowClient client, int n) throws Exception {
+    String queue = "bench-engine-floor";
+    io.temporal.worker.WorkerFactory factory = io.temporal.worker.WorkerFactory.newInstance(client);
+    io.temporal.worker.Worker worker = factory.newWorker(queue);
+    worker.registerWorkflowImplementationTypes(EngineFloor.TimerThenNoOpImpl.class);
+    EngineFloor.NoOpImpl noOp = new EngineFloor.NoOpImpl();
+    worker.registerActivitiesImplementations(noOp);
+    factory.start();
+    try {
+      ExecutorService pool = Executors.newFixedThreadPool(32);
+      long intended = System.currentTimeMillis() + 2_000;
+      List<Future<String>> started = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String id = "engine-floor-" + i + "-" + UUID.randomUUID();
+        started.add(pool.submit(() -> {
+          WorkflowStub stub = client.newUntypedWorkflowStub("BenchTimerThenNoOp",
+              WorkflowOptions.newBuilder().setTaskQueue(queue).setWorkflowId(id).build());
+          // Each run's own instant: 2 s after its start, as a revocation's revoke_in 2.
+          stub.start(System.currentTimeMillis() + 2_000);
+          return id;
+        }));
+      }
+      List<String> ids = new ArrayList<>();
+      for (Future<String> f : started) {
+        ids.add(f.get(5, TimeUnit.MINUTES));
+      }
+      for (String id : ids) {
+        client.newUntypedWorkflowStub(id).getResult(5, TimeUnit.MINUTES, Void.class);
+      }
+      pool.shutdown();
+      double[] late = noOp.lateness.stream().mapToDouble(Long::doubleValue).sorted().toArray();
+      engineMaxLateness = late[late.length - 1];
+      rows.add(String.format(Locale.ROOT,
+          "| engine floor: %,d trivial workflows at once (2 s timer, one no-op activity) |"
+              + " lateness p50 %.0f ms, p99 %.0f ms, max %.0f ms | | | %s per run; intended start %s |",
+          n, pct(late, 50), pct(late, 99), late[late.length - 1], tasksPerRun(ids.get(0)),
+          Instant.ofEpochMilli(intended)));
+      System.err.println(rows.get(rows.size() - 1));
+      return engineMaxLateness;
+    } finally {
+      factory.shutdown();
+      factory.awaitTermination(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** How many workflow tasks, activity tasks and local activities one run took. */
+  private String tasksPerRun(String workflowId) {
+    var events = client.fetchHistory(workflowId).getEvents();
+    long workflowTasks = events.stream().filter(e -> e.getEventType()
+        == io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).count();
+    long activityTasks = events.stream().filter(e -> e.getEventType()
+        == io.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).count();
+    long markers = events.stream().filter(e -> e.getEventType()
+        == io.temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED
+        && e.getMarkerRecordedEventAttributes().getMarkerName().equals("LocalActivity")).count();
+    return workflowTasks + " workflow tasks, " + activityTasks + " activity tasks, " + markers
+        + " local activities";
+  }
+
+  /**
+   * A worker process started now, its time until it polls, and the first bulk revocation it takes
+   * beside the same size taken by the warm worker earlier in the run.
+   */
+  private void coldWorker(int n) throws Exception {
+    String queue = "bench-cold-" + UUID.randomUUID();
+    File log = File.createTempFile("apikeys-cold-worker", ".log");
+    log.deleteOnExit();
+    long t0 = System.nanoTime();
+    Process worker = startWorkerProcess(queue, log);
+    while (!java.nio.file.Files.readString(log.toPath()).contains("apikeys worker started")) {
+      if (!worker.isAlive()) {
+        throw new IllegalStateException("the cold worker stopped:\n"
+            + java.nio.file.Files.readString(log.toPath()));
+      }
+      Thread.sleep(10);
+    }
+    double readyMs = (System.nanoTime() - t0) / 1e6;
+    try {
+      insertPublishable("cold-" + n, n);
+      analyze();
+      ApiKeyModuleService cold =
+          new ApiKeyModuleService(client, store, new RevocationStore(jdbi, Duration.ofSeconds(60)),
+              queue);
+      long t1 = System.nanoTime();
+      cold.startRevoke(RevokeRequest.ofSelector(
+              FilterableApiKeyProps.where("created_by", "cold-" + n).json(),
+              RevokeApiKeyDTO.now("bench"), null))
+          .await(Duration.ofMinutes(10));
+      double coldMs = (System.nanoTime() - t1) / 1e6;
+      double warm = warmBulkMs.getOrDefault(n, Double.NaN);
+      rows.add(String.format(Locale.ROOT,
+          "| first bulk %,d after `apikeys worker` starts | end to end %.0f ms | the warm worker's"
+              + " %.0f ms | %.2fx | start to polling %.0f ms (JVM, pool, migrations check,"
+              + " warm-up) |",
+          n, coldMs, warm, coldMs / warm, readyMs));
+      System.err.println(rows.get(rows.size() - 1));
+    } finally {
+      worker.destroy();
+      worker.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * {@code bin/apikeys retrieve ID} as a user runs it, beside {@code psql} running the same
+   * SELECT, each the median of five whole processes.
+   */
+  private void commandLine() throws Exception {
+    String id = insertOnePublishable("cli");
+    File root = new File(System.getProperty("user.dir"));
+    File script = new File(root, "bin/apikeys");
+    if (!script.canExecute()) {
+      rows.add("| `bin/apikeys retrieve ID` wall time | not measured: run bin/bench from the"
+          + " repository's root | | | |");
+      return;
+    }
+    double[] ours = new double[5];
+    double[] floor = new double[5];
+    for (int i = 0; i < 5; i++) {
+      ours[i] = runProcess(List.of(script.getPath(), "retrieve", id));
+      floor[i] = runProcess(List.of("psql", jdbcUrl.replace("jdbc:", "").replace("?user=postgres", ""),
+          "-U", "postgres", "-Atc", "select id, title, revoked_at from api_key where id = '" + id
+              + "'"));
+    }
+    Arrays.sort(ours);
+    Arrays.sort(floor);
+    rows.add(String.format(Locale.ROOT,
+        "| `bin/apikeys retrieve ID` wall time (median of 5) | %.0f ms | psql doing the same"
+            + " SELECT %.0f ms | %.1fx | class-data archive, one-shot wiring |",
+        ours[2], floor[2], ours[2] / floor[2]));
+    System.err.println(rows.get(rows.size() - 1));
+  }
+
+  private double runProcess(List<String> command) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().put("APIKEYS_DATABASE_URL", jdbcUrl);
+    pb.environment().put("TEMPORAL_ADDRESS", temporalAddress);
+    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    long t0 = System.nanoTime();
+    Process p = pb.start();
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      return Double.NaN;
+    }
+    return (System.nanoTime() - t0) / 1e6;
   }
 
   /**
@@ -417,7 +579,12 @@ public final class RevocationBenchmark {
     rows.forEach(System.out::println);
   }
 
-  private Process startWorkerProcess() throws Exception {
+  private Process startWorkerProcess(String taskQueue) throws Exception {
+    return startWorkerProcess(taskQueue, null);
+  }
+
+  /** {@code apikeys worker} in a JVM of its own, its output to {@code log} (or nowhere). */
+  private Process startWorkerProcess(String taskQueue, File log) throws Exception {
     ProcessBuilder pb =
         new ProcessBuilder(
             new File(System.getProperty("java.home"), "bin/java").getPath(),
@@ -425,12 +592,14 @@ public final class RevocationBenchmark {
             "dev.apikeys.worker.ApiKeysCommand", "worker");
     pb.environment().put("APIKEYS_DATABASE_URL", jdbcUrl);
     pb.environment().put("TEMPORAL_ADDRESS", temporalAddress);
-    pb.environment().put("APIKEYS_TASK_QUEUE", TASK_QUEUE);
+    pb.environment().put("APIKEYS_TASK_QUEUE", taskQueue);
     pb.environment().put("APIKEYS_STICKY_TIMEOUT", "0");
     pb.environment().put("APIKEYS_MIGRATE", "false");
     // No /metrics or /healthz: the default port may be taken, and the bench does not scrape.
     pb.environment().put("APIKEYS_METRICS_PORT", "0");
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.redirectErrorStream(true)
+        .redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD
+            : ProcessBuilder.Redirect.to(log));
     return pb.start();
   }
 

@@ -1,5 +1,6 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.codec.PayloadKeyUnavailableException;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import io.grpc.Status;
@@ -42,7 +43,9 @@ final class Failures {
       Pattern.compile("\\b[A-Z][A-Za-z0-9]*(?:Exception|Error|Failure)\\b:?\\s*");
 
   private static final Set<String> DECODE_FAILURE_TYPES =
-      Set.of(DataConverterException.class.getName(), PayloadCodecException.class.getName());
+      Set.of(
+          DataConverterException.class.getName(), PayloadCodecException.class.getName(),
+          PayloadKeyUnavailableException.class.getName());
 
   private Failures() {}
 
@@ -169,11 +172,12 @@ final class Failures {
     };
   }
 
-  /** The worker refused to read the request, so nothing came of it. */
+  /** The worker could not read the request: nothing came of it yet. */
   private static String notDone(String command, String workflow) {
     String id = workflow == null ? "" : " (workflow " + workflow + ")";
     return switch (command) {
-      case "revoke" -> "The revocation was started" + id + " and failed; no key was changed.";
+      case "revoke" -> "The revocation was started" + id + " and waits until a worker with the"
+          + " keys runs it; no key was changed yet.";
       case "run" -> "The rotation was started" + id + " and failed; no key was changed.";
       default -> "Nothing was changed.";
     };

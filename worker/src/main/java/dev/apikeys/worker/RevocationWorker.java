@@ -5,8 +5,6 @@ import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.module.RevocationReconciler;
 import dev.apikeys.revocation.ReconcileRevocationsWorkflowImpl;
-import io.temporal.common.converter.DataConverterException;
-import io.temporal.payload.codec.PayloadCodecException;
 import io.temporal.worker.WorkflowImplementationOptions;
 import dev.apikeys.activities.RotationActivitiesImpl;
 import dev.apikeys.examples.OffboardUserWorkflowImpl;
@@ -33,7 +31,11 @@ public final class RevocationWorker implements AutoCloseable {
   /** Long enough for a stamp or cancel transaction in flight to commit before the process ends. */
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(RevocationWorker.class);
+
   private final WorkerFactory factory;
+  private final RevocationStore revocations;
   private final String taskQueue;
 
   /**
@@ -85,18 +87,16 @@ public final class RevocationWorker implements AutoCloseable {
     WorkerOptions.Builder options = WorkerOptions.newBuilder();
     stickyTimeout.ifPresent(options::setStickyQueueScheduleToStartTimeout);
     Worker worker = factory.newWorker(taskQueue, options.build());
-    // Input that cannot be decoded at all (an unknown encoding, a forged encrypted payload) fails
-    // the workflow instead of failing its first task forever: no retry can make it readable.
+    // No decoding exception fails a workflow: a payload under a key this worker lacks fails the
+    // workflow task, retried until a worker with the key runs it, and a client's input that no
+    // configuration can read is refused by ApiKeysDataConverter with INVALID_DATA.
     worker.registerWorkflowImplementationTypes(
-        WorkflowImplementationOptions.newBuilder()
-            .setFailWorkflowExceptionTypes(
-                DataConverterException.class, PayloadCodecException.class)
-            .build(),
+        WorkflowImplementationOptions.newBuilder().build(),
         RevokeApiKeysWorkflowImpl.class,
         ReconcileRevocationsWorkflowImpl.class,
         RotateApiKeysWorkflowImpl.class,
         OffboardUserWorkflowImpl.class);
-    RevocationStore revocations = new RevocationStore(jdbi, selectorTimeout, metrics);
+    revocations = new RevocationStore(jdbi, selectorTimeout, metrics);
     worker.registerActivitiesImplementations(
         new RevocationActivitiesImpl(revocations),
         new ReconcileActivitiesImpl(
@@ -113,8 +113,19 @@ public final class RevocationWorker implements AutoCloseable {
     return factory.isStarted() && !factory.isShutdown() && !factory.isTerminated();
   }
 
-  /** Starts polling; returns at once. */
+  /**
+   * Runs a revocation's statements once in a transaction that is rolled back (see {@code
+   * RevocationStore.warmUp}), then starts polling; returns once polling has begun. The first real
+   * revocation a worker takes is then as fast as later ones.
+   */
   public void start() {
+    try {
+      revocations.warmUp();
+    } catch (RuntimeException e) {
+      // Only the first revocation's speed depends on it: a database not reachable yet is retried
+      // by the activities themselves.
+      log.warn("warm-up skipped: {}", e.getClass().getSimpleName());
+    }
     factory.start();
   }
 

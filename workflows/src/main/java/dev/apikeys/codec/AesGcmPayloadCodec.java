@@ -2,6 +2,7 @@ package dev.apikeys.codec;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.apikeys.model.MessageText;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.payload.codec.PayloadCodec;
 import io.temporal.payload.codec.PayloadCodecException;
@@ -10,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Objects;
 import java.util.stream.Collectors;
+import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
@@ -32,14 +35,31 @@ public final class AesGcmPayloadCodec implements PayloadCodec {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final ByteString ENCODING_BYTES = ByteString.copyFromUtf8(ENCODING);
 
+  /** Null for {@link #withoutKeys()}. */
   private final PayloadKeys keys;
 
   public AesGcmPayloadCodec(PayloadKeys keys) {
-    this.keys = keys;
+    this.keys = Objects.requireNonNull(keys, "keys");
+  }
+
+  private AesGcmPayloadCodec() {
+    this.keys = null;
+  }
+
+  /**
+   * The codec of a process without {@code APIKEYS_CODEC_KEYS}: it encrypts nothing, and reading an
+   * encrypted payload is a {@link PayloadKeyUnavailableException} (a key to configure), or an
+   * {@link UnreadablePayloadException} where no configuration could hold the key it names.
+   */
+  public static AesGcmPayloadCodec withoutKeys() {
+    return new AesGcmPayloadCodec();
   }
 
   @Override
   public List<Payload> encode(List<Payload> payloads) {
+    if (keys == null) {
+      return payloads;
+    }
     return payloads.stream().map(this::encrypt).collect(Collectors.toList());
   }
 
@@ -73,15 +93,25 @@ public final class AesGcmPayloadCodec implements PayloadCodec {
       return payload;
     }
     String keyId = payload.getMetadataOrDefault(METADATA_KEY_ID, ByteString.EMPTY).toStringUtf8();
+    if (!PayloadKeys.isPossibleId(keyId)) {
+      throw new UnreadablePayloadException(
+          "encrypted payload names no key id that APIKEYS_CODEC_KEYS could hold");
+    }
+    // A key id this process lacks is a configuration to fix, never a verdict on the payload: a
+    // process with the key reads it.
+    String named = "payload encrypted with key id \"" + MessageText.shown(keyId) + "\"";
+    if (keys == null) {
+      throw new PayloadKeyUnavailableException(
+          keyId, named + ", and this process has no codec keys");
+    }
     SecretKey key =
         keys.byId(keyId)
             .orElseThrow(
                 () ->
-                    new PayloadCodecException(
-                        "payload encrypted with key id \"" + keyId + "\", which is not configured"));
+                    new PayloadKeyUnavailableException(keyId, named + ", which is not configured"));
     byte[] data = payload.getData().toByteArray();
     if (data.length <= NONCE_BYTES) {
-      throw new PayloadCodecException("encrypted payload is too short");
+      throw new UnreadablePayloadException("encrypted payload is too short");
     }
     try {
       Cipher cipher = Cipher.getInstance(CIPHER);
@@ -90,10 +120,14 @@ public final class AesGcmPayloadCodec implements PayloadCodec {
       cipher.updateAAD(keyId.getBytes(StandardCharsets.UTF_8));
       byte[] plain = cipher.doFinal(data, NONCE_BYTES, data.length - NONCE_BYTES);
       return Payload.parseFrom(plain);
+    } catch (AEADBadTagException e) {
+      throw new UnreadablePayloadException("encrypted payload failed authentication", e);
     } catch (GeneralSecurityException e) {
-      throw new PayloadCodecException("encrypted payload failed authentication", e);
+      // The JDK without AES-GCM, or a key it will not use: the process, not the payload.
+      throw new PayloadCodecException(
+          "cannot decrypt with key id \"" + MessageText.shown(keyId) + "\"", e);
     } catch (InvalidProtocolBufferException e) {
-      throw new PayloadCodecException("decrypted payload is not a payload", e);
+      throw new UnreadablePayloadException("decrypted payload is not a payload", e);
     }
   }
 }

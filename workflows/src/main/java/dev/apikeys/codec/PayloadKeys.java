@@ -64,6 +64,14 @@ public final class PayloadKeys {
     return new PayloadKeys(first, keys);
   }
 
+  /**
+   * Whether some spelling above could give a key this id: not empty, and without the separators
+   * {@code ,} and {@code :}. A payload naming any other id can never be decrypted.
+   */
+  static boolean isPossibleId(String id) {
+    return !id.isEmpty() && id.indexOf(',') < 0 && id.indexOf(':') < 0;
+  }
+
   public String currentId() {
     return currentId;
   }
