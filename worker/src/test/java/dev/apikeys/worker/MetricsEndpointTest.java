@@ -54,6 +54,8 @@ class MetricsEndpointTest {
   private static RevocationStack stack;
   private static WorkerProcess worker;
   private static MonitoringEndpoints endpoints;
+  /** The first scrape, before any test's revocation. */
+  private static Scrape initial;
 
   @BeforeAll
   static void start() throws Exception {
@@ -61,6 +63,7 @@ class MetricsEndpointTest {
     Path logs = Files.createTempDirectory("apikeys-metrics");
     worker = WorkerProcess.start(stack, logs, "worker");
     endpoints = worker.monitoring();
+    initial = endpoints.scrape();
   }
 
   @AfterAll
@@ -247,6 +250,17 @@ class MetricsEndpointTest {
     assertThat(scrape.value("apikeys_authenticate_total", "result=\"authenticated\"")).isEqualTo(2);
     assertThat(scrape.value("apikeys_authenticate_total", "result=\"refused\"")).isEqualTo(2);
     assertThat(scrape.text).doesNotContain(key.token()).doesNotContainPattern("sk_[0-9a-f]{8}");
+  }
+
+  /** The revocation meters are listed from the start, and the worker's warm-up counts nothing. */
+  @Test
+  void aFreshWorkerListsTheRevocationMetersAtZero() {
+    for (String counter : new String[] {SCHEDULED, STAMPED, CANCELLED, KEYS_REVOKED}) {
+      assertThat(initial.has(counter)).as(counter).isTrue();
+      assertThat(initial.value(counter)).as(counter).isZero();
+    }
+    assertThat(initial.value(RECONCILED, "action=\"stamped\"")).isZero();
+    assertThat(initial.value(LATENESS + "_count")).isZero();
   }
 
   @Test
