@@ -129,21 +129,13 @@ class FaultToleranceTest {
         assertThat(scheduled.status()).isEqualTo(RevocationState.SCHEDULED);
         assertThat(scheduled.keyCount()).isEqualTo(keyIds.size());
 
-        // Make the stamp stop half-way through its transaction: an uncommitted api_key.revoked row
-        // for the last key (the stamp inserts the events in key order) makes the stamp's insert
-        // wait on this transaction, after it has locked the revocation, applied the instant and
-        // inserted the events of the other keys, none of it committed.
-        String lastKey = keyIds.get(keyIds.size() - 1);
+        // Make the stamp stop half-way through its transaction: a lock on the events table held
+        // by another transaction makes the stamp's insert of the api_key.revoked events wait,
+        // after it has locked the revocation and applied the instant, none of it committed.
         Connection blocker = pg.dataSource().getConnection();
         blocker.setAutoCommit(false);
-        try (PreparedStatement insert =
-            blocker.prepareStatement(
-                "insert into apikeys_event (id, name, api_key_id, revocation_id, data)"
-                    + " values ('evt_test_blocker', ?, ?, ?, '{}')")) {
-          insert.setString(1, REVOKED_EVENT);
-          insert.setString(2, lastKey);
-          insert.setString(3, revocationId);
-          insert.executeUpdate();
+        try (var lock = blocker.createStatement()) {
+          lock.execute("lock table apikeys_event in share mode");
         }
         waitUntil(
             "the stamp to be running and waiting inside its transaction",
