@@ -1,5 +1,6 @@
 package dev.apikeys.module;
 
+import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.revocation.ContinuedRevocation;
 import dev.apikeys.revocation.ReconcileReport;
 import dev.apikeys.revocation.ReconcileReport.Finding;
@@ -35,12 +36,21 @@ public final class RevocationReconciler {
   private final WorkflowClient client;
   private final RevocationStore revocations;
   private final String taskQueue;
+  private final ApiKeyMetrics metrics;
 
   public RevocationReconciler(
       WorkflowClient client, RevocationStore revocations, String taskQueue) {
+    this(client, revocations, taskQueue, ApiKeyMetrics.NONE);
+  }
+
+  /** @param metrics told of each revocation this finishes, stamped or restarted */
+  public RevocationReconciler(
+      WorkflowClient client, RevocationStore revocations, String taskQueue,
+      ApiKeyMetrics metrics) {
     this.client = client;
     this.revocations = revocations;
     this.taskQueue = taskQueue;
+    this.metrics = metrics;
   }
 
   /** Every scheduled revocation with the state of its workflow; changes nothing. */
@@ -73,6 +83,9 @@ public final class RevocationReconciler {
           } else {
             action = restart(pending);
             counts[action.equals("restarted") ? 3 : 1]++;
+          }
+          if (!action.equals("running")) {
+            metrics.revocationReconciled(action);
           }
           if (findings.size() < ReconcileReport.MAX_LISTED) {
             findings.add(finding(pending, state, action));

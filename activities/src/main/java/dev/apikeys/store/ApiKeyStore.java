@@ -2,6 +2,7 @@ package dev.apikeys.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeyType;
@@ -53,8 +54,15 @@ public final class ApiKeyStore {
   private final SelectorCompiler selectors;
   private final SelectorQueries selectorQueries;
   private final VerifiedSecretTokens verified = new VerifiedSecretTokens(VERIFIED_TOKENS_CAPACITY);
+  private final ApiKeyMetrics metrics;
 
   public ApiKeyStore(Jdbi jdbi, Duration selectorTimeout) {
+    this(jdbi, selectorTimeout, ApiKeyMetrics.NONE);
+  }
+
+  /** @param metrics told of every {@code authenticate} answer */
+  public ApiKeyStore(Jdbi jdbi, Duration selectorTimeout, ApiKeyMetrics metrics) {
+    this.metrics = metrics;
     this.jdbi = jdbi;
     this.dao = jdbi.onDemand(ApiKeyDao.class);
     this.selectors = SelectorCompiler.refusingSecretTokens();
@@ -183,6 +191,12 @@ public final class ApiKeyStore {
    * answer from being faster for tokens whose redaction is unknown.
    */
   public Optional<ApiKeyDTO> authenticate(String token) {
+    Optional<ApiKeyDTO> key = findAuthenticated(token);
+    metrics.authenticated(key.isPresent());
+    return key;
+  }
+
+  private Optional<ApiKeyDTO> findAuthenticated(String token) {
     if (token == null
         || token.length() > MAX_TOKEN_LENGTH
         || token.indexOf('\0') >= 0

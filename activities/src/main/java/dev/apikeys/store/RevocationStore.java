@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
+import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeResult;
@@ -84,10 +85,17 @@ public final class RevocationStore {
   private final SelectorCompiler selectors = SelectorCompiler.refusingSecretTokens();
   private final SelectorQueries selectorQueries;
   private final EventOutbox outbox = new EventOutbox();
+  private final ApiKeyMetrics metrics;
 
   public RevocationStore(Jdbi jdbi, Duration selectorTimeout) {
+    this(jdbi, selectorTimeout, ApiKeyMetrics.NONE);
+  }
+
+  /** @param metrics told of each schedule, stamp and cancel once it has committed */
+  public RevocationStore(Jdbi jdbi, Duration selectorTimeout, ApiKeyMetrics metrics) {
     this.jdbi = jdbi;
     this.selectorQueries = new SelectorQueries(selectorTimeout);
+    this.metrics = metrics;
   }
 
   record RevocationRow(
@@ -305,7 +313,10 @@ public final class RevocationStore {
       recompute(
           h, MATCHED, Map.of(), revocationId, seq, request.revokedBy(), null,
           command.scheduledAt(), true, scheduling.isolation());
-      return lock(h, revocationId).facts(null);
+      Revocation scheduled = lock(h, revocationId).facts(null);
+      // In a caller's own transaction, this counts when the caller commits, and not on rollback.
+      h.afterCommit(() -> metrics.revocationScheduled(counts.matched()));
+      return scheduled;
     } finally {
       dropMatched(h);
     }
@@ -351,6 +362,9 @@ public final class RevocationStore {
                       + " updated_at = now() where id = :rid")
               .bind("rid", revocationId)
               .execute();
+          // now() is the transaction's start, the completed_at just written.
+          Duration lateness = Duration.between(row.scheduledAt(), now(h, null));
+          h.afterCommit(() -> metrics.revocationStamped(row.keyCount(), lateness));
           return result(h, lock(h, revocationId));
         });
   }
@@ -382,6 +396,7 @@ public final class RevocationStore {
               .bind("rid", revocationId)
               .execute();
           outbox.recordChange(h, EVENT_CANCELLED, revocationId, by, null);
+          h.afterCommit(metrics::revocationCancelled);
           return lock(h, revocationId).facts(null);
         });
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class MigrationsTest {
@@ -84,6 +85,48 @@ class MigrationsTest {
     assertThat(after.get("deleted_at")).isNull();
     assertThat(indexes(db)).containsAll(MEDUSA_INDEXES);
     assertThat(indexes(db)).contains("apikeys_revocation_key_api_key_idx");
+  }
+
+  /** What a worker's health check reads: one line naming what to do, or nothing when current. */
+  @Test
+  void theSchemaCheckSaysWhatIsMissing() {
+    TestDatabase db = TestDatabase.createEmpty();
+    String latest = Migrations.latestVersion(db.dataSource());
+    assertThat(latest).isNotEmpty();
+    assertThat(schemaProblem(db, latest))
+        .hasValue(
+            "the database has no apikeys schema (no apikeys_schema_history table);"
+                + " run `apikeys migrate`");
+
+    Migrations.migrate(db.dataSource());
+    assertThat(schemaProblem(db, latest)).isEmpty();
+    // A newer build migrated it further: still fine for this one.
+    assertThat(schemaProblem(db, "1")).isEmpty();
+
+    db.jdbi().useHandle(h -> h.createUpdate(
+            "delete from apikeys_schema_history where version = :v").bind("v", latest).execute());
+    String previous =
+        db.jdbi().withHandle(h -> h.createQuery(
+                "select version from apikeys_schema_history where version is not null"
+                    + " order by installed_rank desc limit 1")
+            .mapTo(String.class)
+            .one());
+    assertThat(schemaProblem(db, latest))
+        .hasValue(
+            "the database schema is at version " + previous + ", this worker needs " + latest
+                + "; run `apikeys migrate`");
+
+    db.jdbi().useHandle(h -> h.createUpdate(
+            "update apikeys_schema_history set success = false where version = :v")
+        .bind("v", previous)
+        .execute());
+    assertThat(schemaProblem(db, latest))
+        .hasValue(
+            "migration " + previous + " failed; repair the database, then run `apikeys migrate`");
+  }
+
+  private static Optional<String> schemaProblem(TestDatabase db, String latest) {
+    return db.jdbi().withHandle(h -> Migrations.schemaProblem(h, latest));
   }
 
   private static Map<String, Object> row(TestDatabase db) {

@@ -595,6 +595,8 @@ public final class RevocationBenchmark {
     pb.environment().put("APIKEYS_TASK_QUEUE", taskQueue);
     pb.environment().put("APIKEYS_STICKY_TIMEOUT", "0");
     pb.environment().put("APIKEYS_MIGRATE", "false");
+    // No /metrics or /healthz: the default port may be taken, and the bench does not scrape.
+    pb.environment().put("APIKEYS_METRICS_PORT", "0");
     pb.redirectErrorStream(true)
         .redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD
             : ProcessBuilder.Redirect.to(log));

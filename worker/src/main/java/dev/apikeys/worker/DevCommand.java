@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
       "Run an embedded PostgreSQL, Temporal's Java test server (time skipping off) and the worker,"
           + " all on 127.0.0.1, until Ctrl-C.",
       "APIKEYS_DEV_POSTGRES_PORT (default 54329), APIKEYS_DEV_TEMPORAL_PORT (default 7233),"
-          + " APIKEYS_DEV_DATA_DIR (default: a temporary directory deleted on exit)."
+          + " APIKEYS_DEV_DATA_DIR (default: a temporary directory deleted on exit),"
+          + " APIKEYS_METRICS_PORT (/metrics and /healthz; default 9464, 0 turns them off)."
     })
 final class DevCommand extends ApiKeysCommand.Subcommand {
   private static final Logger log = LoggerFactory.getLogger(DevCommand.class);
@@ -60,6 +61,12 @@ final class DevCommand extends ApiKeysCommand.Subcommand {
         "  Temporal    " + dev.temporalAddress()
             + " (Java test server, time skipping off, namespace default)");
     out.println("  Worker      task queue " + dev.taskQueue());
+    dev.monitoringUrl()
+        .ifPresent(
+            url -> {
+              out.println("  Metrics     " + url + "/metrics");
+              out.println("  Health      " + url + "/healthz");
+            });
     if (config.dataDirectory().isPresent()) {
       // The test server keeps workflows in memory; only the database outlives this process.
       out.println(

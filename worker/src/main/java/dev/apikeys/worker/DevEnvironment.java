@@ -46,12 +46,17 @@ final class DevEnvironment implements AutoCloseable {
   private final Deque<AutoCloseable> opened;
   private final String databaseUrl;
   private final TemporalConfig temporal;
+  private final WorkerMonitoring monitoring;
 
   private DevEnvironment(
-      Deque<AutoCloseable> opened, String databaseUrl, TemporalConfig temporal) {
+      Deque<AutoCloseable> opened,
+      String databaseUrl,
+      TemporalConfig temporal,
+      WorkerMonitoring monitoring) {
     this.opened = opened;
     this.databaseUrl = databaseUrl;
     this.temporal = temporal;
+    this.monitoring = monitoring;
   }
 
   /**
@@ -65,6 +70,8 @@ final class DevEnvironment implements AutoCloseable {
     try {
       requireFree(config.postgresPort(), DevConfig.POSTGRES_PORT);
       requireFree(config.temporalPort(), DevConfig.TEMPORAL_PORT);
+      WorkerMonitoring monitoring = WorkerMonitoring.start(MetricsConfig.loopback(env));
+      opened.push(monitoring);
 
       String password = password(config);
       EmbeddedPostgres postgres = startPostgres(config, password);
@@ -85,7 +92,7 @@ final class DevEnvironment implements AutoCloseable {
       LocalTemporalServer server = startTemporal(config.temporalPort());
       opened.push(server);
       TemporalConfig temporal = TemporalConfig.local(server.address(), env);
-      TemporalConnection connection = temporal.connect();
+      TemporalConnection connection = temporal.connect(monitoring.temporalScope());
       opened.push(connection);
 
       RevocationWorker worker =
@@ -95,10 +102,15 @@ final class DevEnvironment implements AutoCloseable {
               database.selectorTimeout(),
               temporal.taskQueue(),
               WorkerConfig.dev(env).stickyTimeout(),
-              WorkerConfig.dev(env).rotationEnabled());
+              WorkerConfig.dev(env).rotationEnabled(),
+              monitoring.domainMetrics());
       worker.start();
       opened.push(worker);
-      return new DevEnvironment(opened, databaseUrl, temporal);
+      Readiness readiness =
+          new Readiness(worker, connection.stubs(), temporal.address(), pool, jdbi);
+      opened.push(readiness);
+      monitoring.serveReadiness(readiness);
+      return new DevEnvironment(opened, databaseUrl, temporal, monitoring);
     } catch (RuntimeException e) {
       closeAll(opened);
       throw e;
@@ -117,6 +129,13 @@ final class DevEnvironment implements AutoCloseable {
 
   String taskQueue() {
     return temporal.taskQueue();
+  }
+
+  /** {@code http://127.0.0.1:<port>}, where {@code /metrics} and {@code /healthz} are; empty when off. */
+  Optional<String> monitoringUrl() {
+    return monitoring
+        .address()
+        .map(a -> "http://" + loopback() + ":" + a.getPort());
   }
 
   @Override

@@ -29,6 +29,7 @@ public final class LocalTemporalServer implements AutoCloseable {
 
   private final TestServicesStarter services;
   private final Server server;
+  private boolean closed;
 
   private LocalTemporalServer(TestServicesStarter services, Server server) {
     this.services = services;
@@ -64,8 +65,13 @@ public final class LocalTemporalServer implements AutoCloseable {
     return InetAddress.getLoopbackAddress().getHostAddress() + ":" + port();
   }
 
+  /** Stops the server; closing it again does nothing. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     server.shutdown();
     try {
       // Long polls still open are cut off after a short wait; workers have stopped by now.

@@ -2,6 +2,7 @@ package dev.apikeys.worker;
 
 import dev.apikeys.activities.ReconcileActivitiesImpl;
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.module.RevocationReconciler;
 import dev.apikeys.revocation.ReconcileRevocationsWorkflowImpl;
 import io.temporal.worker.WorkflowImplementationOptions;
@@ -64,6 +65,23 @@ public final class RevocationWorker implements AutoCloseable {
       String taskQueue,
       Optional<Duration> stickyTimeout,
       boolean rotationEnabled) {
+    this(
+        client, jdbi, selectorTimeout, taskQueue, stickyTimeout, rotationEnabled,
+        ApiKeyMetrics.NONE);
+  }
+
+  /**
+   * @param metrics told of every revocation the activities and the reconciler schedule, stamp,
+   *     cancel or finish; the SDK's own metrics go to the scope of {@code client}'s service stubs
+   */
+  public RevocationWorker(
+      WorkflowClient client,
+      Jdbi jdbi,
+      Duration selectorTimeout,
+      String taskQueue,
+      Optional<Duration> stickyTimeout,
+      boolean rotationEnabled,
+      ApiKeyMetrics metrics) {
     this.taskQueue = taskQueue;
     this.factory = WorkerFactory.newInstance(client);
     WorkerOptions.Builder options = WorkerOptions.newBuilder();
@@ -78,15 +96,21 @@ public final class RevocationWorker implements AutoCloseable {
         ReconcileRevocationsWorkflowImpl.class,
         RotateApiKeysWorkflowImpl.class,
         OffboardUserWorkflowImpl.class);
-    revocations = new RevocationStore(jdbi, selectorTimeout);
+    revocations = new RevocationStore(jdbi, selectorTimeout, metrics);
     worker.registerActivitiesImplementations(
         new RevocationActivitiesImpl(revocations),
-        new ReconcileActivitiesImpl(new RevocationReconciler(client, revocations, taskQueue)),
+        new ReconcileActivitiesImpl(
+            new RevocationReconciler(client, revocations, taskQueue, metrics)),
         new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), rotationEnabled));
   }
 
   public String taskQueue() {
     return taskQueue;
+  }
+
+  /** Whether the worker has started polling and has not been asked to stop. */
+  public boolean isPolling() {
+    return factory.isStarted() && !factory.isShutdown() && !factory.isTerminated();
   }
 
   /**

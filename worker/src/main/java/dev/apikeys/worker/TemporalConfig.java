@@ -1,5 +1,7 @@
 package dev.apikeys.worker;
 
+import com.uber.m3.tally.NoopScope;
+import com.uber.m3.tally.Scope;
 import dev.apikeys.codec.PayloadKeys;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
@@ -141,6 +143,13 @@ record TemporalConfig(
    * line naming {@value #ADDRESS} instead of a request that retries for a minute.
    */
   TemporalConnection connect() {
+    return connect(new NoopScope());
+  }
+
+  /**
+   * {@link #connect()}, with the SDK's client and worker metrics reported to {@code metrics}.
+   */
+  TemporalConnection connect(Scope metrics) {
     probe();
     // The first call asks the server for its capabilities, with a deadline of its own; bounding
     // it by the connect timeout keeps that timeout honest.
@@ -150,6 +159,7 @@ record TemporalConfig(
         WorkflowServiceStubs.newServiceStubs(
             WorkflowServiceStubsOptions.newBuilder(stubsOptions)
                 .setSystemInfoTimeout(systemInfo)
+                .setMetricsScope(metrics)
                 .build());
     try {
       stubs.connect(connectTimeout);

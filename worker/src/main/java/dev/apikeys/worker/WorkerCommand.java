@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code apikeys worker}: hosts the revocation workflow and its activities against a real
- * Temporal and PostgreSQL until SIGTERM or Ctrl-C, then stops gracefully.
+ * Temporal and PostgreSQL until SIGTERM or Ctrl-C, then stops gracefully. It serves {@code
+ * /metrics} and {@code /healthz} while it runs (see {@link WorkerMonitoring}).
  */
 @Command(
     name = "worker",
@@ -19,7 +20,9 @@ import picocli.CommandLine.Command;
           + " TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE; APIKEYS_TASK_QUEUE.",
       "APIKEYS_MIGRATE=false skips migrations; APIKEYS_STICKY_TIMEOUT (seconds, 0 for the Java"
           + " test server) sets the sticky queue timeout; APIKEYS_ROTATION_ENABLED=true lets"
-          + " this worker run key rotations (off by default: they issue credentials)."
+          + " this worker run key rotations (off by default: they issue credentials).",
+      "/metrics and /healthz: APIKEYS_METRICS_PORT (default 9464, 0 turns them off),"
+          + " APIKEYS_METRICS_BIND (default 0.0.0.0)."
     })
 final class WorkerCommand extends ApiKeysCommand.Subcommand {
   private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
@@ -31,24 +34,36 @@ final class WorkerCommand extends ApiKeysCommand.Subcommand {
     DatabaseConfig database = context.databaseConfig();
     WorkerConfig config = WorkerConfig.fromEnvironment(context.env());
     TemporalConfig temporal = context.temporalConfig();
+    MetricsConfig metrics = MetricsConfig.fromEnvironment(context.env());
 
-    if (config.migrate()) {
-      Migrations.migrate(context.dataSource());
-    }
-    try (ShutdownSignal signal = new ShutdownSignal();
-        RevocationWorker worker =
-            new RevocationWorker(
-                context.temporal().client(),
-                context.jdbi(),
-                database.selectorTimeout(),
-                temporal.taskQueue(),
-                config.stickyTimeout(),
-                config.rotationEnabled())) {
-      worker.start();
-      log.info("apikeys worker started: {}, rotation {}", temporal.describe(),
-          config.rotationEnabled() ? "enabled" : "off");
-      signal.await();
-      log.info("apikeys worker stopping: finishing the tasks in flight");
+    // Listening first: a port that is taken fails the start before anything else is done, and
+    // /healthz says "starting" while the migrations run.
+    try (WorkerMonitoring monitoring = WorkerMonitoring.start(metrics)) {
+      if (config.migrate()) {
+        Migrations.migrate(context.dataSource());
+      }
+      try (ShutdownSignal signal = new ShutdownSignal();
+          TemporalConnection connection = temporal.connect(monitoring.temporalScope());
+          RevocationWorker worker =
+              new RevocationWorker(
+                  connection.client(),
+                  context.jdbi(),
+                  database.selectorTimeout(),
+                  temporal.taskQueue(),
+                  config.stickyTimeout(),
+                  config.rotationEnabled(),
+                  monitoring.domainMetrics());
+          Readiness readiness =
+              new Readiness(
+                  worker, connection.stubs(), temporal.address(), context.dataSource(),
+                  context.jdbi())) {
+        worker.start();
+        monitoring.serveReadiness(readiness);
+        log.info("apikeys worker started: {}, rotation {}", temporal.describe(),
+            config.rotationEnabled() ? "enabled" : "off");
+        signal.await();
+        log.info("apikeys worker stopping: finishing the tasks in flight");
+      }
     }
     return ApiKeysCommand.ExitCodes.OK;
   }

@@ -44,7 +44,8 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * {@code apikeys dev} boots in-process on free ports, prints its instructions, revokes a key for
- * a client that follows them, and stops cleanly when asked, releasing both ports.
+ * a client that follows them, serves {@code /metrics} and {@code /healthz} where it says, and
+ * stops cleanly when asked, releasing every port.
  */
 class DevCommandTest {
   private static final Pattern DATABASE_URL =
@@ -56,9 +57,11 @@ class DevCommandTest {
   void devBootsPrintsWhatToRunRevokesAndStops() throws Exception {
     int postgresPort = freePort();
     int temporalPort = freePort();
+    int metricsPort = freePort();
     Map<String, String> env = new HashMap<>();
     env.put(DevConfig.POSTGRES_PORT, String.valueOf(postgresPort));
     env.put(DevConfig.TEMPORAL_PORT, String.valueOf(temporalPort));
+    env.put(MetricsConfig.PORT, String.valueOf(metricsPort));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     AtomicInteger exitCode = new AtomicInteger(-1);
@@ -77,7 +80,11 @@ class DevCommandTest {
           .contains("bin/apikeys revoke --id <id> --revoked-by me --revoke-in 5 --wait")
           .contains("bin/apikeys authenticate ")
           .contains("temporal workflow start --address 127.0.0.1:" + temporalPort
-              + " --task-queue api-keys --type RevokeApiKeysWorkflow");
+              + " --task-queue api-keys --type RevokeApiKeysWorkflow")
+          .contains("  Metrics     http://127.0.0.1:" + metricsPort + "/metrics\n")
+          .contains("  Health      http://127.0.0.1:" + metricsPort + "/healthz\n");
+      MonitoringEndpoints endpoints = new MonitoringEndpoints(metricsPort);
+      assertThat(endpoints.awaitHealth(200).body()).isEqualTo("ok\n");
       String databaseUrl = match(DATABASE_URL, instructions);
       String temporalAddress = match(TEMPORAL_ADDRESS, instructions);
       assertThat(databaseUrl).matches("jdbc:postgresql://127\\.0\\.0\\.1:" + postgresPort
@@ -108,6 +115,7 @@ class DevCommandTest {
         assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
       }
       assertThat(store.authenticate(key.token())).isEmpty();
+      assertThat(endpoints.scrape().value("apikeys_revocations_stamped_total")).isEqualTo(1);
     } finally {
       dev.interrupt();
       dev.join(TimeUnit.SECONDS.toMillis(60));
@@ -117,6 +125,7 @@ class DevCommandTest {
     assertThat(err.toString()).doesNotContain("sk_");
     assertThat(listening(temporalPort)).as("Temporal stopped").isFalse();
     assertThat(listening(postgresPort)).as("PostgreSQL stopped").isFalse();
+    assertThat(listening(metricsPort)).as("/metrics and /healthz stopped").isFalse();
   }
 
   /**
@@ -162,6 +171,8 @@ class DevCommandTest {
     env.put(DevConfig.POSTGRES_PORT, String.valueOf(freePort()));
     env.put(DevConfig.TEMPORAL_PORT, String.valueOf(freePort()));
     env.put(DevConfig.DATA_DIR, data.toString());
+    // No /metrics: the default port may be another process's.
+    env.put(MetricsConfig.PORT, "0");
     StringWriter err = new StringWriter();
     int code = ApiKeysCommand.execute(new String[] {"dev"}, env,
         new PrintWriter(new StringWriter()), new PrintWriter(err));
@@ -177,6 +188,8 @@ class DevCommandTest {
     env.put(DevConfig.POSTGRES_PORT, String.valueOf(postgresPort));
     env.put(DevConfig.TEMPORAL_PORT, String.valueOf(freePort()));
     env.put(DevConfig.DATA_DIR, data.toString());
+    // No /metrics: the default port may be another process's.
+    env.put(MetricsConfig.PORT, "0");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     Thread dev = new Thread(() -> ApiKeysCommand.execute(
@@ -207,6 +220,17 @@ class DevCommandTest {
       assertThat(code).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
       assertThat(err.toString())
           .startsWith("APIKEYS_DEV_TEMPORAL_PORT: 127.0.0.1:" + taken.getLocalPort()
+              + " is already in use");
+      assertThat(err.toString().lines().filter(l -> !l.contains(" INFO "))).hasSize(1);
+
+      env.put(DevConfig.TEMPORAL_PORT, String.valueOf(freePort()));
+      env.put(MetricsConfig.PORT, String.valueOf(taken.getLocalPort()));
+      err = new StringWriter();
+      code =
+          ApiKeysCommand.execute(new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err));
+      assertThat(code).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
+      assertThat(err.toString())
+          .startsWith("APIKEYS_METRICS_PORT: 127.0.0.1:" + taken.getLocalPort()
               + " is already in use");
       assertThat(err.toString().lines().filter(l -> !l.contains(" INFO "))).hasSize(1);
     }

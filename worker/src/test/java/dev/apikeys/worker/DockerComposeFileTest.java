@@ -6,24 +6,30 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * docker-compose.yml, for people who run the whole thing for real: there is no Docker engine where
  * the tests run, so this reads the file (and the Dockerfile it builds) and checks what {@code
  * docker compose up} depends on: the services, official and pinned images, published ports,
  * health checks, the start order, and the environment that wires the worker to PostgreSQL and
- * Temporal.
+ * Temporal. The worker's health check command itself runs here against a real worker's {@code
+ * /healthz}.
  */
 class DockerComposeFileTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -130,9 +136,56 @@ class DockerComposeFileTest {
       command.addAll(execForm(dockerfile, "CMD"));
     }
     assertThat(command).containsExactly("worker");
+  }
 
-    // The worker's health check runs the same jar the entrypoint runs.
-    assertThat(healthcheck("worker")).contains(jar);
+  @Test
+  void theWorkersHealthCheckAsksItsHealthzWithoutStartingASecondJvm() {
+    int port = metricsPort();
+    assertThat(port).as("the worker serves /healthz").isPositive();
+    List<String> test = healthcheckTest("worker");
+    assertThat(test.get(0)).isEqualTo("CMD");
+    assertThat(String.join(" ", test))
+        .contains("/dev/tcp/127.0.0.1/" + port)
+        .contains("GET /healthz ")
+        .doesNotContain("java");
+    // Published on the host's loopback interface only, for a scrape from the host.
+    assertThat(publishedContainerPorts("worker")).contains(port);
+  }
+
+  /**
+   * The health check's command, run as Docker runs it (with the port a test worker listens on):
+   * it passes while {@code /healthz} answers 200 and fails while it answers 503.
+   */
+  @Test
+  @Timeout(120)
+  void theHealthCheckCommandPassesOnlyWhileTheWorkerIsReady() throws Exception {
+    int port = RevocationStack.freePort();
+    List<String> command = healthcheckTest("worker").subList(1, healthcheckTest("worker").size());
+    List<String> probe = new ArrayList<>();
+    for (String part : command) {
+      probe.add(part.replace("/dev/tcp/127.0.0.1/" + metricsPort(), "/dev/tcp/127.0.0.1/" + port));
+    }
+    Map<String, String> env = Map.of(MetricsConfig.PORT, String.valueOf(port));
+    try (RevocationStack stack = RevocationStack.start();
+        WorkerMonitoring monitoring = WorkerMonitoring.start(MetricsConfig.loopback(env));
+        TemporalConnection connection = stack.temporal.connect(monitoring.temporalScope());
+        RevocationWorker worker =
+            new RevocationWorker(
+                connection.client(), stack.db.jdbi(), RevocationStack.SELECTOR_TIMEOUT,
+                stack.temporal.taskQueue(), Optional.of(Duration.ZERO), false,
+                monitoring.domainMetrics());
+        Readiness readiness =
+            new Readiness(
+                worker, connection.stubs(), stack.temporal.address(), stack.db.dataSource(),
+                stack.db.jdbi())) {
+      // Listening, but the worker does not poll yet: 503.
+      assertThat(run(probe)).isNotZero();
+      worker.start();
+      monitoring.serveReadiness(readiness);
+      assertThat(run(probe)).isZero();
+    }
+    // Nothing listens any more.
+    assertThat(run(probe)).isNotZero();
   }
 
   @Test
@@ -282,6 +335,28 @@ class DockerComposeFileTest {
   @Test
   void theReadmeDocumentsDockerComposeUp() throws IOException {
     assertThat(Files.readString(ROOT.resolve("README.md"))).contains("docker compose up");
+  }
+
+  /** The port the worker serves /metrics and /healthz on, as its environment sets it. */
+  private static int metricsPort() {
+    String port = environment("worker").getOrDefault(MetricsConfig.PORT, "9464");
+    return Integer.parseInt(port);
+  }
+
+  private static List<String> healthcheckTest(String name) {
+    List<String> parts = new ArrayList<>();
+    service(name).path("healthcheck").path("test").forEach(p -> parts.add(p.asText()));
+    return parts;
+  }
+
+  private static int run(List<String> command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    process.getInputStream().transferTo(OutputStream.nullOutputStream());
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("the health check did not finish: " + command);
+    }
+    return process.exitValue();
   }
 
   private static JsonNode service(String name) {

@@ -6,6 +6,8 @@ import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,13 +74,27 @@ final class RevocationStack implements AutoCloseable {
     return this;
   }
 
-  /** The environment a command or a worker process needs to reach this stack. */
+  /**
+   * The environment a command or a worker process needs to reach this stack. A worker started
+   * with it serves no {@code /metrics} or {@code /healthz}, so tests never wait on, or collide
+   * over, the default port; {@link WorkerProcess} gives each of its workers a free one.
+   */
   Map<String, String> env() {
     Map<String, String> env = new HashMap<>();
     env.put(DatabaseConfig.URL, db.jdbcUrl());
     env.put(TemporalConfig.ADDRESS, server.address());
     env.put(TemporalConfig.CONFIG_FILE, EMPTY_TEMPORAL_CONFIG.toString());
+    env.put(MetricsConfig.PORT, "0");
     return env;
+  }
+
+  /** A TCP port nothing listens on right now, on the loopback interface. */
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   ApiKeyStore store() {

@@ -19,13 +19,19 @@ final class WorkerProcess implements AutoCloseable {
 
   private final Process process;
   private final Path err;
+  private final int metricsPort;
 
-  private WorkerProcess(Process process, Path err) {
+  private WorkerProcess(Process process, Path err, int metricsPort) {
     this.process = process;
     this.err = err;
+    this.metricsPort = metricsPort;
   }
 
-  /** Starts the worker and waits until it polls; {@code name} names its log files in {@code logs}. */
+  /**
+   * Starts the worker and waits until it polls; {@code name} names its log files in {@code logs}.
+   * It serves {@code /metrics} and {@code /healthz} on a free port of its own ({@link
+   * #monitoring()}), unless {@code extraEnv} sets {@value MetricsConfig#PORT}.
+   */
   static WorkerProcess start(RevocationStack stack, Path logs, String name) throws IOException {
     return start(stack, logs, name, Map.of());
   }
@@ -44,11 +50,14 @@ final class WorkerProcess implements AutoCloseable {
     Map<String, String> env = new HashMap<>(stack.env());
     // Temporal's Java test server never moves a task off a dead worker's sticky queue.
     env.put(WorkerConfig.STICKY_TIMEOUT, "0");
+    env.put(MetricsConfig.PORT, String.valueOf(RevocationStack.freePort()));
+    env.put(MetricsConfig.BIND, "127.0.0.1");
     env.putAll(extraEnv);
     builder.environment().putAll(env);
     builder.redirectOutput(logs.resolve(name + ".out").toFile());
     builder.redirectError(err.toFile());
-    WorkerProcess worker = new WorkerProcess(builder.start(), err);
+    WorkerProcess worker =
+        new WorkerProcess(builder.start(), err, Integer.parseInt(env.get(MetricsConfig.PORT)));
     worker.awaitStarted(name);
     return worker;
   }
@@ -71,6 +80,11 @@ final class WorkerProcess implements AutoCloseable {
         throw new AssertionError("interrupted while worker " + name + " started", e);
       }
     }
+  }
+
+  /** The worker's {@code /metrics} and {@code /healthz}. */
+  MonitoringEndpoints monitoring() {
+    return new MonitoringEndpoints(metricsPort);
   }
 
   String log() throws IOException {

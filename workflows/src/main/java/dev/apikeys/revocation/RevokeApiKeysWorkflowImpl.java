@@ -15,6 +15,7 @@ import io.temporal.workflow.WorkflowInfo;
 import io.temporal.workflow.WorkflowLock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import org.slf4j.Logger;
 
 /**
@@ -607,6 +608,11 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private void refuse(ApplicationFailure failure) {
     state = RevocationState.REFUSED;
     refusal = failure;
+    // The SDK's workflow scope reports nothing while a history is replayed: counted once.
+    Workflow.getMetricsScope()
+        .tagged(Map.of("refusal_type", failure.getType() == null ? "" : failure.getType()))
+        .counter("apikeys_revocations_refused")
+        .inc(1);
     // Lets a waiting "scheduled" update see the refusal before the workflow closes.
     awaitHandlers();
   }
