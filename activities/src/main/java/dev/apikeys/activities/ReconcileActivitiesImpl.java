@@ -1,6 +1,6 @@
 package dev.apikeys.activities;
 
-import dev.apikeys.module.RevocationReconciler;
+import dev.apikeys.activities.RevocationReconciler;
 import dev.apikeys.revocation.ReconcileActivities;
 import dev.apikeys.revocation.ReconcileReport;
 

@@ -2,7 +2,7 @@ package dev.apikeys.worker;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.apikeys.model.ApiKeyException;
-import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevocationStatus;
 import dev.apikeys.revocation.RevokeResult;

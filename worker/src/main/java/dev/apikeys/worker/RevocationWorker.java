@@ -3,7 +3,7 @@ package dev.apikeys.worker;
 import dev.apikeys.activities.ReconcileActivitiesImpl;
 import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.metrics.ApiKeyMetrics;
-import dev.apikeys.module.RevocationReconciler;
+import dev.apikeys.activities.RevocationReconciler;
 import dev.apikeys.revocation.ReconcileRevocationsWorkflowImpl;
 import io.temporal.worker.WorkflowImplementationOptions;
 import dev.apikeys.activities.RotationActivitiesImpl;

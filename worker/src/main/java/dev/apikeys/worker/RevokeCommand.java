@@ -2,10 +2,10 @@ package dev.apikeys.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.apikeys.model.ApiKeyException;
-import dev.apikeys.module.ApiKeyModuleService;
-import dev.apikeys.module.LeakedTokenAnswer;
-import dev.apikeys.module.LeakedTokensAnswer;
-import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.client.ApiKeyModuleService;
+import dev.apikeys.client.LeakedTokenAnswer;
+import dev.apikeys.client.LeakedTokensAnswer;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeResult;

@@ -1,6 +1,6 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.store.ApiKeyStore;

@@ -12,7 +12,7 @@ import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.Database;
-import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.store.RevocationStore;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -7,7 +7,7 @@ import dev.apikeys.metrics.MicrometerApiKeyMetrics;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.ReconcileReport;
 import dev.apikeys.revocation.ReconcileRevocationsWorkflow;
 import dev.apikeys.revocation.RevocationNames;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
 import java.io.PrintWriter;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;

@@ -1,6 +1,6 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;

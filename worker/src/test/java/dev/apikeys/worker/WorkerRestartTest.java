@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.module.RevocationHandle;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;

@@ -1,4 +1,4 @@
-package dev.apikeys.module;
+package dev.apikeys.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

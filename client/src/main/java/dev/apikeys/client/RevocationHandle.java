@@ -1,4 +1,4 @@
-package dev.apikeys.module;
+package dev.apikeys.client;
 
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.revocation.RescheduleRequest;

@@ -1,4 +1,4 @@
-package dev.apikeys.module;
+package dev.apikeys.client;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;

@@ -16,7 +16,7 @@ import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
-import dev.apikeys.module.ApiKeyModuleService;
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;

@@ -1,4 +1,4 @@
-package dev.apikeys.module;
+package dev.apikeys.activities;
 
 import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.revocation.ContinuedRevocation;

@@ -1,4 +1,4 @@
-package dev.apikeys.module;
+package dev.apikeys.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,8 +33,8 @@ class ReadmeJavaSnippetTest {
           "\n",
           "import dev.apikeys.model.ApiKeyDTO;",
           "import dev.apikeys.model.FilterableApiKeyProps;",
-          "import dev.apikeys.module.ApiKeyModuleService;",
-          "import dev.apikeys.module.RevocationHandle;",
+          "import dev.apikeys.client.ApiKeyModuleService;",
+          "import dev.apikeys.client.RevocationHandle;",
           "import dev.apikeys.revocation.ApiKeysDataConverter;",
           "import dev.apikeys.revocation.RevocationNames;",
           "import dev.apikeys.revocation.RevokeApiKeyDTO;",
