@@ -18,6 +18,7 @@ import dev.apikeys.revocation.ContinuedRevocation;
 import dev.apikeys.revocation.RequestFingerprint;
 import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationState;
+import dev.apikeys.revocation.RevocationStatus;
 import dev.apikeys.revocation.ScheduleRevocation;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
@@ -31,6 +32,7 @@ import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.SecretTokens;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.UpdateOptions;
@@ -43,6 +45,7 @@ import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowServiceException;
+import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.failure.ApplicationFailure;
@@ -495,7 +498,9 @@ public final class ApiKeyModuleService {
             ? RevocationNames.workflowIdFor(valid.context().idempotencyKey())
             : RevocationNames.WORKFLOW_ID_PREFIX + UUID.randomUUID();
     CompletableFuture<Revocation> call =
-        CompletableFuture.supplyAsync(() -> updateWithStart(workflowId, request), CALLS);
+        CompletableFuture.supplyAsync(
+            () -> updateWithStart(workflowId, request, valid.context().idempotencyKey() != null),
+            CALLS);
     try {
       Revocation scheduled = awaitScheduled(call, workflowId);
       return new RevocationHandle(client, revocations, workflowId, scheduled);
@@ -560,7 +565,7 @@ public final class ApiKeyModuleService {
    * Java test server, which {@code apikeys dev} runs, now and then fails an Update-with-Start
    * under load with an internal error.
    */
-  private Revocation updateWithStart(String workflowId, RevokeRequest request) {
+  private Revocation updateWithStart(String workflowId, RevokeRequest request, boolean keyed) {
     boolean mayRunAgain = true;
     for (int attempt = 1; ; attempt++) {
       RevokeApiKeysWorkflow workflow =
@@ -601,12 +606,22 @@ public final class ApiKeyModuleService {
         mayRunAgain = true;
         continue;
       } catch (WorkflowExecutionAlreadyStarted startedMeanwhile) {
-        return joinExisting(workflowId, request);
+        Revocation joined = joinExisting(workflowId, request, keyed);
+        if (joined != null) {
+          return joined;
+        }
+        mayRunAgain = true;
+        continue;
       } catch (WorkflowServiceException e) {
         if (attempt > 1
             && rootCause(e) instanceof StatusRuntimeException status
             && status.getStatus().getCode() == Status.Code.ALREADY_EXISTS) {
-          return joinExisting(workflowId, request);
+          Revocation joined = joinExisting(workflowId, request, keyed);
+          if (joined != null) {
+            return joined;
+          }
+          mayRunAgain = true;
+          continue;
         }
         if (attempt >= TRANSPORT_ATTEMPTS || !(rootCause(e) instanceof StatusRuntimeException)) {
           throw e;
@@ -640,22 +655,42 @@ public final class ApiKeyModuleService {
 
   /**
    * The answer of a workflow an earlier attempt already started: its {@code scheduled} update
-   * while it runs, its result once it has closed.
+   * while it runs. Once it has closed, a request with an idempotency key is simply sent again (the
+   * database compares it with the first and answers with that revocation, or CONFLICT); one without
+   * is the closed run's own, and that run says what became of it: its result, its refusal, or, when
+   * it was cancelled (by another caller, while this one's answer was lost), its status. Null means
+   * "send it again".
    */
-  private Revocation joinExisting(String workflowId, RevokeRequest request) {
-    try {
-      return client.newWorkflowStub(RevokeApiKeysWorkflow.class, workflowId).scheduled(request);
-    } catch (WorkflowNotFoundException closed) {
+  private Revocation joinExisting(String workflowId, RevokeRequest request, boolean keyed) {
+    WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
+    RevokeApiKeysWorkflow typed = client.newWorkflowStub(RevokeApiKeysWorkflow.class, workflowId);
+    if (stub.describe().getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
       try {
-        RevokeResult r = client.newUntypedWorkflowStub(workflowId).getResult(RevokeResult.class);
-        return new Revocation(
-            r.revocationId(), r.workflowId(), r.status(), r.revokedBy(), r.scheduledAt(),
-            r.keyCount(), r.duplicateOf());
-      } catch (WorkflowFailedException refused) {
+        return typed.scheduled(request);
+      } catch (WorkflowNotFoundException closedMeanwhile) {
+        // Answered below, from the closed run.
+      } catch (WorkflowUpdateException refused) {
         throw asRefusal(refused);
       }
-    } catch (WorkflowUpdateException refused) {
-      throw asRefusal(refused);
+    }
+    if (keyed) {
+      return null;
+    }
+    try {
+      RevokeResult r = stub.getResult(RevokeResult.class);
+      return new Revocation(
+          r.revocationId(), r.workflowId(), r.status(), r.revokedBy(), r.scheduledAt(),
+          r.keyCount(), r.duplicateOf());
+    } catch (WorkflowFailedException failed) {
+      Optional<ApiKeyException> refusal = ApiKeyException.from(failed);
+      if (refusal.isPresent()) {
+        throw refusal.get();
+      }
+      RevocationStatus status = typed.status();
+      return new Revocation(
+          status.revocationId(), workflowId, status.state(), status.revokedBy(),
+          status.scheduledAt(), status.keyCount() == null ? 0 : status.keyCount(),
+          status.duplicateOf());
     }
   }
 
