@@ -159,7 +159,10 @@ public final class ApiKeysTestKit
 
     private Builder() {}
 
-    /** Workflows the worker runs besides {@link RevokeApiKeysWorkflowImpl}, which it always runs. */
+    /**
+     * Workflows the worker runs besides {@link RevokeApiKeysWorkflowImpl}, which
+     * it always runs.
+     */
     public Builder registerWorkflowImplementationTypes(Class<?>... types) {
       workflowTypes.addAll(List.of(types));
       return this;
@@ -191,7 +194,10 @@ public final class ApiKeysTestKit
       return this;
     }
 
-    /** The selector timeout of {@link TestStack#revocations()}; {@link #SELECTOR_TIMEOUT} if not. */
+    /**
+     * The selector timeout of {@link TestStack#revocations()}, {@link #SELECTOR_TIMEOUT} unless
+     * given: a test whose statements scan many rows gives a longer one.
+     */
     public Builder revocationSelectorTimeout(Duration timeout) {
       revocationSelectorTimeout = Objects.requireNonNull(timeout);
       return this;
