@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -46,10 +48,16 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * builder says {@link Builder#doNotStart()}: then the test registers what differs per test on
  * {@link TestStack#worker()} and calls {@link TestStack#start()}. It closes after the test's
  * {@code @AfterEach} methods. Each test gets its own database; none is dropped, as each is
- * small and the embedded server goes with the JVM.
+ * small and the embedded server goes with the JVM. A class whose many cases are independent by
+ * their own care may share one stack across its tests ({@link Builder#oneStackPerClass()}): it is
+ * made before the class's {@code @BeforeAll} methods and closed after its {@code @AfterAll}.
  */
 public final class ApiKeysTestKit
-    implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
+    implements BeforeAllCallback,
+        BeforeEachCallback,
+        AfterEachCallback,
+        AfterAllCallback,
+        ParameterResolver {
   private static final ExtensionContext.Namespace NAMESPACE =
       ExtensionContext.Namespace.create(ApiKeysTestKit.class);
 
@@ -64,6 +72,7 @@ public final class ApiKeysTestKit
   private final String taskQueue;
   private final boolean timeSkipping;
   private final boolean doNotStart;
+  private final boolean perClass;
 
   private ApiKeysTestKit(Builder b) {
     this.workflowTypes = List.copyOf(b.workflowTypes);
@@ -74,6 +83,7 @@ public final class ApiKeysTestKit
     this.taskQueue = b.taskQueue;
     this.timeSkipping = b.timeSkipping;
     this.doNotStart = b.doNotStart;
+    this.perClass = b.perClass;
   }
 
   public static Builder newBuilder() {
@@ -81,7 +91,34 @@ public final class ApiKeysTestKit
   }
 
   @Override
+  public void beforeAll(ExtensionContext context) {
+    if (perClass) {
+      open(context);
+    }
+  }
+
+  @Override
   public void beforeEach(ExtensionContext context) {
+    if (!perClass) {
+      open(context);
+    }
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    if (!perClass) {
+      close(context);
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    if (perClass) {
+      close(context);
+    }
+  }
+
+  private void open(ExtensionContext context) {
     TestDatabase db = TestDatabase.create();
     TestWorkflowEnvironment env =
         TestWorkflowEnvironment.newInstance(
@@ -122,8 +159,7 @@ public final class ApiKeysTestKit
     }
   }
 
-  @Override
-  public void afterEach(ExtensionContext context) {
+  private static void close(ExtensionContext context) {
     TestStack stack = context.getStore(NAMESPACE).remove(TestStack.class, TestStack.class);
     if (stack != null) {
       stack.env().close();
@@ -156,6 +192,7 @@ public final class ApiKeysTestKit
     private String taskQueue;
     private boolean timeSkipping = true;
     private boolean doNotStart;
+    private boolean perClass;
 
     private Builder() {}
 
@@ -218,6 +255,15 @@ public final class ApiKeysTestKit
     /** Leaves the environment for the test to start, after it registered what differs. */
     public Builder doNotStart() {
       doNotStart = true;
+      return this;
+    }
+
+    /**
+     * One stack for all the tests of the class, made before its {@code @BeforeAll} methods (which
+     * may take it as a parameter) and closed after its {@code @AfterAll} methods.
+     */
+    public Builder oneStackPerClass() {
+      perClass = true;
       return this;
     }
 
