@@ -3,16 +3,15 @@ package dev.apikeys.revocation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.examples.OffboardUserWorkflow;
 import dev.apikeys.examples.OffboardUserWorkflowImpl;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.store.ApiKeyStore;
-import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -20,8 +19,6 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
-import io.temporal.worker.Worker;
 import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInterface;
@@ -31,7 +28,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -106,20 +102,18 @@ class ChildRevocationsTest {
     }
   }
 
+  /**
+   * Parents and children share the test's own task queue, not the default "api-keys": a child
+   * runs on its parent's queue unless told otherwise.
+   */
   @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
+  static final ApiKeysTestKit kit =
+      ApiKeysTestKit.newBuilder()
           .registerWorkflowImplementationTypes(
-              RevokeApiKeysWorkflowImpl.class,
               OffboardUserWorkflowImpl.class,
               FireAndForgetParentImpl.class,
               CatchingParentImpl.class,
               ListeningParentImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
           .build();
 
   private TestDatabase db;
@@ -129,23 +123,13 @@ class ChildRevocationsTest {
   private String taskQueue;
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
-    this.env = env;
-    this.client = client;
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    // Parents and children share the test's own task queue, not the default "api-keys": a child
-    // runs on its parent's queue unless told otherwise.
-    worker.registerActivitiesImplementations(
-        new RevocationActivitiesImpl(new RevocationStore(db.jdbi(), Duration.ofSeconds(5))));
-    taskQueue = worker.getTaskQueue();
+  void setUp(TestStack stack) {
+    this.env = stack.env();
+    this.client = stack.client();
+    this.db = stack.db();
+    this.keys = stack.keys();
+    taskQueue = stack.taskQueue();
     assertThat(taskQueue).isNotEqualTo(RevocationNames.TASK_QUEUE);
-    env.start();
-  }
-
-  @AfterEach
-  void tearDown() {
-    env.close();
   }
 
   private <T> T parent(Class<T> type, String id) {

@@ -6,35 +6,28 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
-import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.activities.RotationActivitiesImpl;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
-import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
-import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.sealing.TokenSeal;
 import dev.apikeys.store.ApiKeyStore;
-import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.RotationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.testing.TestEnvironmentOptions;
-import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,9 +36,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Key rotation with time skipping, real activities and PostgreSQL, and no payload codec: the new
@@ -54,7 +48,16 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class RotateApiKeysWorkflowTest {
-  private TestWorkflowEnvironment env;
+  /** Each test starts the worker itself, with rotation on or off (see {@link #start}). */
+  @RegisterExtension
+  static final ApiKeysTestKit kit =
+      ApiKeysTestKit.newBuilder()
+          .registerWorkflowImplementationTypes(RotateApiKeysWorkflowImpl.class)
+          .taskQueue(RevocationNames.TASK_QUEUE)
+          .doNotStart()
+          .build();
+
+  private TestStack stack;
   private TestDatabase db;
   private ApiKeyStore keys;
   private RotationStore rotations;
@@ -64,26 +67,19 @@ class RotateApiKeysWorkflowTest {
   /** Runs between the real creation of successors and its return; a test's fault goes here. */
   private volatile Consumer<String> afterSuccessorsCreated = workflowId -> {};
 
+  @BeforeEach
+  void setUp(TestStack stack) {
+    this.stack = stack;
+    this.db = stack.db();
+    this.keys = stack.keys();
+    this.rotations = stack.rotations();
+  }
+
   private WorkflowClient start(boolean rotationEnabled) {
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    rotations = new RotationStore(db.jdbi(), Duration.ofSeconds(5));
-    env =
-        TestWorkflowEnvironment.newInstance(
-            TestEnvironmentOptions.newBuilder()
-                .setWorkflowClientOptions(
-                    WorkflowClientOptions.newBuilder()
-                        .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                        .build())
-                .build());
-    Worker worker = env.newWorker(RevocationNames.TASK_QUEUE);
-    worker.registerWorkflowImplementationTypes(
-        RevokeApiKeysWorkflowImpl.class, RotateApiKeysWorkflowImpl.class);
-    worker.registerActivitiesImplementations(
-        new RevocationActivitiesImpl(new RevocationStore(db.jdbi(), Duration.ofSeconds(5))),
+    stack.worker().registerActivitiesImplementations(
         new FaultAfterCreation(new RotationActivitiesImpl(rotations, rotationEnabled)));
-    env.start();
-    return env.getWorkflowClient();
+    stack.start();
+    return stack.client();
   }
 
   /** The real activities, with {@link #afterSuccessorsCreated} run once the creation committed. */
@@ -105,13 +101,6 @@ class RotateApiKeysWorkflowTest {
       afterSuccessorsCreated.accept(
           io.temporal.activity.Activity.getExecutionContext().getInfo().getWorkflowId());
       return created;
-    }
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (env != null) {
-      env.close();
     }
   }
 

@@ -6,34 +6,30 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
-import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
-import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.security.LeakScan;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.EventOutbox;
-import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.ClientTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.converter.RawValue;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,7 +40,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Handle;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,16 +54,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RevokeLeakedTokenTest {
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
 
-  @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
-          .build();
+  @RegisterExtension static final ApiKeysTestKit kit = ClientTestKit.newBuilder().build();
 
   private TestDatabase db;
   private ApiKeyStore keys;
@@ -78,21 +64,13 @@ class RevokeLeakedTokenTest {
   private String taskQueue;
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
-    this.env = env;
-    this.client = client;
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
-    worker.registerActivitiesImplementations(new RevocationActivitiesImpl(revocations));
-    taskQueue = worker.getTaskQueue();
-    module = new ApiKeyModuleService(client, keys, revocations, taskQueue);
-    env.start();
-  }
-
-  @AfterEach
-  void tearDown() {
-    env.close();
+  void setUp(TestStack stack, ApiKeyModuleService module) {
+    this.env = stack.env();
+    this.client = stack.client();
+    this.db = stack.db();
+    this.keys = stack.keys();
+    this.taskQueue = stack.taskQueue();
+    this.module = module;
   }
 
   @Test

@@ -2,30 +2,27 @@ package dev.apikeys.revocation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.store.ApiKeyStore;
-import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.ClientTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.UpdateOptions;
 import io.temporal.client.WithStartWorkflowOperation;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.common.WorkflowExecutionHistory;
-import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
 import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,16 +37,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class LongLivedRevocationTest {
   private static final int RESCHEDULES = 2_000;
 
-  @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
-          .build();
+  @RegisterExtension static final ApiKeysTestKit kit = ClientTestKit.newBuilder().build();
 
   private TestDatabase db;
   private ApiKeyStore keys;
@@ -57,19 +45,11 @@ class LongLivedRevocationTest {
   private WorkflowClient client;
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
-    this.client = client;
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
-    worker.registerActivitiesImplementations(new RevocationActivitiesImpl(revocations));
-    module = new ApiKeyModuleService(client, keys, revocations, worker.getTaskQueue());
-    env.start();
-  }
-
-  @AfterEach
-  void tearDown(TestWorkflowEnvironment env) {
-    env.close();
+  void setUp(TestStack stack, ApiKeyModuleService module) {
+    this.client = stack.client();
+    this.db = stack.db();
+    this.keys = stack.keys();
+    this.module = module;
   }
 
   @Test

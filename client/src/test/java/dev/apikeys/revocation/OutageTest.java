@@ -11,13 +11,13 @@ import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.Database;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.ClientTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
-import io.temporal.worker.Worker;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -28,7 +28,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,15 +42,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class OutageTest {
+  /** The worker's activities reach the database through the outage; the test's client does not. */
   @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
+  static final ApiKeysTestKit kit =
+      ClientTestKit.newBuilder()
+          .provide(OutageDataSource.class, s -> new OutageDataSource(s.db().dataSource()))
+          .revocationActivities(
+              s ->
+                  new RevocationActivitiesImpl(
+                      new RevocationStore(
+                          Database.jdbi(s.get(OutageDataSource.class)),
+                          ApiKeysTestKit.SELECTOR_TIMEOUT)))
           .build();
 
   private TestDatabase db;
@@ -62,24 +63,13 @@ class OutageTest {
   private WorkflowClient client;
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
-    this.env = env;
-    this.client = client;
-    db = TestDatabase.create();
-    outage = new OutageDataSource(db.dataSource());
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    RevocationStore workerStore = new RevocationStore(Database.jdbi(outage), Duration.ofSeconds(5));
-    worker.registerActivitiesImplementations(new RevocationActivitiesImpl(workerStore));
-    module =
-        new ApiKeyModuleService(
-            client, keys, new RevocationStore(db.jdbi(), Duration.ofSeconds(5)),
-            worker.getTaskQueue());
-    env.start();
-  }
-
-  @AfterEach
-  void tearDown() {
-    env.close();
+  void setUp(TestStack stack, ApiKeyModuleService module, OutageDataSource outage) {
+    this.env = stack.env();
+    this.client = stack.client();
+    this.db = stack.db();
+    this.outage = outage;
+    this.keys = stack.keys();
+    this.module = module;
   }
 
   @Test

@@ -3,7 +3,6 @@ package dev.apikeys.revocation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.apikeys.activities.ReconcileActivitiesImpl;
-import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.client.ApiKeyModuleService;
@@ -12,17 +11,16 @@ import dev.apikeys.activities.RevocationReconciler;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.ClientTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,15 +34,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ReconcilerTest {
   @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(
-              RevokeApiKeysWorkflowImpl.class, ReconcileRevocationsWorkflowImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
+  static final ApiKeysTestKit kit =
+      ClientTestKit.newBuilder()
+          .registerWorkflowImplementationTypes(ReconcileRevocationsWorkflowImpl.class)
+          .provide(
+              RevocationReconciler.class,
+              s -> new RevocationReconciler(s.client(), s.revocations(), s.taskQueue()))
+          .registerActivities(s -> new ReconcileActivitiesImpl(s.get(RevocationReconciler.class)))
           .build();
 
   private TestDatabase db;
@@ -57,23 +53,15 @@ class ReconcilerTest {
   private String taskQueue;
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
-    this.env = env;
-    this.client = client;
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
-    taskQueue = worker.getTaskQueue();
-    reconciler = new RevocationReconciler(client, revocations, taskQueue);
-    worker.registerActivitiesImplementations(
-        new RevocationActivitiesImpl(revocations), new ReconcileActivitiesImpl(reconciler));
-    module = new ApiKeyModuleService(client, keys, revocations, taskQueue);
-    env.start();
-  }
-
-  @AfterEach
-  void tearDown() {
-    env.close();
+  void setUp(TestStack stack, ApiKeyModuleService module, RevocationReconciler reconciler) {
+    this.env = stack.env();
+    this.client = stack.client();
+    this.db = stack.db();
+    this.keys = stack.keys();
+    this.revocations = stack.revocations();
+    this.taskQueue = stack.taskQueue();
+    this.reconciler = reconciler;
+    this.module = module;
   }
 
   @Test

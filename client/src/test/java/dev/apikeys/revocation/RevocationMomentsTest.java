@@ -15,18 +15,17 @@ import dev.apikeys.model.FilterableApiKeyProps;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.store.ApiKeyStore;
-import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.ClientTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -59,14 +58,11 @@ class RevocationMomentsTest {
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
 
   @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
+  static final ApiKeysTestKit kit =
+      ClientTestKit.newBuilder()
+          .revocationSelectorTimeout(Duration.ofSeconds(30))
+          .revocationActivities(
+              s -> new ScriptedActivities(new RevocationActivitiesImpl(s.revocations())))
           .build();
 
   private TestDatabase db;
@@ -79,23 +75,19 @@ class RevocationMomentsTest {
   private final ExecutorService background = Executors.newCachedThreadPool();
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
-    this.env = env;
-    this.client = client;
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(30));
-    activities = new ScriptedActivities(new RevocationActivitiesImpl(revocations));
-    worker.registerActivitiesImplementations(activities);
-    taskQueue = worker.getTaskQueue();
-    module = new ApiKeyModuleService(client, keys, revocations, taskQueue);
-    env.start();
+  void setUp(TestStack stack, ApiKeyModuleService module, ScriptedActivities activities) {
+    this.env = stack.env();
+    this.client = stack.client();
+    this.db = stack.db();
+    this.keys = stack.keys();
+    this.activities = activities;
+    this.taskQueue = stack.taskQueue();
+    this.module = module;
   }
 
   @AfterEach
   void tearDown() {
     background.shutdownNow();
-    env.close();
   }
 
   // ---- cancel at every moment -----------------------------------------------------------------

@@ -16,19 +16,17 @@ import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.EventOutbox;
-import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
-import io.temporal.client.WorkflowClient;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.ClientTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -40,7 +38,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -55,14 +52,10 @@ class RevokeApiKeysWorkflowTest {
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
 
   @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
+  static final ApiKeysTestKit kit =
+      ClientTestKit.newBuilder()
+          .revocationActivities(
+              s -> new ScriptedActivities(new RevocationActivitiesImpl(s.revocations())))
           .build();
 
   private TestDatabase db;
@@ -73,21 +66,13 @@ class RevokeApiKeysWorkflowTest {
   private String taskQueue;
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
-    this.env = env;
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
-    activities = new ScriptedActivities(new RevocationActivitiesImpl(revocations));
-    worker.registerActivitiesImplementations(activities);
-    taskQueue = worker.getTaskQueue();
-    module = new ApiKeyModuleService(client, keys, revocations, taskQueue);
-    env.start();
-  }
-
-  @AfterEach
-  void tearDown() {
-    env.close();
+  void setUp(TestStack stack, ApiKeyModuleService module, ScriptedActivities activities) {
+    this.env = stack.env();
+    this.db = stack.db();
+    this.keys = stack.keys();
+    this.activities = activities;
+    this.taskQueue = stack.taskQueue();
+    this.module = module;
   }
 
   // ---- timer and stamp ------------------------------------------------------------------------

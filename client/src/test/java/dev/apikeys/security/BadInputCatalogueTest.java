@@ -17,7 +17,6 @@ import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
 import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
@@ -28,15 +27,16 @@ import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.ClientTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.api.common.v1.Payload;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowServiceException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.converter.RawValue;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Duration;
@@ -53,11 +53,11 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -99,6 +99,16 @@ class BadInputCatalogueTest {
               .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
               .build());
 
+  /** The kit's worker takes {@link #QUEUE}; the impatient one is added in the class's setup. */
+  @RegisterExtension
+  static final ApiKeysTestKit kit =
+      ClientTestKit.newBuilder()
+          .oneStackPerClass()
+          .taskQueue(QUEUE)
+          .timeSkipping(false)
+          .doNotStart()
+          .build();
+
   private TestDatabase db;
   private TestWorkflowEnvironment env;
   private ApiKeyStore keys;
@@ -107,36 +117,19 @@ class BadInputCatalogueTest {
   private Map<String, String> fixtures;
 
   @BeforeAll
-  void startEnvironment() {
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
+  void startEnvironment(TestStack stack, ApiKeyModuleService module) {
+    db = stack.db();
+    keys = stack.keys();
+    env = stack.env();
+    this.module = module;
     RevocationStore impatient = new RevocationStore(db.jdbi(), IMPATIENT_TIMEOUT);
-    env =
-        TestWorkflowEnvironment.newInstance(
-            TestEnvironmentOptions.newBuilder()
-                .setUseTimeskipping(false)
-                .setWorkflowClientOptions(
-                    WorkflowClientOptions.newBuilder()
-                        .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                        .build())
-                .build());
-    Worker worker = env.newWorker(QUEUE);
-    worker.registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class);
-    worker.registerActivitiesImplementations(new RevocationActivitiesImpl(revocations));
     Worker impatientWorker = env.newWorker(IMPATIENT_QUEUE);
     impatientWorker.registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class);
     impatientWorker.registerActivitiesImplementations(new RevocationActivitiesImpl(impatient));
-    module = new ApiKeyModuleService(env.getWorkflowClient(), keys, revocations, QUEUE);
     impatientModule =
         new ApiKeyModuleService(env.getWorkflowClient(), keys, impatient, IMPATIENT_QUEUE);
-    env.start();
+    stack.start();
     fixtures = createFixtures();
-  }
-
-  @AfterAll
-  void closeEnvironment() {
-    env.close();
   }
 
   /**

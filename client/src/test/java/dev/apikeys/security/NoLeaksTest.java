@@ -42,7 +42,6 @@ import dev.apikeys.client.LeakedTokensAnswer;
 import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
-import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
 import dev.apikeys.revocation.RevokeRequest;
@@ -51,6 +50,9 @@ import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.ClientTestKit;
+import dev.apikeys.testing.TestStack;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -59,7 +61,6 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.common.converter.RawValue;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
 import io.temporal.worker.Worker;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -93,15 +94,11 @@ class NoLeaksTest {
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
 
   @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(
-              RevokeApiKeysWorkflowImpl.class, RotateApiKeysWorkflowImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
+  static final ApiKeysTestKit kit =
+      ClientTestKit.newBuilder()
+          .registerWorkflowImplementationTypes(RotateApiKeysWorkflowImpl.class)
+          .registerActivities(s -> new RotationActivitiesImpl(s.rotations(), true))
+          .doNotStart()
           .build();
 
   private final LoggerContext logging = (LoggerContext) LoggerFactory.getILoggerFactory();
@@ -124,24 +121,20 @@ class NoLeaksTest {
   private String taskQueue;
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
+  void setUp(TestStack stack, ApiKeyModuleService module) {
+    // Every log line from the worker's start on is searched; the kit leaves the start to us.
     captureEveryLogLine();
-    this.env = env;
-    this.client = client;
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    RevocationStore revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
-    worker.registerActivitiesImplementations(
-        new RevocationActivitiesImpl(revocations),
-        new RotationActivitiesImpl(new RotationStore(db.jdbi(), Duration.ofSeconds(5)), true));
-    taskQueue = worker.getTaskQueue();
-    module = new ApiKeyModuleService(client, keys, revocations, taskQueue);
-    env.start();
+    this.env = stack.env();
+    this.client = stack.client();
+    this.db = stack.db();
+    this.keys = stack.keys();
+    this.taskQueue = stack.taskQueue();
+    this.module = module;
+    stack.start();
   }
 
   @AfterEach
   void tearDown() {
-    env.close();
     restoreLogging();
   }
 
