@@ -2,19 +2,18 @@ package dev.apikeys.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.apikeys.activities.RevocationActivitiesImpl;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
-import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
+import dev.apikeys.testing.ApiKeysTestKit;
+import dev.apikeys.testing.TestStack;
 import io.grpc.Status;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.client.WorkflowClient;
@@ -26,9 +25,6 @@ import io.temporal.common.interceptors.WorkflowClientCallsInterceptor;
 import io.temporal.common.interceptors.WorkflowClientCallsInterceptorBase;
 import io.temporal.common.interceptors.WorkflowClientInterceptorBase;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.TestWorkflowExtension;
-import io.temporal.worker.Worker;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,16 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LostStartAnswerTest {
-  @RegisterExtension
-  static final TestWorkflowExtension testWorkflow =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class)
-          .setWorkflowClientOptions(
-              WorkflowClientOptions.newBuilder()
-                  .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                  .build())
-          .setDoNotStart(true)
-          .build();
+  @RegisterExtension static final ApiKeysTestKit kit = ApiKeysTestKit.newBuilder().build();
 
   private TestDatabase db;
   private ApiKeyStore keys;
@@ -64,15 +51,13 @@ class LostStartAnswerTest {
   private TestWorkflowEnvironment env;
 
   @BeforeEach
-  void setUp(TestWorkflowEnvironment env, Worker worker, WorkflowClient client) {
-    this.env = env;
-    this.plain = client;
-    db = TestDatabase.create();
-    keys = new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5));
-    revocations = new RevocationStore(db.jdbi(), Duration.ofSeconds(5));
-    worker.registerActivitiesImplementations(new RevocationActivitiesImpl(revocations));
-    taskQueue = worker.getTaskQueue();
-    env.start();
+  void setUp(TestStack stack) {
+    env = stack.env();
+    plain = stack.client();
+    db = stack.db();
+    keys = stack.keys();
+    revocations = stack.revocations();
+    taskQueue = stack.taskQueue();
   }
 
   @Test
