@@ -9,9 +9,10 @@ import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.model.MessageText;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.activities.RevocationReconciler;
+import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.Database;
-import dev.apikeys.store.RevocationStore;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -33,6 +34,7 @@ final class CommandContext implements AutoCloseable {
   private DatabaseConfig databaseConfig;
   private HikariDataSource dataSource;
   private Jdbi jdbi;
+  private ApiKeysDatabase database;
   private TemporalConfig temporalConfig;
   private TemporalConnection temporal;
 
@@ -96,12 +98,28 @@ final class CommandContext implements AutoCloseable {
     return jdbi;
   }
 
-  ApiKeyStore store() {
-    return new ApiKeyStore(jdbi(), databaseConfig().selectorTimeout());
+  /**
+   * The process's database: its Jdbi, stores and outbox, built on first use and shared by every
+   * use after it. Its stores report to no metrics; {@code worker} builds it with
+   * {@link #database(ApiKeyMetrics)} first.
+   */
+  ApiKeysDatabase database() {
+    return database(ApiKeyMetrics.NONE);
   }
 
-  RevocationStore revocationStore() {
-    return new RevocationStore(jdbi(), databaseConfig().selectorTimeout());
+  /**
+   * The process's database, built on this first call with {@code metrics}; a later call returns
+   * the same one whatever it passes.
+   */
+  ApiKeysDatabase database(ApiKeyMetrics metrics) {
+    if (database == null) {
+      database = new ApiKeysDatabase(jdbi(), databaseConfig().selectorTimeout(), metrics);
+    }
+    return database;
+  }
+
+  ApiKeyStore store() {
+    return database().apiKeys();
   }
 
   TemporalConfig temporalConfig() {
@@ -126,16 +144,20 @@ final class CommandContext implements AutoCloseable {
   ApiKeyModuleService moduleService() {
     databaseConfig();
     temporalConfig();
+    ApiKeysDatabase database = database();
     return new ApiKeyModuleService(
-        temporal().client(), store(), revocationStore(), temporalConfig().taskQueue());
+        temporal().client(), database.apiKeys(), database.revocations(),
+        temporalConfig().taskQueue());
   }
 
   /** The reconciler, on this process's Temporal client and database. */
   RevocationReconciler reconciler() {
     databaseConfig();
     temporalConfig();
+    ApiKeysDatabase database = database();
     return new RevocationReconciler(
-        temporal().client(), revocationStore(), temporalConfig().taskQueue());
+        temporal().client(), database.revocations(), temporalConfig().taskQueue(),
+        database.metrics());
   }
 
   /**

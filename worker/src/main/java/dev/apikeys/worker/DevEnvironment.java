@@ -1,6 +1,7 @@
 package dev.apikeys.worker;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.Migrations;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
@@ -95,15 +96,14 @@ final class DevEnvironment implements AutoCloseable {
       TemporalConnection connection = temporal.connect(monitoring.temporalScope());
       opened.push(connection);
 
+      WorkerConfig dev = WorkerConfig.dev(env);
       RevocationWorker worker =
           new RevocationWorker(
               connection.client(),
-              jdbi,
-              database.selectorTimeout(),
-              temporal.taskQueue(),
-              WorkerConfig.dev(env).stickyTimeout(),
-              WorkerConfig.dev(env).rotationEnabled(),
-              monitoring.domainMetrics());
+              new ApiKeysDatabase(jdbi, database.selectorTimeout(), monitoring.domainMetrics()),
+              new RevocationWorkerOptions(
+                  temporal.taskQueue(), dev.stickyTimeout(), dev.rotationEnabled(),
+                  dev.examples()));
       worker.start();
       opened.push(worker);
       Readiness readiness =

@@ -1,6 +1,5 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.store.EventOutbox;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -55,7 +54,7 @@ final class EventsCommand implements Runnable {
             "--limit=<n>: expected a number from 1 to " + MAX_LIMIT + ", got " + limit);
       }
       CommandContext context = parent.parent.context;
-      context.print(new EventOutbox().readAfter(context.jdbi(), after, limit));
+      context.print(context.database().outbox().readAfter(context.jdbi(), after, limit));
       return ApiKeysCommand.ExitCodes.OK;
     }
   }
@@ -73,7 +72,8 @@ final class EventsCommand implements Runnable {
     @Override
     public Integer call() {
       CommandContext context = parent.parent.context;
-      context.print(Map.of("released", new EventOutbox().releaseGroup(context.jdbi(), group)));
+      context.print(
+          Map.of("released", context.database().outbox().releaseGroup(context.jdbi(), group)));
       return ApiKeysCommand.ExitCodes.OK;
     }
   }

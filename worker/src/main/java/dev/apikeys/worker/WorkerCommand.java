@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
           + " TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE; APIKEYS_TASK_QUEUE.",
       "APIKEYS_MIGRATE=false skips migrations; APIKEYS_STICKY_TIMEOUT (seconds, 0 for the Java"
           + " test server) sets the sticky queue timeout; APIKEYS_ROTATION_ENABLED=true lets"
-          + " this worker run key rotations (off by default: they issue credentials).",
+          + " this worker run key rotations (off by default: they issue credentials);"
+          + " APIKEYS_EXAMPLES=true also hosts the example OffboardUserWorkflow.",
       "/metrics and /healthz: APIKEYS_METRICS_PORT (default 9464, 0 turns them off),"
           + " APIKEYS_METRICS_BIND (default 0.0.0.0)."
     })
@@ -31,7 +32,7 @@ final class WorkerCommand extends ApiKeysCommand.Subcommand {
   public Integer call() {
     CommandContext context = context();
     // Every setting is read and checked before anything connects, so a typo fails at once.
-    DatabaseConfig database = context.databaseConfig();
+    context.databaseConfig();
     WorkerConfig config = WorkerConfig.fromEnvironment(context.env());
     TemporalConfig temporal = context.temporalConfig();
     MetricsConfig metrics = MetricsConfig.fromEnvironment(context.env());
@@ -47,12 +48,10 @@ final class WorkerCommand extends ApiKeysCommand.Subcommand {
           RevocationWorker worker =
               new RevocationWorker(
                   connection.client(),
-                  context.jdbi(),
-                  database.selectorTimeout(),
-                  temporal.taskQueue(),
-                  config.stickyTimeout(),
-                  config.rotationEnabled(),
-                  monitoring.domainMetrics());
+                  context.database(monitoring.domainMetrics()),
+                  new RevocationWorkerOptions(
+                      temporal.taskQueue(), config.stickyTimeout(), config.rotationEnabled(),
+                      config.examples()));
           Readiness readiness =
               new Readiness(
                   worker, connection.stubs(), temporal.address(), context.dataSource(),

@@ -17,22 +17,29 @@ import java.util.Optional;
  *     default. Zero turns sticky execution off, which the Java test server needs: it never moves a
  *     workflow task off a dead worker's sticky queue, so a restarted worker would otherwise wait
  *     forever for a timer's task.
+ * @param examples whether the worker also hosts the example workflows ({@code
+ *     OffboardUserWorkflow}); off unless asked for, since production has no use for them
  */
-record WorkerConfig(boolean migrate, Optional<Duration> stickyTimeout, boolean rotationEnabled) {
+record WorkerConfig(
+    boolean migrate, Optional<Duration> stickyTimeout, boolean rotationEnabled,
+    boolean examples) {
   static final String MIGRATE = "APIKEYS_MIGRATE";
   static final String STICKY_TIMEOUT = "APIKEYS_STICKY_TIMEOUT";
   static final String ROTATION_ENABLED = RotationStore.ENABLED_VARIABLE;
+  static final String EXAMPLES = "APIKEYS_EXAMPLES";
 
   static WorkerConfig fromEnvironment(Map<String, String> env) {
-    return new WorkerConfig(flag(env, MIGRATE, true), stickyTimeout(env), rotationEnabled(env));
+    return new WorkerConfig(
+        flag(env, MIGRATE, true), stickyTimeout(env), rotationEnabled(env),
+        flag(env, EXAMPLES, false));
   }
 
   /**
-   * What dev mode uses: it migrates its own database and runs on the Java test server; rotation
-   * as the environment says.
+   * What dev mode uses: it migrates its own database, runs on the Java test server and hosts the
+   * examples; rotation as the environment says.
    */
   static WorkerConfig dev(Map<String, String> env) {
-    return new WorkerConfig(true, Optional.of(Duration.ZERO), rotationEnabled(env));
+    return new WorkerConfig(true, Optional.of(Duration.ZERO), rotationEnabled(env), true);
   }
 
   private static boolean rotationEnabled(Map<String, String> env) {

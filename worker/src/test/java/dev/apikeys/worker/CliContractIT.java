@@ -1,5 +1,6 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +20,6 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -85,8 +85,11 @@ class CliContractIT {
     encryptedConnection = encrypted.connect();
     encryptedWorker =
         new RevocationWorker(
-            encryptedConnection.client(), stack.db.jdbi(), RevocationStack.SELECTOR_TIMEOUT,
-            ENCRYPTED_QUEUE, Optional.of(Duration.ZERO), true);
+            encryptedConnection.client(),
+            new ApiKeysDatabase(stack.db.jdbi(), RevocationStack.SELECTOR_TIMEOUT),
+            RevocationWorkerOptions.forTaskQueue(ENCRYPTED_QUEUE)
+                .withStickyTimeout(Duration.ZERO)
+                .withRotationEnabled(true));
     encryptedWorker.start();
     unmigrated = TestDatabase.createEmpty();
   }

@@ -1,5 +1,6 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -39,7 +40,6 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,8 +92,11 @@ class CodecServerTest {
     workerConnection = config.connect();
     worker =
         new RevocationWorker(
-            workerConnection.client(), db.jdbi(), RevocationStack.SELECTOR_TIMEOUT,
-            config.taskQueue(), Optional.of(Duration.ZERO), true);
+            workerConnection.client(),
+            new ApiKeysDatabase(db.jdbi(), RevocationStack.SELECTOR_TIMEOUT),
+            RevocationWorkerOptions.forTaskQueue(config.taskQueue())
+                .withStickyTimeout(Duration.ZERO)
+                .withRotationEnabled(true));
     worker.start();
 
     Map<String, String> serverEnv = new HashMap<>(env);

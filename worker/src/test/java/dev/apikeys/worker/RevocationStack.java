@@ -2,6 +2,7 @@ package dev.apikeys.worker;
 
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * What the end-to-end tests run against: a fresh migrated PostgreSQL database, Temporal's test
@@ -31,6 +31,8 @@ final class RevocationStack implements AutoCloseable {
   final LocalTemporalServer server;
   final TemporalConfig temporal;
   final TemporalConnection client;
+  /** The client side's database object, as an application holds one. */
+  final ApiKeysDatabase database;
   private TemporalConnection workerConnection;
   private RevocationWorker worker;
 
@@ -41,6 +43,7 @@ final class RevocationStack implements AutoCloseable {
     this.server = server;
     this.temporal = temporal;
     this.client = client;
+    this.database = new ApiKeysDatabase(db.jdbi(), SELECTOR_TIMEOUT);
   }
 
   static RevocationStack start() {
@@ -65,13 +68,29 @@ final class RevocationStack implements AutoCloseable {
 
   /** The worker, with rotation as {@code APIKEYS_ROTATION_ENABLED} would set it. */
   RevocationStack withWorker(boolean rotationEnabled) {
+    return withWorker(workerOptions().withRotationEnabled(rotationEnabled));
+  }
+
+  /**
+   * The worker with these options, on a database object of its own as a worker process has, so
+   * nothing but the database itself is shared with the client side.
+   */
+  RevocationStack withWorker(RevocationWorkerOptions options) {
     workerConnection = temporal.connect();
     worker =
         new RevocationWorker(
-            workerConnection.client(), db.jdbi(), SELECTOR_TIMEOUT, temporal.taskQueue(),
-            Optional.of(Duration.ZERO), rotationEnabled);
+            workerConnection.client(), new ApiKeysDatabase(db.jdbi(), SELECTOR_TIMEOUT), options);
     worker.start();
     return this;
+  }
+
+  /**
+   * What {@code apikeys worker} would run with on this stack: its task queue, and sticky
+   * execution off, as the Java test server needs.
+   */
+  RevocationWorkerOptions workerOptions() {
+    return RevocationWorkerOptions.forTaskQueue(temporal.taskQueue())
+        .withStickyTimeout(Duration.ZERO);
   }
 
   /**
@@ -98,11 +117,11 @@ final class RevocationStack implements AutoCloseable {
   }
 
   ApiKeyStore store() {
-    return new ApiKeyStore(db.jdbi(), SELECTOR_TIMEOUT);
+    return database.apiKeys();
   }
 
   RevocationStore revocations() {
-    return new RevocationStore(db.jdbi(), SELECTOR_TIMEOUT);
+    return database.revocations();
   }
 
   ApiKeyModuleService service() {

@@ -41,7 +41,10 @@ class TaskQueueAndIdempotencyEndToEndTest {
   void start() throws Exception {
     stack = RevocationStack.start();
     Path logs = Files.createTempDirectory("apikeys-queue");
-    worker = WorkerProcess.start(stack, logs, "worker", Map.of(TemporalConfig.TASK_QUEUE, QUEUE));
+    worker =
+        WorkerProcess.start(
+            stack, logs, "worker",
+            Map.of(TemporalConfig.TASK_QUEUE, QUEUE, "APIKEYS_EXAMPLES", "true"));
     assertThat(worker.log()).contains("task queue " + QUEUE);
     env = new HashMap<>(stack.env());
     env.put(TemporalConfig.TASK_QUEUE, QUEUE);

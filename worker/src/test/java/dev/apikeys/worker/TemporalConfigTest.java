@@ -99,11 +99,11 @@ class TemporalConfigTest {
   @Test
   void theWorkerSettings() {
     assertThat(WorkerConfig.fromEnvironment(Map.of()))
-        .isEqualTo(new WorkerConfig(true, Optional.empty(), false));
+        .isEqualTo(new WorkerConfig(true, Optional.empty(), false, false));
     assertThat(
             WorkerConfig.fromEnvironment(
                 Map.of(WorkerConfig.MIGRATE, "false", WorkerConfig.STICKY_TIMEOUT, "0")))
-        .isEqualTo(new WorkerConfig(false, Optional.of(Duration.ZERO), false));
+        .isEqualTo(new WorkerConfig(false, Optional.of(Duration.ZERO), false, false));
     assertThat(WorkerConfig.fromEnvironment(Map.of(WorkerConfig.STICKY_TIMEOUT, "7")).stickyTimeout())
         .contains(Duration.ofSeconds(7));
     // Rotation issues credentials: off unless the operator turns it on, spelled exactly.
@@ -117,5 +117,16 @@ class TemporalConfigTest {
     assertThatThrownBy(
             () -> WorkerConfig.fromEnvironment(Map.of(WorkerConfig.STICKY_TIMEOUT, "-1")))
         .hasMessageStartingWith("APIKEYS_STICKY_TIMEOUT must be");
+  }
+
+  @Test
+  void theExamplesAreHostedOnlyWhenAskedForOrInDevMode() {
+    assertThat(WorkerConfig.fromEnvironment(Map.of()).examples()).isFalse();
+    assertThat(WorkerConfig.fromEnvironment(Map.of("APIKEYS_EXAMPLES", "true")).examples())
+        .isTrue();
+    assertThat(WorkerConfig.dev(Map.of()).examples()).isTrue();
+    assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("APIKEYS_EXAMPLES", "1")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessage("APIKEYS_EXAMPLES must be true or false, got \"1\"");
   }
 }
