@@ -2,6 +2,7 @@ package dev.apikeys.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apikeys.client.RotationClient;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.rotation.Recipient;
@@ -14,17 +15,6 @@ import dev.apikeys.sealing.TokenSeal;
 import dev.apikeys.store.SelectorCompiler;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.temporal.api.enums.v1.ScheduleOverlapPolicy;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
-import io.temporal.client.schedules.Schedule;
-import io.temporal.client.schedules.ScheduleActionStartWorkflow;
-import io.temporal.client.schedules.ScheduleClient;
-import io.temporal.client.schedules.ScheduleClientOptions;
-import io.temporal.client.schedules.ScheduleIntervalSpec;
-import io.temporal.client.schedules.ScheduleOptions;
-import io.temporal.client.schedules.SchedulePolicy;
-import io.temporal.client.schedules.ScheduleSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,9 +53,6 @@ import picocli.CommandLine.ParentCommand;
       RotationCommand.Open.class
     })
 final class RotationCommand implements Runnable {
-  /** Prefix of rotation workflow ids; a Schedule appends each run's start time to it. */
-  static final String WORKFLOW_ID_PREFIX = "rotate-apikeys-";
-
   private static final Pattern HUMAN_DURATION = Pattern.compile("(\\d+)([smhd])");
 
   @ParentCommand ApiKeysCommand parent;
@@ -149,17 +135,9 @@ final class RotationCommand implements Runnable {
               : new Recipient(recipientName, recipientKey);
       RotateRequest request = request(recipient);
       CommandContext context = context();
-      WorkflowClient client = context.temporal().client();
-      RotateApiKeysWorkflow workflow =
-          client.newWorkflowStub(
-              RotateApiKeysWorkflow.class,
-              WorkflowOptions.newBuilder()
-                  .setTaskQueue(context.temporalConfig().taskQueue())
-                  .setWorkflowId(WORKFLOW_ID_PREFIX + UUID.randomUUID())
-                  .build());
       // A refusal, a fault or an answer this side cannot decrypt: each is reported by its kind
       // (see Failures), whatever the failure's type.
-      RotationResult result = workflow.rotate(request);
+      RotationResult result = rotations(context).rotate(request);
       context.print(oneTime == null ? result : opened(result, oneTime.privateKey()));
       return ApiKeysCommand.ExitCodes.OK;
     }
@@ -195,20 +173,11 @@ final class RotationCommand implements Runnable {
     public Integer call() {
       RotateRequest request = request(new Recipient(recipientName, recipientKey));
       Duration interval = parseDuration("--every", every);
-      String id = scheduleId != null ? scheduleId : "apikeys-rotation-" + UUID.randomUUID();
+      String id = scheduleId != null ? scheduleId : RotationClient.newScheduleId();
       CommandContext context = context();
       TemporalConfig config = context.temporalConfig();
-      TemporalConnection connection = context.temporal();
-      ScheduleClient schedules =
-          ScheduleClient.newInstance(
-              connection.stubs(),
-              ScheduleClientOptions.newBuilder()
-                  .setNamespace(config.namespace())
-                  .setDataConverter(config.clientOptions().getDataConverter())
-                  .build());
       try {
-        schedules.createSchedule(id, schedule(request, interval, id, config.taskQueue()),
-            ScheduleOptions.newBuilder().build());
+        rotations(context).createSchedule(id, request, interval);
       } catch (RuntimeException e) {
         if (Failures.find(e, StatusRuntimeException.class,
                 s -> s.getStatus().getCode() == Status.Code.UNIMPLEMENTED).isPresent()) {
@@ -336,28 +305,9 @@ final class RotationCommand implements Runnable {
   /** The name a one-time recipient is recorded under. */
   static final String ONE_TIME_RECIPIENT = "one-time key of apikeys rotation run";
 
-  /** The Schedule: start a rotation every {@code interval}; skip a run while one is still going. */
-  static Schedule schedule(RotateRequest request, Duration interval, String id, String taskQueue) {
-    return Schedule.newBuilder()
-        .setAction(
-            ScheduleActionStartWorkflow.newBuilder()
-                .setWorkflowType(RotateApiKeysWorkflow.WORKFLOW_TYPE)
-                .setArguments(request)
-                .setOptions(
-                    WorkflowOptions.newBuilder()
-                        .setWorkflowId(WORKFLOW_ID_PREFIX + id)
-                        .setTaskQueue(taskQueue)
-                        .build())
-                .build())
-        .setSpec(
-            ScheduleSpec.newBuilder()
-                .setIntervals(List.of(new ScheduleIntervalSpec(interval)))
-                .build())
-        .setPolicy(
-            SchedulePolicy.newBuilder()
-                .setOverlap(ScheduleOverlapPolicy.SCHEDULE_OVERLAP_POLICY_SKIP)
-                .build())
-        .build();
+  /** Rotation's client on this command's Temporal connection and task queue. */
+  private static RotationClient rotations(CommandContext context) {
+    return new RotationClient(context.temporal().client(), context.temporalConfig().taskQueue());
   }
 
   /** {@code 45s}, {@code 30m}, {@code 24h}, {@code 90d}, or ISO-8601 ({@code PT24H}); above zero. */

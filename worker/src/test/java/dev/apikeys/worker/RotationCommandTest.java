@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apikeys.client.RotationClient;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.rotation.Recipient;
@@ -22,9 +23,8 @@ import io.temporal.api.workflowservice.v1.CreateScheduleResponse;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.api.workflowservice.v1.GetSystemInfoResponse;
 import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
-import io.temporal.client.schedules.ScheduleClient;
-import io.temporal.client.schedules.ScheduleClientOptions;
-import io.temporal.client.schedules.ScheduleOptions;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.ByteArrayInputStream;
@@ -276,10 +276,10 @@ class RotationCommandTest {
         WorkflowServiceStubs.newServiceStubs(
             WorkflowServiceStubsOptions.newBuilder().setChannel(channel).build());
     try {
-      ScheduleClient schedules =
-          ScheduleClient.newInstance(
+      WorkflowClient client =
+          WorkflowClient.newInstance(
               stubs,
-              ScheduleClientOptions.newBuilder()
+              WorkflowClientOptions.newBuilder()
                   .setNamespace("default")
                   .setDataConverter(ApiKeysDataConverter.newDataConverter())
                   .build());
@@ -289,11 +289,8 @@ class RotationCommandTest {
               RotationCommand.parseDuration("--grace", "24h").toSeconds(),
               new Recipient("billing-service", publicKey));
 
-      schedules.createSchedule(
-          "nightly",
-          RotationCommand.schedule(request, RotationCommand.parseDuration("--every", "90d"),
-              "nightly", RevocationNames.TASK_QUEUE),
-          ScheduleOptions.newBuilder().build());
+      new RotationClient(client, RevocationNames.TASK_QUEUE)
+          .createSchedule("nightly", request, RotationCommand.parseDuration("--every", "90d"));
 
       assertThat(service.created).hasSize(1);
       CreateScheduleRequest sent = service.created.get(0);
