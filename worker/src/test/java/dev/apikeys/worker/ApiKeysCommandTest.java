@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.store.TestDatabase;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -25,16 +21,6 @@ class ApiKeysCommandTest {
   private TestDatabase db;
   private Map<String, String> env;
 
-  record Run(int exitCode, String out, String err) {
-    JsonNode json() {
-      try {
-        return JSON.readTree(out);
-      } catch (Exception e) {
-        throw new AssertionError("stdout is not JSON: " + out, e);
-      }
-    }
-  }
-
   @BeforeEach
   void setUp() {
     db = TestDatabase.createEmpty();
@@ -42,20 +28,12 @@ class ApiKeysCommandTest {
     env.put("APIKEYS_DATABASE_URL", db.jdbcUrl());
   }
 
-  Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  CliRun run(String... args) {
+    return CliRun.of(env, args);
   }
 
-  Run runWithInput(String stdin, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env,
-        new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out),
-        new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  CliRun runWithInput(String stdin, String... args) {
+    return CliRun.withInput(env, stdin, args);
   }
 
   /**
@@ -68,26 +46,26 @@ class ApiKeysCommandTest {
     JsonNode key = run("create", "--title", "t", "--type", "secret", "--created-by", "u").json();
     String token = key.get("token").asText();
 
-    Run piped = runWithInput(token + "\n", "authenticate");
+    CliRun piped = runWithInput(token + "\n", "authenticate");
     assertThat(piped.exitCode()).as(piped.err()).isZero();
     assertThat(piped.json().get("id").asText()).isEqualTo(key.get("id").asText());
     assertThat(piped.err()).isEmpty();
 
     Path file = dir.resolve("token");
     Files.writeString(file, token + "\n");
-    Run fromFile = run("authenticate", "--token-file", file.toString());
+    CliRun fromFile = run("authenticate", "--token-file", file.toString());
     assertThat(fromFile.exitCode()).as(fromFile.err()).isZero();
     assertThat(fromFile.err()).isEmpty();
 
-    Run positional = run("authenticate", token);
+    CliRun positional = run("authenticate", token);
     assertThat(positional.exitCode()).isZero();
     assertThat(positional.err().strip()).isEqualTo(ApiKeysCommand.Authenticate.ARGUMENT_WARNING);
 
-    Run wrong = runWithInput("sk_" + "0".repeat(64) + "\n", "authenticate");
+    CliRun wrong = runWithInput("sk_" + "0".repeat(64) + "\n", "authenticate");
     assertThat(wrong.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(wrong.out().strip()).isEqualTo("false");
 
-    Run nothing = runWithInput("", "authenticate");
+    CliRun nothing = runWithInput("", "authenticate");
     assertThat(nothing.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(nothing.err().strip()).isEqualTo(
         "INVALID_DATA: no token: give it on standard input (its first line) or with --token-file");
@@ -104,14 +82,14 @@ class ApiKeysCommandTest {
     String token = key.get("token").asText();
     String body = token.substring(3, 20);
 
-    Run retrieve = run("retrieve", token);
-    Run update = run("update", token, "--title", "x");
-    Run delete = run("delete", token);
-    Run notJson = run("list", "--selector", "{\"id\": " + token + "}");
-    Run quoted = run("list", "--selector", "{\"id\": \"" + token + "\"}");
-    Run unknownOption = run("list", "--" + token);
-    Run extraArgument = run("retrieve", key.get("id").asText(), token);
-    Run longId = run("retrieve", "apk_" + "y".repeat(3_000));
+    CliRun retrieve = run("retrieve", token);
+    CliRun update = run("update", token, "--title", "x");
+    CliRun delete = run("delete", token);
+    CliRun notJson = run("list", "--selector", "{\"id\": " + token + "}");
+    CliRun quoted = run("list", "--selector", "{\"id\": \"" + token + "\"}");
+    CliRun unknownOption = run("list", "--" + token);
+    CliRun extraArgument = run("retrieve", key.get("id").asText(), token);
+    CliRun longId = run("retrieve", "apk_" + "y".repeat(3_000));
 
     assertThat(retrieve.err().strip()).isEqualTo("INVALID_DATA: id: looks like a raw secret"
         + " token, not a key id; name the key by its id (apk_…)");
@@ -120,7 +98,7 @@ class ApiKeysCommandTest {
     assertThat(quoted.err()).startsWith("INVALID_DATA: selector.id: looks like a raw secret token");
     assertThat(longId.err().strip())
         .isEqualTo("NOT_FOUND: ApiKey with id: apk_" + "y".repeat(60) + "… was not found");
-    for (Run refused : List.of(retrieve, update, delete, notJson, quoted, unknownOption,
+    for (CliRun refused : List.of(retrieve, update, delete, notJson, quoted, unknownOption,
         extraArgument, longId)) {
       assertThat(refused.exitCode()).isIn(ApiKeysCommand.ExitCodes.REFUSED,
           ApiKeysCommand.ExitCodes.USAGE);
@@ -134,56 +112,56 @@ class ApiKeysCommandTest {
 
   @Test
   void migrateThenCreateAuthenticateRetrieveUpdateDelete() {
-    Run migrate = run("migrate");
+    CliRun migrate = run("migrate");
     assertThat(migrate.exitCode()).as(migrate.err()).isZero();
     // Pinned loosely: later migrations raise the version, and this test is about the command.
     assertThat(migrate.json().get("schema_version").asText()).matches("[1-9][0-9]*");
     // Versions are not consecutive (each line of work has its own digit), so count differently.
     assertThat(migrate.json().get("migrations_executed").asInt()).isPositive()
         .isLessThanOrEqualTo(migrate.json().get("schema_version").asInt());
-    Run again = run("migrate");
+    CliRun again = run("migrate");
     assertThat(again.json().get("migrations_executed").asInt()).isZero();
     assertThat(again.json().get("schema_version")).isEqualTo(migrate.json().get("schema_version"));
 
-    Run create = run("create", "--title", "Backend", "--type", "secret", "--created-by", "user_1");
+    CliRun create = run("create", "--title", "Backend", "--type", "secret", "--created-by", "user_1");
     assertThat(create.exitCode()).as(create.err()).isZero();
     String id = create.json().get("id").asText();
     String token = create.json().get("token").asText();
     assertThat(token).startsWith("sk_");
     assertThat(create.json().has("salt")).isFalse();
 
-    Run auth = run("authenticate", token);
+    CliRun auth = run("authenticate", token);
     assertThat(auth.exitCode()).isZero();
     assertThat(auth.json().get("id").asText()).isEqualTo(id);
     assertThat(auth.json().get("token").asText()).isEmpty();
     assertThat(auth.out()).doesNotContain(token);
 
-    Run retrieve = run("retrieve", id);
+    CliRun retrieve = run("retrieve", id);
     assertThat(retrieve.json().get("title").asText()).isEqualTo("Backend");
     assertThat(retrieve.json().get("revoked_at").isNull()).isTrue();
 
-    Run update = run("update", id, "--title", "Renamed");
+    CliRun update = run("update", id, "--title", "Renamed");
     assertThat(update.json().get("title").asText()).isEqualTo("Renamed");
 
-    Run list = run("list", "--selector", "{\"title\":{\"$ilike\":\"ren%\"}}", "--count");
+    CliRun list = run("list", "--selector", "{\"title\":{\"$ilike\":\"ren%\"}}", "--count");
     assertThat(list.json().get("count").asInt()).isEqualTo(1);
     assertThat(list.json().get("api_keys").get(0).get("id").asText()).isEqualTo(id);
 
-    Run deleteActive = run("delete", id);
+    CliRun deleteActive = run("delete", id);
     assertThat(deleteActive.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(deleteActive.err().strip())
         .isEqualTo("NOT_ALLOWED: Cannot delete api keys that are not revoked - " + id);
     assertThat(deleteActive.out()).isEmpty();
 
     db.jdbi().useHandle(h -> h.execute("update api_key set revoked_at = now() where id = ?", id));
-    Run authRevoked = run("authenticate", token);
+    CliRun authRevoked = run("authenticate", token);
     assertThat(authRevoked.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(authRevoked.out().strip()).isEqualTo("false");
 
-    Run delete = run("delete", id);
+    CliRun delete = run("delete", id);
     assertThat(delete.exitCode()).isZero();
     assertThat(delete.json().get("deleted").asBoolean()).isTrue();
-    Run gone = run("retrieve", id);
+    CliRun gone = run("retrieve", id);
     assertThat(gone.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(gone.err().strip()).isEqualTo("NOT_FOUND: ApiKey with id: " + id + " was not found");
   }
@@ -191,35 +169,35 @@ class ApiKeysCommandTest {
   @Test
   void refusalsAreOneLineOnStandardError() {
     run("migrate");
-    Run badType = run("create", "--title", "t", "--type", "admin", "--created-by", "u");
+    CliRun badType = run("create", "--title", "t", "--type", "admin", "--created-by", "u");
     assertThat(badType.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(badType.err()).isEqualTo(
         "INVALID_DATA: type: must be \"publishable\" or \"secret\"" + System.lineSeparator());
 
-    Run badSelector = run("list", "--selector", "{\"$or\":[{\"title\":\"x\"},{\"revoked_at\":{\"$foo\":1}}]}");
+    CliRun badSelector = run("list", "--selector", "{\"$or\":[{\"title\":\"x\"},{\"revoked_at\":{\"$foo\":1}}]}");
     assertThat(badSelector.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(badSelector.err()).startsWith("INVALID_DATA: selector.$or[1].revoked_at.$foo");
     assertThat(badSelector.err().lines()).hasSize(1);
 
-    Run notJson = run("list", "--selector", "{nope");
+    CliRun notJson = run("list", "--selector", "{nope");
     assertThat(notJson.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(notJson.err()).startsWith("apikeys list: --selector=<json>: expected JSON");
     assertThat(notJson.err().lines()).hasSize(2).last().isEqualTo("Try 'apikeys list --help'");
 
-    Run usage = run("create", "--title", "t");
+    CliRun usage = run("create", "--title", "t");
     assertThat(usage.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
   }
 
   @Test
   void aMissingOrUnreachableDatabaseIsOneLineNamingTheVariable() {
     env.remove("APIKEYS_DATABASE_URL");
-    Run missing = run("list");
+    CliRun missing = run("list");
     assertThat(missing.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(missing.err()).startsWith("APIKEYS_DATABASE_URL is not set");
     assertThat(missing.err().lines()).hasSize(1);
 
     env.put("APIKEYS_DATABASE_URL", "jdbc:postgresql://127.0.0.1:1/nothing?connectTimeout=2");
-    Run unreachable = run("list");
+    CliRun unreachable = run("list");
     assertThat(unreachable.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(unreachable.err()).startsWith("APIKEYS_DATABASE_URL: cannot connect to PostgreSQL");
     assertThat(unreachable.err().lines()).hasSize(1);

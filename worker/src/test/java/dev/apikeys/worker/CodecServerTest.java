@@ -26,8 +26,6 @@ import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -389,11 +387,9 @@ class CodecServerTest {
   // ---- helpers --------------------------------------------------------------------------------
 
   private static JsonNode cli(String... args) throws IOException {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
-    assertThat(code).as(err.toString()).isZero();
-    return JSON.readTree(out.toString());
+    CliRun run = CliRun.of(env, args);
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    return run.json();
   }
 
   private static List<HistoryEvent> history(String workflowId) {

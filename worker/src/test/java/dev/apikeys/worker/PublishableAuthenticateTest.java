@@ -19,13 +19,8 @@ import org.junit.jupiter.api.Test;
 class PublishableAuthenticateTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private record Run(int exitCode, String out, String err) {}
-
-  private static Run run(Map<String, String> env, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  private static CliRun run(Map<String, String> env, String... args) {
+    return CliRun.of(env, args);
   }
 
   @Test
@@ -48,13 +43,13 @@ class PublishableAuthenticateTest {
             new String[] {"authenticate"}, env,
             new java.io.ByteArrayInputStream((token + "\n").getBytes(StandardCharsets.UTF_8)),
             new PrintWriter(out), new PrintWriter(err));
-    Run auth = new Run(code, out.toString(), err.toString());
+    CliRun auth = new CliRun(code, out.toString(), err.toString());
 
     assertThat(auth.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(auth.out().strip()).isEqualTo("false");
     assertThat(auth.err()).isEmpty();
 
-    Run list = run(env, "list", "--selector", "{\"token\":\"" + token + "\"}");
+    CliRun list = run(env, "list", "--selector", "{\"token\":\"" + token + "\"}");
     assertThat(list.exitCode()).as(list.err()).isZero();
     JsonNode found = JSON.readTree(list.out());
     assertThat(found).hasSize(1);

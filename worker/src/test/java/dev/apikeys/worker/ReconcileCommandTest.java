@@ -3,14 +3,11 @@ package dev.apikeys.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -24,7 +21,6 @@ import org.junit.jupiter.api.Timeout;
  * cancel a revocation.
  */
 class ReconcileCommandTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private RevocationStack stack;
   private Map<String, String> env;
@@ -55,7 +51,7 @@ class ReconcileCommandTest {
       assertThat(f.get("workflow").asText()).isEqualTo("terminated");
     });
 
-    Run reconcile = run("revocation", "reconcile");
+    CliRun reconcile = run("revocation", "reconcile");
     assertThat(reconcile.exitCode()).as(reconcile.err()).isZero();
     assertThat(reconcile.json().get("restarted").asInt()).isEqualTo(1);
     assertThat(reconcile.json().get("findings").get(0).get("action").asText())
@@ -63,14 +59,14 @@ class ReconcileCommandTest {
 
     assertThat(run("revocation", "list").json().get(0).get("workflow").asText())
         .isEqualTo("running");
-    Run status = run("revocation", "status", handle.workflowId());
+    CliRun status = run("revocation", "status", handle.workflowId());
     assertThat(status.json().get("state").asText()).isEqualTo("scheduled");
 
     // Moved and cancelled through the fresh workflow, each saying who.
-    Run moved = run("revocation", "reschedule", handle.workflowId(), "--revoke-in", "600",
+    CliRun moved = run("revocation", "reschedule", handle.workflowId(), "--revoke-in", "600",
         "--by", "ops");
     assertThat(moved.exitCode()).as(moved.err()).isZero();
-    Run cancel = run("revocation", "cancel", handle.workflowId(), "--by", "alice");
+    CliRun cancel = run("revocation", "cancel", handle.workflowId(), "--by", "alice");
     assertThat(cancel.exitCode()).as(cancel.err()).isZero();
     assertThat(cancel.json().get("status").asText()).isEqualTo("cancelled");
     Map<String, Object> row =
@@ -85,25 +81,12 @@ class ReconcileCommandTest {
 
   @Test
   void listRefusesAnotherState() {
-    Run other = run("revocation", "list", "--state", "revoked");
+    CliRun other = run("revocation", "list", "--state", "revoked");
     assertThat(other.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(other.err()).contains("--state");
   }
 
-  record Run(int exitCode, String out, String err) {
-    JsonNode json() {
-      try {
-        return JSON.readTree(out);
-      } catch (Exception e) {
-        throw new AssertionError("stdout is not JSON: " + out + "\nstderr: " + err, e);
-      }
-    }
-  }
-
-  private Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  private CliRun run(String... args) {
+    return CliRun.of(env, args);
   }
 }

@@ -13,8 +13,6 @@ import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.converter.RawValue;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,16 +42,6 @@ class RevokeCommandTest {
   private static RevocationStack stack;
   private Map<String, String> env;
 
-  record Run(int exitCode, String out, String err) {
-    JsonNode json() {
-      try {
-        return JSON.readTree(out);
-      } catch (Exception e) {
-        throw new AssertionError("stdout is not JSON: " + out + "\nstderr: " + err, e);
-      }
-    }
-  }
-
   @BeforeAll
   static void start() {
     stack = RevocationStack.start().withWorker();
@@ -71,15 +59,12 @@ class RevokeCommandTest {
     env = new HashMap<>(stack.env());
   }
 
-  Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  CliRun run(String... args) {
+    return CliRun.of(env, args);
   }
 
   private JsonNode createKey(String title) {
-    Run create = run("create", "--title", title, "--type", "secret", "--created-by", "user_1");
+    CliRun create = run("create", "--title", title, "--type", "secret", "--created-by", "user_1");
     assertThat(create.exitCode()).as(create.err()).isZero();
     return create.json();
   }
@@ -91,7 +76,7 @@ class RevokeCommandTest {
     String id = key.get("id").asText();
     String token = key.get("token").asText();
 
-    Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "1", "--wait");
+    CliRun revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "1", "--wait");
 
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     JsonNode result = revoke.json();
@@ -105,7 +90,7 @@ class RevokeCommandTest {
                 + "; waiting…");
     assertThat(revoke.out() + revoke.err()).doesNotContain(token).doesNotContain("salt");
 
-    Run auth = run("authenticate", token);
+    CliRun auth = run("authenticate", token);
     assertThat(auth.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(auth.out().strip()).isEqualTo("false");
   }
@@ -116,7 +101,7 @@ class RevokeCommandTest {
     JsonNode key = createKey("cancel");
     String id = key.get("id").asText();
 
-    Run revoke =
+    CliRun revoke =
         run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "60",
             "--idempotency-key", "cancel-" + id);
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
@@ -127,24 +112,24 @@ class RevokeCommandTest {
     assertThat(scheduled.get("status").asText()).isEqualTo("scheduled");
     assertThat(scheduled.get("api_keys").get(0).get("revoked_by").asText()).isEqualTo("me");
 
-    Run status = run("revocation", "status", workflowId);
+    CliRun status = run("revocation", "status", workflowId);
     assertThat(status.exitCode()).as(status.err()).isZero();
     assertThat(status.json().get("state").asText()).isEqualTo("scheduled");
     assertThat(status.json().get("scheduled_at").asText())
         .isEqualTo(scheduled.get("scheduled_at").asText());
 
-    Run reschedule = run("revocation", "reschedule", workflowId, "--revoke-in", "120");
+    CliRun reschedule = run("revocation", "reschedule", workflowId, "--revoke-in", "120");
     assertThat(reschedule.exitCode()).as(reschedule.err()).isZero();
     Instant moved = Instant.parse(reschedule.json().get("scheduled_at").asText());
     assertThat(moved).isAfter(Instant.parse(scheduled.get("scheduled_at").asText()));
     assertThat(Instant.parse(run("retrieve", id).json().get("revoked_at").asText()))
         .isEqualTo(moved);
 
-    Run tooFar = run("revocation", "reschedule", workflowId, "--revoke-in", "-1");
+    CliRun tooFar = run("revocation", "reschedule", workflowId, "--revoke-in", "-1");
     assertThat(tooFar.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(tooFar.err().strip()).isEqualTo("INVALID_DATA: revoke_in: must be 0 or more seconds");
 
-    Run cancel = run("revocation", "cancel", workflowId);
+    CliRun cancel = run("revocation", "cancel", workflowId);
     assertThat(cancel.exitCode()).as(cancel.err()).isZero();
     assertThat(cancel.json().get("workflow_id").asText()).isEqualTo(workflowId);
     assertThat(cancel.json().get("status").asText()).isEqualTo("cancelled");
@@ -153,7 +138,7 @@ class RevokeCommandTest {
     assertThat(restored.get("revoked_by").isNull()).isTrue();
     assertThat(run("authenticate", key.get("token").asText()).exitCode()).isZero();
 
-    Run after = run("revocation", "reschedule", workflowId, "--revoke-in", "5");
+    CliRun after = run("revocation", "reschedule", workflowId, "--revoke-in", "5");
     assertThat(after.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(after.err())
         .startsWith("NOT_ALLOWED: revocation workflow \"" + workflowId + "\" has closed (cancelled)");
@@ -170,7 +155,7 @@ class RevokeCommandTest {
     // Long enough for the row lock below to be taken before the instant: with one second, a
     // loaded machine returned from `revoke` after the instant, the stamp ran first, and the
     // cancel then found the workflow closed.
-    Run revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "5");
+    CliRun revoke = run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "5");
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     String workflowId = revoke.json().get("workflow_id").asText();
     String revocationId = revoke.json().get("revocation_id").asText();
@@ -178,7 +163,7 @@ class RevokeCommandTest {
 
     // Holding the revocation's row keeps the stamp waiting, so the cancel surely reaches a
     // workflow that is past its instant but still running.
-    CompletableFuture<Run> cancel;
+    CompletableFuture<CliRun> cancel;
     try (Handle lock = stack.db.jdbi().open()) {
       lock.begin();
       lock.createQuery("select id from apikeys_revocation where id = :id for update")
@@ -203,13 +188,13 @@ class RevokeCommandTest {
 
     // Nothing was cancelled, so the command is refused and says why; the result still says
     // what the revocation came to.
-    Run stands = cancel.get(30, TimeUnit.SECONDS);
+    CliRun stands = cancel.get(30, TimeUnit.SECONDS);
     assertThat(stands.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(stands.err())
         .isEqualTo("NOT_ALLOWED: cancel requested after the scheduled instant; the revocation stands"
             + System.lineSeparator());
     assertThat(stands.out()).isEmpty();
-    Run result = run("revocation", "result", workflowId);
+    CliRun result = run("revocation", "result", workflowId);
     assertThat(result.exitCode()).as(result.err()).isZero();
     assertThat(result.json().get("status").asText()).isEqualTo("revoked");
     assertThat(result.json().get("message").asText())
@@ -234,30 +219,30 @@ class RevokeCommandTest {
     String group = "grp-" + UUID.randomUUID();
     long cursor = lastReleaseSeq();
 
-    Run revoke =
+    CliRun revoke =
         run("revoke", "--selector", "{\"title\":\"" + title + "\"}", "--revoked-by", "ops",
             "--revoke-in", "300", "--event-group-id", group, "--prevent-release-events");
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     assertThat(revoke.json().get("key_count").asInt()).isEqualTo(2);
     String workflowId = revoke.json().get("workflow_id").asText();
 
-    Run now = run("revocation", "revoke-now", workflowId);
+    CliRun now = run("revocation", "revoke-now", workflowId);
     assertThat(now.exitCode()).as(now.err()).isZero();
     assertThat(Instant.parse(now.json().get("scheduled_at").asText()))
         .isBefore(Instant.parse(revoke.json().get("scheduled_at").asText()));
 
-    Run result = run("revocation", "result", workflowId);
+    CliRun result = run("revocation", "result", workflowId);
     assertThat(result.exitCode()).as(result.err()).isZero();
     assertThat(result.json().get("status").asText()).isEqualTo("revoked");
     assertThat(result.json().get("api_keys")).extracting(k -> k.get("id").asText())
         .containsExactlyInAnyOrder(first, second);
 
     // Held: recorded with the stamp, invisible to consumers until the group is released.
-    Run held = run("events", "list", "--after", String.valueOf(cursor));
+    CliRun held = run("events", "list", "--after", String.valueOf(cursor));
     assertThat(held.exitCode()).as(held.err()).isZero();
     assertThat(held.json()).noneMatch(e -> group.equals(e.get("event_group_id").asText()));
 
-    Run release = run("events", "release", group);
+    CliRun release = run("events", "release", group);
     assertThat(release.exitCode()).as(release.err()).isZero();
     // The two api_key.revoked events, and the api_key.revocation_rescheduled of the revoke-now.
     assertThat(release.json().get("released").asInt()).isEqualTo(3);
@@ -290,7 +275,7 @@ class RevokeCommandTest {
   void aWorkflowRepeatingAnIdempotencyKeyRefusesUpdatesAsNotAllowed() throws Exception {
     String id = createKey("duplicate").get("id").asText();
     String idempotencyKey = "dup-" + id;
-    Run owner =
+    CliRun owner =
         run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "120",
             "--idempotency-key", idempotencyKey);
     assertThat(owner.exitCode()).as(owner.err()).isZero();
@@ -321,7 +306,7 @@ class RevokeCommandTest {
     }
     assertThat(status.get("duplicate_of").asText()).isEqualTo(ownerId);
 
-    Run refused = run("revocation", "revoke-now", duplicateId);
+    CliRun refused = run("revocation", "revoke-now", duplicateId);
     assertThat(refused.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(refused.err().strip())
         .isEqualTo(
@@ -335,21 +320,21 @@ class RevokeCommandTest {
   @Test
   @Timeout(60)
   void refusalsAndUnreachableOrMisconfiguredTemporalAreOneLine() throws Exception {
-    Run missing = run("revoke", "--id", "apk_missing", "--revoked-by", "me");
+    CliRun missing = run("revoke", "--id", "apk_missing", "--revoked-by", "me");
     assertThat(missing.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(missing.err()).isEqualTo(
         "NOT_FOUND: ApiKey with id \"apk_missing\" not found" + System.lineSeparator());
     assertThat(missing.out()).isEmpty();
 
-    Run noSuchWorkflow = run("revocation", "status", "revoke-apikeys-nothing");
+    CliRun noSuchWorkflow = run("revocation", "status", "revoke-apikeys-nothing");
     assertThat(noSuchWorkflow.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(noSuchWorkflow.err().strip())
         .isEqualTo("NOT_FOUND: no revocation workflow with id \"revoke-apikeys-nothing\"");
 
-    Run both = run("revoke", "--id", "apk_1", "--selector", "{}", "--revoked-by", "me");
+    CliRun both = run("revoke", "--id", "apk_1", "--selector", "{}", "--revoked-by", "me");
     assertThat(both.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
 
-    Run badLimit = run("events", "list", "--limit", "0");
+    CliRun badLimit = run("events", "list", "--limit", "0");
     assertThat(badLimit.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(badLimit.err()).startsWith("apikeys events list: --limit=<n>: expected a number");
 
@@ -359,18 +344,18 @@ class RevokeCommandTest {
     }
     env.put(TemporalConfig.ADDRESS, "127.0.0.1:" + closedPort);
     env.put(TemporalConfig.CONNECT_TIMEOUT, "1");
-    Run unreachable = run("revoke", "--id", "apk_1", "--revoked-by", "me");
+    CliRun unreachable = run("revoke", "--id", "apk_1", "--revoked-by", "me");
     assertThat(unreachable.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(unreachable.err())
         .startsWith("TEMPORAL_ADDRESS: cannot reach Temporal at 127.0.0.1:" + closedPort);
     assertThat(unreachable.err().lines()).hasSize(1);
-    Run workerUnreachable = run("worker");
+    CliRun workerUnreachable = run("worker");
     assertThat(workerUnreachable.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(workerUnreachable.err()).startsWith("TEMPORAL_ADDRESS: cannot reach Temporal");
 
     env = new HashMap<>(stack.env());
     env.put(WorkerConfig.STICKY_TIMEOUT, "soon");
-    Run sticky = run("worker");
+    CliRun sticky = run("worker");
     assertThat(sticky.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(sticky.err().strip())
         .isEqualTo("APIKEYS_STICKY_TIMEOUT must be a whole number of seconds, 0 or more, got \"soon\"");
@@ -381,14 +366,14 @@ class RevokeCommandTest {
 
     env = new HashMap<>(stack.env());
     env.put(TemporalConfig.PROFILE, "staging");
-    Run profile = run("revocation", "status", "x");
+    CliRun profile = run("revocation", "status", "x");
     assertThat(profile.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(profile.err()).startsWith("TEMPORAL_PROFILE: ");
 
     env.remove(TemporalConfig.PROFILE);
     Path missingFile = Files.createTempDirectory("apikeys").resolve("absent.toml");
     env.put(TemporalConfig.CONFIG_FILE, missingFile.toString());
-    Run file = run("worker");
+    CliRun file = run("worker");
     assertThat(file.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(file.err().strip())
         .isEqualTo("TEMPORAL_CONFIG_FILE: no readable file at " + missingFile);

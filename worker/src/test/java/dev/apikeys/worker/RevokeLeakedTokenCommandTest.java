@@ -7,10 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.security.LeakScan;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -34,16 +30,6 @@ class RevokeLeakedTokenCommandTest {
   private static RevocationStack stack;
   private Map<String, String> env;
 
-  record Run(int exitCode, String out, String err) {
-    JsonNode json() {
-      try {
-        return JSON.readTree(out);
-      } catch (Exception e) {
-        throw new AssertionError("stdout is not JSON: " + out + "\nstderr: " + err, e);
-      }
-    }
-  }
-
   @BeforeAll
   static void start() {
     stack = RevocationStack.start().withWorker();
@@ -61,16 +47,11 @@ class RevokeLeakedTokenCommandTest {
     env = new HashMap<>(stack.env());
   }
 
-  private Run run(String stdin, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env,
-        new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out),
-        new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  private CliRun run(String stdin, String... args) {
+    return CliRun.withInput(env, stdin, args);
   }
 
-  private Run leaked(String stdin, String... more) {
+  private CliRun leaked(String stdin, String... more) {
     List<String> args = new ArrayList<>(List.of("revoke", "--leaked-token-stdin"));
     args.addAll(List.of(more));
     return run(stdin, args.toArray(String[]::new));
@@ -85,7 +66,7 @@ class RevokeLeakedTokenCommandTest {
   void oneTokenRevokesItsKeyAtOnceAndTheAnswerNamesTheKeyNotTheToken() throws Exception {
     ApiKeyDTO key = secret("pasted in a chat");
 
-    Run revoke = leaked(key.token() + "\n", "--revoked-by", "security");
+    CliRun revoke = leaked(key.token() + "\n", "--revoked-by", "security");
 
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     assertThat(revoke.err()).isEmpty();
@@ -99,11 +80,11 @@ class RevokeLeakedTokenCommandTest {
     JsonNode row = run("", "retrieve", key.id()).json();
     assertThat(row.get("revoked_by").asText()).isEqualTo("security");
     assertThat(row.get("revoked_at").asText()).isEqualTo(answer.get("revoked_at").asText());
-    Run auth = run(key.token() + "\n", "authenticate");
+    CliRun auth = run(key.token() + "\n", "authenticate");
     assertThat(auth.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
 
     // Given again, the key is found already revoked and nothing more is done.
-    Run again = leaked(key.token(), "--revoked-by", "security");
+    CliRun again = leaked(key.token(), "--revoked-by", "security");
     assertThat(again.exitCode()).as(again.err()).isZero();
     assertThat(again.json()).isEqualTo(JSON.readTree("{\"found\":true,\"already_revoked\":true}"));
     String workflowId = answer.get("revocation").get("workflow_id").asText();
@@ -119,13 +100,13 @@ class RevokeLeakedTokenCommandTest {
   void anyOtherTextIsAnsweredWithExitCodeZeroAndChangesNothing() throws Exception {
     ApiKeyDTO bystander = secret("bystander");
 
-    Run unknown = leaked(UNKNOWN + "\n", "--revoked-by", "scanner");
-    Run text = leaked("  this is not a token  \n", "--revoked-by", "scanner");
-    Run publishable = leaked(
+    CliRun unknown = leaked(UNKNOWN + "\n", "--revoked-by", "scanner");
+    CliRun text = leaked("  this is not a token  \n", "--revoked-by", "scanner");
+    CliRun publishable = leaked(
         stack.store().createApiKey(new CreateApiKeyDTO("storefront", "publishable", "u")).token(),
         "--revoked-by", "scanner");
 
-    for (Run r : List.of(unknown, text, publishable)) {
+    for (CliRun r : List.of(unknown, text, publishable)) {
       assertThat(r.exitCode()).as(r.err()).isZero();
       assertThat(r.err()).isEmpty();
     }
@@ -162,7 +143,7 @@ class RevokeLeakedTokenCommandTest {
     int unknownLine = line + 1;
     keyOfLine.put(line + 2, keys.get(7));
 
-    Run revoke = leaked(input.toString(), "--revoked-by", "scanner", "--revoke-in", "0");
+    CliRun revoke = leaked(input.toString(), "--revoked-by", "scanner", "--revoke-in", "0");
 
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     assertThat(revoke.err()).isEmpty();
@@ -216,45 +197,45 @@ class RevokeLeakedTokenCommandTest {
     ApiKeyDTO key = secret("kept");
     String token = key.token();
 
-    Run empty = leaked("\n  \n", "--revoked-by", "security");
+    CliRun empty = leaked("\n  \n", "--revoked-by", "security");
     assertThat(empty.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(empty.out()).isEmpty();
     assertThat(empty.err().lines()).containsExactly(
         "INVALID_DATA: no token: give the leaked tokens on standard input, one a line");
 
-    Run blankBy = leaked(token, "--revoked-by", " ");
+    CliRun blankBy = leaked(token, "--revoked-by", " ");
     assertThat(blankBy.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(blankBy.err().lines()).containsExactly(
         "INVALID_DATA: You must provide a revoked_by field when revoking a key.");
 
-    Run noBy = leaked(token);
+    CliRun noBy = leaked(token);
     assertThat(noBy.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(noBy.err().lines()).hasSize(2).first().asString()
         .startsWith("apikeys revoke: ").contains("--revoked-by");
 
-    Run both = leaked(token, "--id", key.id(), "--revoked-by", "security");
+    CliRun both = leaked(token, "--id", key.id(), "--revoked-by", "security");
     assertThat(both.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(both.err().lines()).hasSize(2).first().asString()
         .contains("--leaked-token-stdin").contains("--id");
 
-    Run await = leaked(token, "--revoked-by", "security", "--wait");
+    CliRun await = leaked(token, "--revoked-by", "security", "--wait");
     assertThat(await.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(await.err().lines()).first().asString().isEqualTo(
         "apikeys revoke: --wait: not with --leaked-token-stdin; the answer's revoked_at is when"
             + " each key stops authenticating");
 
     // A token typed as an argument is not read, and not repeated.
-    Run asArgument = leaked("", "--revoked-by", "security", token);
+    CliRun asArgument = leaked("", "--revoked-by", "security", token);
     assertThat(asArgument.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(asArgument.err()).doesNotContain(token).doesNotContain(token.substring(3));
 
     env.put(TemporalConfig.ADDRESS, "127.0.0.1:1");
-    Run unreachable = leaked(token, "--revoked-by", "security");
+    CliRun unreachable = leaked(token, "--revoked-by", "security");
     assertThat(unreachable.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(unreachable.err().lines()).singleElement().asString()
         .startsWith("TEMPORAL_ADDRESS: cannot reach Temporal at 127.0.0.1:1");
 
-    for (Run r : List.of(empty, blankBy, noBy, both, await, asArgument, unreachable)) {
+    for (CliRun r : List.of(empty, blankBy, noBy, both, await, asArgument, unreachable)) {
       assertThat(r.out() + r.err()).doesNotContain(token.substring(3));
     }
     assertThat(stack.store().authenticate(token)).as("the key still authenticates").isPresent();

@@ -27,15 +27,11 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,26 +66,15 @@ class RotationCommandTest {
     }
   }
 
-  record Run(int exitCode, String out, String err) {
-    JsonNode json() throws Exception {
-      return JSON.readTree(out);
-    }
-  }
-
-  private Run run(Map<String, String> env, String... args) {
+  private CliRun run(Map<String, String> env, String... args) {
     return runWithInput(env, "", args);
   }
 
-  private Run runWithInput(Map<String, String> env, String stdin, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env,
-        new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out),
-        new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  private CliRun runWithInput(Map<String, String> env, String stdin, String... args) {
+    return CliRun.withInput(env, stdin, args);
   }
 
-  private Run authenticate(Map<String, String> env, String token) {
+  private CliRun authenticate(Map<String, String> env, String token) {
     return runWithInput(env, token + "\n", "authenticate");
   }
 
@@ -106,7 +91,7 @@ class RotationCommandTest {
     JsonNode publishable = run(env, "create", "--title", "storefront", "--type", "publishable",
         "--created-by", "svc-rotate").json();
 
-    Run rotate = run(env, "rotation", "run", "--selector", "{\"created_by\":\"svc-rotate\"}",
+    CliRun rotate = run(env, "rotation", "run", "--selector", "{\"created_by\":\"svc-rotate\"}",
         "--grace", "1h", "--rotated-by", "ops");
 
     assertThat(rotate.exitCode()).as(rotate.err()).isZero();
@@ -146,7 +131,7 @@ class RotationCommandTest {
   void aRecipientOpensItsSealedTokensAndNoOtherKeyDoes(@TempDir Path dir) throws Exception {
     Map<String, String> env = new HashMap<>(stack.env());
     Path keyFile = dir.resolve("billing.key");
-    Run keygen = run(env, "rotation", "keygen", "--private-key-file", keyFile.toString());
+    CliRun keygen = run(env, "rotation", "keygen", "--private-key-file", keyFile.toString());
     assertThat(keygen.exitCode()).as(keygen.err()).isZero();
     String publicKey = keygen.json().get("public_key").asText();
     assertThat(Files.getPosixFilePermissions(keyFile))
@@ -157,7 +142,7 @@ class RotationCommandTest {
     JsonNode key = run(env, "create", "--title", "billing", "--type", "secret",
         "--created-by", "svc-billing").json();
 
-    Run rotate = run(env, "rotation", "run", "--id", key.get("id").asText(),
+    CliRun rotate = run(env, "rotation", "run", "--id", key.get("id").asText(),
         "--recipient-key", publicKey, "--recipient-name", "billing-service");
 
     assertThat(rotate.exitCode()).as(rotate.err()).isZero();
@@ -165,7 +150,7 @@ class RotationCommandTest {
     assertThat(successor.get("api_key").get("token").asText()).isEmpty();
     assertThat(successor.get("sealed_token").get("suite").asText())
         .isEqualTo("HPKE-Base-X25519-SHA256-AES256GCM");
-    Run opened = runWithInput(env, rotate.out(), "rotation", "open", "--private-key-file",
+    CliRun opened = runWithInput(env, rotate.out(), "rotation", "open", "--private-key-file",
         keyFile.toString());
     assertThat(opened.exitCode()).as(opened.err()).isZero();
     String token = opened.json().get(0).get("token").asText();
@@ -174,8 +159,8 @@ class RotationCommandTest {
     assertThat(authenticate(env, token).exitCode()).isZero();
 
     // The events deliver the same sealed tokens to a recipient that follows the outbox.
-    Run events = run(env, "events", "list", "--limit", "1000");
-    Run fromEvents = runWithInput(env, events.out(), "rotation", "open", "--private-key-file",
+    CliRun events = run(env, "events", "list", "--limit", "1000");
+    CliRun fromEvents = runWithInput(env, events.out(), "rotation", "open", "--private-key-file",
         keyFile.toString());
     assertThat(fromEvents.exitCode()).as(fromEvents.err()).isZero();
     assertThat(fromEvents.json().findValuesAsText("token")).contains(token);
@@ -183,7 +168,7 @@ class RotationCommandTest {
 
     Path otherKey = dir.resolve("other.key");
     run(env, "rotation", "keygen", "--private-key-file", otherKey.toString());
-    Run wrong = runWithInput(env, rotate.out(), "rotation", "open", "--private-key-file",
+    CliRun wrong = runWithInput(env, rotate.out(), "rotation", "open", "--private-key-file",
         otherKey.toString());
     assertThat(wrong.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(wrong.err()).contains("does not open with this private key");
@@ -202,10 +187,10 @@ class RotationCommandTest {
     String token = key.get("token").asText();
     int before = LeakScan.histories(stack.client.client()).size();
 
-    Run pasted = run(env, "rotation", "run", "--id", token);
-    Run badSelector = run(env, "rotation", "run", "--selector", "{\"token\":\"" + token + "\"}");
-    Run emptyNot = run(env, "rotation", "run", "--selector", "{\"id\":{\"$not\":{\"$in\":[]}}}");
-    Run nul = run(env, "rotation", "run", "--id", key.get("id").asText(), "--rotated-by", "a\0b");
+    CliRun pasted = run(env, "rotation", "run", "--id", token);
+    CliRun badSelector = run(env, "rotation", "run", "--selector", "{\"token\":\"" + token + "\"}");
+    CliRun emptyNot = run(env, "rotation", "run", "--selector", "{\"id\":{\"$not\":{\"$in\":[]}}}");
+    CliRun nul = run(env, "rotation", "run", "--id", key.get("id").asText(), "--rotated-by", "a\0b");
 
     assertThat(pasted.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(pasted.err().strip()).isEqualTo("INVALID_DATA: id: looks like a raw secret token,"
@@ -214,7 +199,7 @@ class RotationCommandTest {
         + " secret token");
     assertThat(emptyNot.err()).startsWith("INVALID_DATA: selector: an empty selector");
     assertThat(nul.err().strip()).isEqualTo("INVALID_DATA: rotated_by: contains a NUL character");
-    for (Run refused : List.of(pasted, badSelector, emptyNot, nul)) {
+    for (CliRun refused : List.of(pasted, badSelector, emptyNot, nul)) {
       assertThat(refused.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
       assertThat(refused.err() + refused.out()).doesNotContain(token.substring(3, 20));
     }
@@ -224,7 +209,7 @@ class RotationCommandTest {
   @Test
   void badDurationsAndCodecKeysAreOneLineRefusals() {
     Map<String, String> env = new HashMap<>(stack.env());
-    Run badEvery = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
+    CliRun badEvery = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
         "--every", "often", "--recipient-key", TokenSeal.newKeyPair().publicKey(),
         "--recipient-name", "svc");
     assertThat(badEvery.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
@@ -233,15 +218,15 @@ class RotationCommandTest {
             "apikeys rotation schedule: --every=<duration>: expected a duration such as 45s, 30m,"
                 + " 24h or 90d, got \"often\"",
             "Try 'apikeys rotation schedule --help'");
-    Run noRecipient = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
+    CliRun noRecipient = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
         "--every", "90d");
     assertThat(noRecipient.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(noRecipient.err()).contains("--recipient-key");
-    Run badKey = run(env, "rotation", "run", "--id", "apk_x", "--recipient-key", "c2hvcnQ=");
+    CliRun badKey = run(env, "rotation", "run", "--id", "apk_x", "--recipient-key", "c2hvcnQ=");
     assertThat(badKey.err().strip()).isEqualTo("INVALID_DATA: recipient.public_key: expected the"
         + " base64 of a 32-byte X25519 public key");
     env.put("APIKEYS_CODEC_KEYS", "k1:short");
-    Run badKeys = run(env, "rotation", "run", "--id", "apk_x");
+    CliRun badKeys = run(env, "rotation", "run", "--id", "apk_x");
     assertThat(badKeys.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(badKeys.err().strip()).isEqualTo("APIKEYS_CODEC_KEYS: key k1 is not valid base64");
   }
