@@ -21,7 +21,7 @@ import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.Database;
 import dev.apikeys.store.Migrations;
 import dev.apikeys.store.RevocationStore;
-import dev.apikeys.worker.LocalTemporalServer;
+import dev.apikeys.dev.LocalTemporalServer;
 import dev.apikeys.worker.RevocationWorker;
 import dev.apikeys.worker.RevocationWorkerOptions;
 import io.temporal.client.WorkflowClient;
@@ -592,7 +592,7 @@ public final class RevocationBenchmark {
         new ProcessBuilder(
             new File(System.getProperty("java.home"), "bin/java").getPath(),
             "-cp", System.getProperty("java.class.path"),
-            "dev.apikeys.worker.ApiKeysCommand", "worker");
+            "dev.apikeys.cli.ApiKeysCommand", "worker");
     pb.environment().put("APIKEYS_DATABASE_URL", jdbcUrl);
     pb.environment().put("TEMPORAL_ADDRESS", temporalAddress);
     pb.environment().put("APIKEYS_TASK_QUEUE", taskQueue);

@@ -1,5 +1,11 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.cli.CliRun;
+import dev.apikeys.config.CodecServerConfig;
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.dev.LocalTemporalServer;
 import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 

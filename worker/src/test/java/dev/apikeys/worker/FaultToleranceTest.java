@@ -1,5 +1,8 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.dev.LocalTemporalServer;
 import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 

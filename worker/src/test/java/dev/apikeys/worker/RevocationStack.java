@@ -1,5 +1,10 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.MetricsConfig;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.dev.LocalTemporalServer;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.ApiKeysDatabase;
@@ -21,16 +26,16 @@ import java.util.Map;
  * over that port, and optionally the revocation worker on a connection of its own, so client and
  * worker share nothing but the server and the database.
  */
-final class RevocationStack implements AutoCloseable {
-  static final Duration SELECTOR_TIMEOUT = Duration.ofSeconds(10);
+public final class RevocationStack implements AutoCloseable {
+  public static final Duration SELECTOR_TIMEOUT = Duration.ofSeconds(10);
 
   /** A Temporal TOML file with an empty default profile, so none of the machine's applies. */
-  static final Path EMPTY_TEMPORAL_CONFIG = emptyTemporalConfig();
+  public static final Path EMPTY_TEMPORAL_CONFIG = emptyTemporalConfig();
 
-  final TestDatabase db;
+  public final TestDatabase db;
   final LocalTemporalServer server;
-  final TemporalConfig temporal;
-  final TemporalConnection client;
+  public final TemporalConfig temporal;
+  public final TemporalConnection client;
   /** The client side's database object, as an application holds one. */
   final ApiKeysDatabase database;
   private TemporalConnection workerConnection;
@@ -46,7 +51,7 @@ final class RevocationStack implements AutoCloseable {
     this.database = new ApiKeysDatabase(db.jdbi(), SELECTOR_TIMEOUT);
   }
 
-  static RevocationStack start() {
+  public static RevocationStack start() {
     TestDatabase db = TestDatabase.create();
     LocalTemporalServer server;
     try {
@@ -62,12 +67,12 @@ final class RevocationStack implements AutoCloseable {
   }
 
   /** Starts the worker in this JVM, exactly as {@code apikeys worker} wires it. */
-  RevocationStack withWorker() {
+  public RevocationStack withWorker() {
     return withWorker(false);
   }
 
   /** The worker, with rotation as {@code APIKEYS_ROTATION_ENABLED} would set it. */
-  RevocationStack withWorker(boolean rotationEnabled) {
+  public RevocationStack withWorker(boolean rotationEnabled) {
     return withWorker(workerOptions().withRotationEnabled(rotationEnabled));
   }
 
@@ -75,7 +80,7 @@ final class RevocationStack implements AutoCloseable {
    * The worker with these options, on a database object of its own as a worker process has, so
    * nothing but the database itself is shared with the client side.
    */
-  RevocationStack withWorker(RevocationWorkerOptions options) {
+  public RevocationStack withWorker(RevocationWorkerOptions options) {
     workerConnection = temporal.connect();
     worker =
         new RevocationWorker(
@@ -98,7 +103,7 @@ final class RevocationStack implements AutoCloseable {
    * with it serves no {@code /metrics} or {@code /healthz}, so tests never wait on, or collide
    * over, the default port; {@link WorkerProcess} gives each of its workers a free one.
    */
-  Map<String, String> env() {
+  public Map<String, String> env() {
     Map<String, String> env = new HashMap<>();
     env.put(DatabaseConfig.URL, db.jdbcUrl());
     env.put(TemporalConfig.ADDRESS, server.address());
@@ -116,7 +121,7 @@ final class RevocationStack implements AutoCloseable {
     }
   }
 
-  ApiKeyStore store() {
+  public ApiKeyStore store() {
     return database.apiKeys();
   }
 
@@ -124,7 +129,7 @@ final class RevocationStack implements AutoCloseable {
     return database.revocations();
   }
 
-  ApiKeyModuleService service() {
+  public ApiKeyModuleService service() {
     return new ApiKeyModuleService(client.client(), store(), revocations(), temporal.taskQueue());
   }
 

@@ -1,5 +1,8 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.cli.ApiKeysCommand;
+import dev.apikeys.cli.CliRun;
+import dev.apikeys.config.TemporalConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.apikeys.examples.OffboardUserWorkflow;
