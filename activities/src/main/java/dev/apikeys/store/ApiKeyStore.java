@@ -56,17 +56,29 @@ public final class ApiKeyStore {
   private final VerifiedSecretTokens verified = new VerifiedSecretTokens(VERIFIED_TOKENS_CAPACITY);
   private final ApiKeyMetrics metrics;
 
+  /** A store of its own; a process builds its stores once, in {@link ApiKeysDatabase}. */
   public ApiKeyStore(Jdbi jdbi, Duration selectorTimeout) {
     this(jdbi, selectorTimeout, ApiKeyMetrics.NONE);
   }
 
   /** @param metrics told of every {@code authenticate} answer */
   public ApiKeyStore(Jdbi jdbi, Duration selectorTimeout, ApiKeyMetrics metrics) {
+    this(
+        jdbi, SelectorCompiler.refusingSecretTokens(), new SelectorQueries(selectorTimeout),
+        metrics);
+  }
+
+  /** With the collaborators {@link ApiKeysDatabase} shares among the stores. */
+  ApiKeyStore(
+      Jdbi jdbi,
+      SelectorCompiler selectors,
+      SelectorQueries selectorQueries,
+      ApiKeyMetrics metrics) {
     this.metrics = metrics;
     this.jdbi = jdbi;
     this.dao = jdbi.onDemand(ApiKeyDao.class);
-    this.selectors = SelectorCompiler.refusingSecretTokens();
-    this.selectorQueries = new SelectorQueries(selectorTimeout);
+    this.selectors = selectors;
+    this.selectorQueries = selectorQueries;
   }
 
   /** Creates one key; the result carries the raw token, the only time it is ever shown. */

@@ -82,19 +82,34 @@ public final class RevocationStore {
   private static final ObjectWriter JSON = ApiKeysJson.newObjectMapper().writer();
 
   private final Jdbi jdbi;
-  private final SelectorCompiler selectors = SelectorCompiler.refusingSecretTokens();
+  private final SelectorCompiler selectors;
   private final SelectorQueries selectorQueries;
-  private final EventOutbox outbox = new EventOutbox();
+  private final EventOutbox outbox;
   private final ApiKeyMetrics metrics;
 
+  /** A store of its own; a process builds its stores once, in {@link ApiKeysDatabase}. */
   public RevocationStore(Jdbi jdbi, Duration selectorTimeout) {
     this(jdbi, selectorTimeout, ApiKeyMetrics.NONE);
   }
 
   /** @param metrics told of each schedule, stamp and cancel once it has committed */
   public RevocationStore(Jdbi jdbi, Duration selectorTimeout, ApiKeyMetrics metrics) {
+    this(
+        jdbi, SelectorCompiler.refusingSecretTokens(), new SelectorQueries(selectorTimeout),
+        new EventOutbox(), metrics);
+  }
+
+  /** With the collaborators {@link ApiKeysDatabase} shares among the stores. */
+  RevocationStore(
+      Jdbi jdbi,
+      SelectorCompiler selectors,
+      SelectorQueries selectorQueries,
+      EventOutbox outbox,
+      ApiKeyMetrics metrics) {
     this.jdbi = jdbi;
-    this.selectorQueries = new SelectorQueries(selectorTimeout);
+    this.selectors = selectors;
+    this.selectorQueries = selectorQueries;
+    this.outbox = outbox;
     this.metrics = metrics;
   }
 

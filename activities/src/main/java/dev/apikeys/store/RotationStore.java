@@ -39,12 +39,19 @@ public final class RotationStore {
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
 
   private final Jdbi jdbi;
-  private final SelectorCompiler selectors = SelectorCompiler.refusingSecretTokens();
+  private final SelectorCompiler selectors;
   private final SelectorQueries selectorQueries;
 
+  /** A store of its own; a process builds its stores once, in {@link ApiKeysDatabase}. */
   public RotationStore(Jdbi jdbi, Duration selectorTimeout) {
+    this(jdbi, SelectorCompiler.refusingSecretTokens(), new SelectorQueries(selectorTimeout));
+  }
+
+  /** With the collaborators {@link ApiKeysDatabase} shares among the stores. */
+  RotationStore(Jdbi jdbi, SelectorCompiler selectors, SelectorQueries selectorQueries) {
     this.jdbi = jdbi;
-    this.selectorQueries = new SelectorQueries(selectorTimeout);
+    this.selectors = selectors;
+    this.selectorQueries = selectorQueries;
   }
 
   /** What {@code apikeys_rotation} recorded of one rotation. */

@@ -17,11 +17,13 @@ import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.Database;
 import dev.apikeys.store.Migrations;
 import dev.apikeys.store.RevocationStore;
-import dev.apikeys.worker.LocalTemporalServer;
+import dev.apikeys.dev.LocalTemporalServer;
 import dev.apikeys.worker.RevocationWorker;
+import dev.apikeys.worker.RevocationWorkerOptions;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -38,7 +40,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -115,12 +116,14 @@ public final class RevocationBenchmark {
                 WorkflowClientOptions.newBuilder()
                     .setDataConverter(ApiKeysDataConverter.newDataConverter())
                     .build());
-        ApiKeyStore store = new ApiKeyStore(jdbi, Duration.ofSeconds(60));
-        RevocationStore revocations = new RevocationStore(jdbi, Duration.ofSeconds(60));
-        ApiKeyModuleService module = new ApiKeyModuleService(client, store, revocations, TASK_QUEUE);
+        ApiKeysDatabase database = new ApiKeysDatabase(jdbi, Duration.ofSeconds(60));
+        ApiKeyStore store = database.apiKeys();
+        ApiKeyModuleService module =
+            new ApiKeyModuleService(client, store, database.revocations(), TASK_QUEUE);
         try (RevocationWorker worker =
-            new RevocationWorker(client, jdbi, Duration.ofSeconds(60), TASK_QUEUE,
-                Optional.of(Duration.ZERO))) {
+            new RevocationWorker(client, database,
+                RevocationWorkerOptions.forTaskQueue(TASK_QUEUE)
+                    .withStickyTimeout(Duration.ZERO))) {
           worker.start();
           RevocationBenchmark bench =
               new RevocationBenchmark(jdbi, store, module, client, temporal.address(), jdbcUrl);
@@ -589,7 +592,7 @@ public final class RevocationBenchmark {
         new ProcessBuilder(
             new File(System.getProperty("java.home"), "bin/java").getPath(),
             "-cp", System.getProperty("java.class.path"),
-            "dev.apikeys.worker.ApiKeysCommand", "worker");
+            "dev.apikeys.cli.ApiKeysCommand", "worker");
     pb.environment().put("APIKEYS_DATABASE_URL", jdbcUrl);
     pb.environment().put("TEMPORAL_ADDRESS", temporalAddress);
     pb.environment().put("APIKEYS_TASK_QUEUE", taskQueue);

@@ -1,5 +1,8 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.CodecServerConfig;
+import dev.apikeys.config.ConfigurationException;
+import dev.apikeys.config.DatabaseConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
@@ -40,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * goes on serving. Neither a refusal nor a log line ever contains a payload: they name where in
  * the request the problem is, and log lines carry only the method, path, status and count.
  */
-final class CodecServer implements AutoCloseable {
+public final class CodecServer implements AutoCloseable {
   /** The largest request body read; anything longer is refused with 413. */
   static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -75,7 +78,7 @@ final class CodecServer implements AutoCloseable {
   }
 
   /** Binds the configured address and starts serving; fails naming the variables if it cannot. */
-  static CodecServer start(CodecServerConfig config) {
+  public static CodecServer start(CodecServerConfig config) {
     HttpServer server;
     try {
       server = HttpServer.create(config.address(), 0);
@@ -107,7 +110,7 @@ final class CodecServer implements AutoCloseable {
   }
 
   /** The endpoint to give the UI and the CLI. */
-  String endpoint() {
+  public String endpoint() {
     InetSocketAddress address = address();
     String host = address.getAddress().getHostAddress();
     if (host.contains(":")) {
@@ -351,7 +354,7 @@ final class CodecServer implements AutoCloseable {
   }
 
   /** For the start-up log line: nothing secret. */
-  static String describe(CodecServerConfig config, String endpoint) {
+  public static String describe(CodecServerConfig config, String endpoint) {
     return "codec server on " + endpoint + " for namespace " + config.namespace() + ", "
         + config.keys() + ", " + (config.token().isPresent() ? "bearer token required"
         : "NO TOKEN: anyone who reaches the port can decrypt") + ", CORS origins "

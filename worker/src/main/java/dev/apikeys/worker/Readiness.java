@@ -1,5 +1,6 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.ConfigurationException;
 import dev.apikeys.store.Migrations;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
@@ -26,7 +27,7 @@ import org.jdbi.v3.core.Jdbi;
  * bounded by {@link #CHECK_TIMEOUT}, so a probe answers in about that long however the database
  * or Temporal fails.
  */
-final class Readiness implements AutoCloseable {
+public final class Readiness implements AutoCloseable {
   /** How long one probe waits for Temporal and for PostgreSQL; both are asked at once. */
   static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
 
@@ -56,7 +57,7 @@ final class Readiness implements AutoCloseable {
   /** The newest migration this build carries, learned from the first check that reaches it. */
   private volatile String latestMigration;
 
-  Readiness(
+  public Readiness(
       RevocationWorker worker,
       WorkflowServiceStubs temporal,
       String temporalAddress,
@@ -144,7 +145,7 @@ final class Readiness implements AutoCloseable {
         message = t.getMessage();
       }
     }
-    String line = Failures.clean(message);
+    String line = ConfigurationException.clean(message);
     if (line.isEmpty()) {
       line = e.getClass().getSimpleName();
     }

@@ -2,30 +2,27 @@ package dev.apikeys.worker;
 
 import dev.apikeys.activities.ReconcileActivitiesImpl;
 import dev.apikeys.activities.RevocationActivitiesImpl;
-import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.activities.RevocationReconciler;
 import dev.apikeys.revocation.ReconcileRevocationsWorkflowImpl;
 import io.temporal.worker.WorkflowImplementationOptions;
 import dev.apikeys.activities.RotationActivitiesImpl;
 import dev.apikeys.examples.OffboardUserWorkflowImpl;
 import dev.apikeys.rotation.RotateApiKeysWorkflowImpl;
-import dev.apikeys.store.RotationStore;
 import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
+import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.RevocationStore;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.jdbi.v3.core.Jdbi;
 
 /**
- * The revocation worker: {@code RevokeApiKeysWorkflow}, {@code RotateApiKeysWorkflow}, the
- * {@code OffboardUserWorkflow} example and their activities on one task queue. The
- * one place they are wired, so {@code apikeys worker}, {@code apikeys dev} and the tests run the
- * same worker.
+ * The revocation worker: {@code RevokeApiKeysWorkflow}, {@code ReconcileRevocationsWorkflow},
+ * {@code RotateApiKeysWorkflow} (and, when asked, the {@code OffboardUserWorkflow} example) and
+ * their activities on one task queue. The one place they are wired, so {@code apikeys worker},
+ * {@code apikeys dev} and the tests run the same worker.
  */
 public final class RevocationWorker implements AutoCloseable {
   /** Long enough for a stamp or cancel transaction in flight to commit before the process ends. */
@@ -39,69 +36,39 @@ public final class RevocationWorker implements AutoCloseable {
   private final String taskQueue;
 
   /**
-   * @param client a client built with {@code ApiKeysDataConverter}, as every client here is
-   * @param jdbi the process's one Jdbi on the API key database
-   * @param selectorTimeout how long one selector query may run
-   * @param taskQueue the task queue to poll
-   * @param stickyTimeout the sticky queue's schedule-to-start timeout; empty for Temporal's default
+   * @param client a client built with {@code ApiKeysDataConverter}, as every client here is; the
+   *     SDK's own metrics go to the scope of its service stubs
+   * @param database the process's database; the activities and the reconciler use its stores and
+   *     report to its metrics
+   * @param options the task queue, sticky timeout, rotation and examples
    */
   public RevocationWorker(
-      WorkflowClient client,
-      Jdbi jdbi,
-      Duration selectorTimeout,
-      String taskQueue,
-      Optional<Duration> stickyTimeout) {
-    this(client, jdbi, selectorTimeout, taskQueue, stickyTimeout, false);
-  }
-
-  /**
-   * @param rotationEnabled whether this worker runs key rotations ({@code
-   *     APIKEYS_ROTATION_ENABLED}); off, a rotation is refused before it plans anything
-   */
-  public RevocationWorker(
-      WorkflowClient client,
-      Jdbi jdbi,
-      Duration selectorTimeout,
-      String taskQueue,
-      Optional<Duration> stickyTimeout,
-      boolean rotationEnabled) {
-    this(
-        client, jdbi, selectorTimeout, taskQueue, stickyTimeout, rotationEnabled,
-        ApiKeyMetrics.NONE);
-  }
-
-  /**
-   * @param metrics told of every revocation the activities and the reconciler schedule, stamp,
-   *     cancel or finish; the SDK's own metrics go to the scope of {@code client}'s service stubs
-   */
-  public RevocationWorker(
-      WorkflowClient client,
-      Jdbi jdbi,
-      Duration selectorTimeout,
-      String taskQueue,
-      Optional<Duration> stickyTimeout,
-      boolean rotationEnabled,
-      ApiKeyMetrics metrics) {
-    this.taskQueue = taskQueue;
+      WorkflowClient client, ApiKeysDatabase database, RevocationWorkerOptions options) {
+    this.taskQueue = options.taskQueue();
     this.factory = WorkerFactory.newInstance(client);
-    WorkerOptions.Builder options = WorkerOptions.newBuilder();
-    stickyTimeout.ifPresent(options::setStickyQueueScheduleToStartTimeout);
-    Worker worker = factory.newWorker(taskQueue, options.build());
+    WorkerOptions.Builder workerOptions = WorkerOptions.newBuilder();
+    options.stickyTimeout().ifPresent(workerOptions::setStickyQueueScheduleToStartTimeout);
+    Worker worker = factory.newWorker(taskQueue, workerOptions.build());
     // No decoding exception fails a workflow: a payload under a key this worker lacks fails the
     // workflow task, retried until a worker with the key runs it, and a client's input that no
     // configuration can read is refused by ApiKeysDataConverter with INVALID_DATA.
+    WorkflowImplementationOptions implementationOptions =
+        WorkflowImplementationOptions.newBuilder().build();
     worker.registerWorkflowImplementationTypes(
-        WorkflowImplementationOptions.newBuilder().build(),
+        implementationOptions,
         RevokeApiKeysWorkflowImpl.class,
         ReconcileRevocationsWorkflowImpl.class,
-        RotateApiKeysWorkflowImpl.class,
-        OffboardUserWorkflowImpl.class);
-    revocations = new RevocationStore(jdbi, selectorTimeout, metrics);
+        RotateApiKeysWorkflowImpl.class);
+    if (options.examples()) {
+      worker.registerWorkflowImplementationTypes(
+          implementationOptions, OffboardUserWorkflowImpl.class);
+    }
+    revocations = database.revocations();
     worker.registerActivitiesImplementations(
         new RevocationActivitiesImpl(revocations),
         new ReconcileActivitiesImpl(
-            new RevocationReconciler(client, revocations, taskQueue, metrics)),
-        new RotationActivitiesImpl(new RotationStore(jdbi, selectorTimeout), rotationEnabled));
+            new RevocationReconciler(client, revocations, taskQueue, database.metrics())),
+        new RotationActivitiesImpl(database.rotations(), options.rotationEnabled()));
   }
 
   public String taskQueue() {

@@ -1,5 +1,8 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.ConfigurationException;
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.MetricsConfig;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.uber.m3.tally.NoopScope;
@@ -38,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * variable; {@code /healthz} answers 503 until the worker polls and a {@link Readiness} is given.
  * Off ({@link MetricsConfig#PORT} = 0), it serves nothing and every metric goes nowhere.
  */
-final class WorkerMonitoring implements AutoCloseable {
+public final class WorkerMonitoring implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerMonitoring.class);
 
   /**
@@ -84,7 +87,7 @@ final class WorkerMonitoring implements AutoCloseable {
    *
    * @throws ConfigurationException naming {@link MetricsConfig#PORT} when the port is taken
    */
-  static WorkerMonitoring start(MetricsConfig config) {
+  public static WorkerMonitoring start(MetricsConfig config) {
     if (!config.enabled()) {
       return new WorkerMonitoring(null, new NoopScope(), ApiKeyMetrics.NONE, null, null, null);
     }
@@ -138,22 +141,22 @@ final class WorkerMonitoring implements AutoCloseable {
   }
 
   /** The scope the Temporal client and worker report to; give it to the service stubs. */
-  Scope temporalScope() {
+  public Scope temporalScope() {
     return temporalScope;
   }
 
   /** The domain metrics, for the stores and the reconciler. */
-  ApiKeyMetrics domainMetrics() {
+  public ApiKeyMetrics domainMetrics() {
     return domainMetrics;
   }
 
   /** Where the endpoints listen (the actual port, when 0 was not asked for); empty when off. */
-  Optional<InetSocketAddress> address() {
+  public Optional<InetSocketAddress> address() {
     return server == null ? Optional.empty() : Optional.of(server.getAddress());
   }
 
   /** From now on {@code /healthz} answers what {@code readiness} finds. */
-  void serveReadiness(Readiness readiness) {
+  public void serveReadiness(Readiness readiness) {
     this.readiness = readiness;
   }
 

@@ -1,5 +1,8 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.SharedContext;

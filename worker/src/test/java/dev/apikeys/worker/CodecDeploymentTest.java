@@ -1,5 +1,7 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;

@@ -1,5 +1,12 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.cli.CliRun;
+import dev.apikeys.config.CodecServerConfig;
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.dev.LocalTemporalServer;
+import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -25,8 +32,6 @@ import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +44,6 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,8 +96,11 @@ class CodecServerTest {
     workerConnection = config.connect();
     worker =
         new RevocationWorker(
-            workerConnection.client(), db.jdbi(), RevocationStack.SELECTOR_TIMEOUT,
-            config.taskQueue(), Optional.of(Duration.ZERO), true);
+            workerConnection.client(),
+            new ApiKeysDatabase(db.jdbi(), RevocationStack.SELECTOR_TIMEOUT),
+            RevocationWorkerOptions.forTaskQueue(config.taskQueue())
+                .withStickyTimeout(Duration.ZERO)
+                .withRotationEnabled(true));
     worker.start();
 
     Map<String, String> serverEnv = new HashMap<>(env);
@@ -386,11 +393,9 @@ class CodecServerTest {
   // ---- helpers --------------------------------------------------------------------------------
 
   private static JsonNode cli(String... args) throws IOException {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
-    assertThat(code).as(err.toString()).isZero();
-    return JSON.readTree(out.toString());
+    CliRun run = CliRun.of(env, args);
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    return run.json();
   }
 
   private static List<HistoryEvent> history(String workflowId) {

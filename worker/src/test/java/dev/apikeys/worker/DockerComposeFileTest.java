@@ -1,5 +1,11 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.CodecServerConfig;
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.MetricsConfig;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -171,9 +176,11 @@ class DockerComposeFileTest {
         TemporalConnection connection = stack.temporal.connect(monitoring.temporalScope());
         RevocationWorker worker =
             new RevocationWorker(
-                connection.client(), stack.db.jdbi(), RevocationStack.SELECTOR_TIMEOUT,
-                stack.temporal.taskQueue(), Optional.of(Duration.ZERO), false,
-                monitoring.domainMetrics());
+                connection.client(),
+                new ApiKeysDatabase(
+                    stack.db.jdbi(), RevocationStack.SELECTOR_TIMEOUT,
+                    monitoring.domainMetrics()),
+                stack.workerOptions());
         Readiness readiness =
             new Readiness(
                 worker, connection.stubs(), stack.temporal.address(), stack.db.dataSource(),

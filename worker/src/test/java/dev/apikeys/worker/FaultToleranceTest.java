@@ -1,5 +1,9 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.dev.LocalTemporalServer;
+import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -47,7 +51,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -104,8 +107,9 @@ class FaultToleranceTest {
           TemporalConnection workerConnection = temporal.connect();
           RevocationWorker worker =
               new RevocationWorker(
-                  workerConnection.client(), jdbi, SELECTOR_TIMEOUT, temporal.taskQueue(),
-                  Optional.of(Duration.ZERO))) {
+                  workerConnection.client(), new ApiKeysDatabase(jdbi, SELECTOR_TIMEOUT),
+                  RevocationWorkerOptions.forTaskQueue(temporal.taskQueue())
+                      .withStickyTimeout(Duration.ZERO))) {
         worker.start();
         ApiKeyStore store = new ApiKeyStore(jdbi, SELECTOR_TIMEOUT);
         ApiKeyModuleService service =

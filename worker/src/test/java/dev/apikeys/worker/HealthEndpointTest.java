@@ -1,5 +1,8 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.cli.ApiKeysCommand;
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.WorkerConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;

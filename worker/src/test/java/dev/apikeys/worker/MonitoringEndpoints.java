@@ -16,12 +16,12 @@ import java.util.function.Predicate;
  * A worker's {@code /metrics} and {@code /healthz} as Prometheus and a readiness probe see them:
  * plain HTTP GETs on {@code 127.0.0.1}, and the text format read into series.
  */
-final class MonitoringEndpoints {
+public final class MonitoringEndpoints {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
 
-  MonitoringEndpoints(int port) {
+  public MonitoringEndpoints(int port) {
     this.base = "http://127.0.0.1:" + port;
   }
 
@@ -49,7 +49,7 @@ final class MonitoringEndpoints {
   }
 
   /** One scrape of {@code /metrics}. */
-  Scrape scrape() {
+  public Scrape scrape() {
     HttpResponse<String> response = get("/metrics");
     if (response.statusCode() != 200) {
       throw new AssertionError("/metrics answered " + response.statusCode() + ": " + response.body());
@@ -73,7 +73,7 @@ final class MonitoringEndpoints {
   }
 
   /** GETs {@code /healthz} until it answers {@code status}, and returns that answer. */
-  HttpResponse<String> awaitHealth(int status) {
+  public HttpResponse<String> awaitHealth(int status) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (true) {
       HttpResponse<String> response = get("/healthz");
@@ -99,7 +99,7 @@ final class MonitoringEndpoints {
   }
 
   /** The series of one scrape: {@code name{labels}} to value, as the text format lists them. */
-  static final class Scrape {
+  public static final class Scrape {
     final String text;
     final Map<String, Double> series;
 
@@ -124,7 +124,7 @@ final class MonitoringEndpoints {
      * The sum of the series named {@code name} that carry every {@code label="value"} given; 0
      * when there is none (a meter that nothing has touched yet may not be listed).
      */
-    double value(String name, String... labels) {
+    public double value(String name, String... labels) {
       double sum = 0;
       for (Map.Entry<String, Double> s : series.entrySet()) {
         String key = s.getKey();

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
  * A revocation from a Java client to a worker, across real gRPC to the port-bound test server
  * (time skipping off, so the timer runs on the wall clock) and a real PostgreSQL.
  */
-class RevocationEndToEndTest {
+public class RevocationEndToEndTest {
   private static RevocationStack stack;
 
   @BeforeAll
@@ -109,7 +109,7 @@ class RevocationEndToEndTest {
             .one());
   }
 
-  static void sleepUntil(Instant instant) throws InterruptedException {
+  public static void sleepUntil(Instant instant) throws InterruptedException {
     long millis = Duration.between(Instant.now(), instant).toMillis();
     if (millis > 0) {
       Thread.sleep(millis);

@@ -1,7 +1,13 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.MetricsConfig;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.dev.LocalTemporalServer;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
 import java.io.IOException;
@@ -13,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * What the end-to-end tests run against: a fresh migrated PostgreSQL database, Temporal's test
@@ -21,16 +26,18 @@ import java.util.Optional;
  * over that port, and optionally the revocation worker on a connection of its own, so client and
  * worker share nothing but the server and the database.
  */
-final class RevocationStack implements AutoCloseable {
-  static final Duration SELECTOR_TIMEOUT = Duration.ofSeconds(10);
+public final class RevocationStack implements AutoCloseable {
+  public static final Duration SELECTOR_TIMEOUT = Duration.ofSeconds(10);
 
   /** A Temporal TOML file with an empty default profile, so none of the machine's applies. */
-  static final Path EMPTY_TEMPORAL_CONFIG = emptyTemporalConfig();
+  public static final Path EMPTY_TEMPORAL_CONFIG = emptyTemporalConfig();
 
-  final TestDatabase db;
+  public final TestDatabase db;
   final LocalTemporalServer server;
-  final TemporalConfig temporal;
-  final TemporalConnection client;
+  public final TemporalConfig temporal;
+  public final TemporalConnection client;
+  /** The client side's database object, as an application holds one. */
+  final ApiKeysDatabase database;
   private TemporalConnection workerConnection;
   private RevocationWorker worker;
 
@@ -41,9 +48,10 @@ final class RevocationStack implements AutoCloseable {
     this.server = server;
     this.temporal = temporal;
     this.client = client;
+    this.database = new ApiKeysDatabase(db.jdbi(), SELECTOR_TIMEOUT);
   }
 
-  static RevocationStack start() {
+  public static RevocationStack start() {
     TestDatabase db = TestDatabase.create();
     LocalTemporalServer server;
     try {
@@ -59,19 +67,35 @@ final class RevocationStack implements AutoCloseable {
   }
 
   /** Starts the worker in this JVM, exactly as {@code apikeys worker} wires it. */
-  RevocationStack withWorker() {
+  public RevocationStack withWorker() {
     return withWorker(false);
   }
 
   /** The worker, with rotation as {@code APIKEYS_ROTATION_ENABLED} would set it. */
-  RevocationStack withWorker(boolean rotationEnabled) {
+  public RevocationStack withWorker(boolean rotationEnabled) {
+    return withWorker(workerOptions().withRotationEnabled(rotationEnabled));
+  }
+
+  /**
+   * The worker with these options, on a database object of its own as a worker process has, so
+   * nothing but the database itself is shared with the client side.
+   */
+  public RevocationStack withWorker(RevocationWorkerOptions options) {
     workerConnection = temporal.connect();
     worker =
         new RevocationWorker(
-            workerConnection.client(), db.jdbi(), SELECTOR_TIMEOUT, temporal.taskQueue(),
-            Optional.of(Duration.ZERO), rotationEnabled);
+            workerConnection.client(), new ApiKeysDatabase(db.jdbi(), SELECTOR_TIMEOUT), options);
     worker.start();
     return this;
+  }
+
+  /**
+   * What {@code apikeys worker} would run with on this stack: its task queue, and sticky
+   * execution off, as the Java test server needs.
+   */
+  RevocationWorkerOptions workerOptions() {
+    return RevocationWorkerOptions.forTaskQueue(temporal.taskQueue())
+        .withStickyTimeout(Duration.ZERO);
   }
 
   /**
@@ -79,7 +103,7 @@ final class RevocationStack implements AutoCloseable {
    * with it serves no {@code /metrics} or {@code /healthz}, so tests never wait on, or collide
    * over, the default port; {@link WorkerProcess} gives each of its workers a free one.
    */
-  Map<String, String> env() {
+  public Map<String, String> env() {
     Map<String, String> env = new HashMap<>();
     env.put(DatabaseConfig.URL, db.jdbcUrl());
     env.put(TemporalConfig.ADDRESS, server.address());
@@ -97,15 +121,15 @@ final class RevocationStack implements AutoCloseable {
     }
   }
 
-  ApiKeyStore store() {
-    return new ApiKeyStore(db.jdbi(), SELECTOR_TIMEOUT);
+  public ApiKeyStore store() {
+    return database.apiKeys();
   }
 
   RevocationStore revocations() {
-    return new RevocationStore(db.jdbi(), SELECTOR_TIMEOUT);
+    return database.revocations();
   }
 
-  ApiKeyModuleService service() {
+  public ApiKeyModuleService service() {
     return new ApiKeyModuleService(client.client(), store(), revocations(), temporal.taskQueue());
   }
 

@@ -1,17 +1,16 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.cli.ApiKeysCommand;
+import dev.apikeys.cli.CliRun;
+import dev.apikeys.config.TemporalConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.examples.OffboardUserWorkflow;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevokeResult;
 import io.temporal.client.WorkflowOptions;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -30,7 +29,6 @@ import org.junit.jupiter.api.Timeout;
  * 1, for another request under a used key).
  */
 class TaskQueueAndIdempotencyEndToEndTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String QUEUE = "apikeys-anything";
 
   private RevocationStack stack;
@@ -41,7 +39,10 @@ class TaskQueueAndIdempotencyEndToEndTest {
   void start() throws Exception {
     stack = RevocationStack.start();
     Path logs = Files.createTempDirectory("apikeys-queue");
-    worker = WorkerProcess.start(stack, logs, "worker", Map.of(TemporalConfig.TASK_QUEUE, QUEUE));
+    worker =
+        WorkerProcess.start(
+            stack, logs, "worker",
+            Map.of(TemporalConfig.TASK_QUEUE, QUEUE, "APIKEYS_EXAMPLES", "true"));
     assertThat(worker.log()).contains("task queue " + QUEUE);
     env = new HashMap<>(stack.env());
     env.put(TemporalConfig.TASK_QUEUE, QUEUE);
@@ -89,12 +90,12 @@ class TaskQueueAndIdempotencyEndToEndTest {
   void theCommandLineRefusesAnotherRequestUnderAUsedIdempotencyKey() throws Exception {
     String a = createKey("a");
     String b = createKey("b");
-    Run first =
+    CliRun first =
         run("revoke", "--id", a, "--revoked-by", "me", "--revoke-in", "60",
             "--idempotency-key", "k");
     assertThat(first.exitCode()).as(first.err()).isZero();
 
-    Run second =
+    CliRun second =
         run("revoke", "--id", b, "--revoked-by", "me", "--revoke-in", "60",
             "--idempotency-key", "k");
 
@@ -106,7 +107,7 @@ class TaskQueueAndIdempotencyEndToEndTest {
         .doesNotContain("\n");
     assertThat(stack.store().retrieveApiKey(b).revokedAt()).isNull();
 
-    Run again =
+    CliRun again =
         run("revoke", "--id", a, "--revoked-by", "me", "--revoke-in", "60",
             "--idempotency-key", "k");
     assertThat(again.exitCode()).as(again.err()).isZero();
@@ -118,25 +119,12 @@ class TaskQueueAndIdempotencyEndToEndTest {
     assertThat(revocations).isEqualTo(1);
   }
 
-  record Run(int exitCode, String out, String err) {
-    JsonNode json() {
-      try {
-        return JSON.readTree(out);
-      } catch (Exception e) {
-        throw new AssertionError("stdout is not JSON: " + out + "\nstderr: " + err, e);
-      }
-    }
-  }
-
-  private Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(args, env, new PrintWriter(out), new PrintWriter(err));
-    return new Run(code, out.toString(), err.toString());
+  private CliRun run(String... args) {
+    return CliRun.of(env, args);
   }
 
   private String createKey(String title) {
-    Run create = run("create", "--title", title, "--type", "secret", "--created-by", "user_1");
+    CliRun create = run("create", "--title", title, "--type", "secret", "--created-by", "user_1");
     assertThat(create.exitCode()).as(create.err()).isZero();
     return create.json().get("id").asText();
   }

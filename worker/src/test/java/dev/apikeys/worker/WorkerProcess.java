@@ -1,5 +1,8 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.cli.ApiKeysCommand;
+import dev.apikeys.config.MetricsConfig;
+import dev.apikeys.config.WorkerConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

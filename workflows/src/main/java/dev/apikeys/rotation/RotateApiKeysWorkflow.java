@@ -10,7 +10,7 @@ import io.temporal.workflow.WorkflowMethod;
  */
 @WorkflowInterface
 public interface RotateApiKeysWorkflow {
-  String WORKFLOW_TYPE = "RotateApiKeysWorkflow";
+  String WORKFLOW_TYPE = RotationNames.WORKFLOW_TYPE;
 
   @WorkflowMethod(name = WORKFLOW_TYPE)
   RotationResult rotate(RotateRequest request);

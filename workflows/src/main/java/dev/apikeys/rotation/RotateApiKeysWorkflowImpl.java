@@ -12,7 +12,6 @@ import dev.apikeys.revocation.SharedContext;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.failure.ActivityFailure;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
@@ -29,7 +28,7 @@ import java.util.List;
  */
 public class RotateApiKeysWorkflowImpl implements RotateApiKeysWorkflow {
   /** The child revocation's step name; its workflow id derives from it and this workflow's id. */
-  static final String REVOKE_OLD_KEYS_STEP = "revoke-old-keys";
+  static final String REVOKE_OLD_KEYS_STEP = RotationNames.STEP_REVOKE_OLD_KEYS;
 
   private final RotationActivities planning =
       Workflow.newActivityStub(
@@ -55,7 +54,7 @@ public class RotateApiKeysWorkflowImpl implements RotateApiKeysWorkflow {
     try {
       valid = ValidRotateRequest.parse(request);
     } catch (ApiKeyException e) {
-      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.getType().name());
+      throw e.toFailure();
     }
     try {
       RotationPlan plan = planning.plan(workflowId, valid);

@@ -14,7 +14,7 @@ public interface RotationActivities {
    * already planned is returned as it was recorded, recipient included. A new rotation is refused
    * (NOT_ALLOWED) unless the worker enables rotation ({@code APIKEYS_ROTATION_ENABLED=true}).
    */
-  @ActivityMethod(name = "PlanRotation")
+  @ActivityMethod(name = RotationNames.ACTIVITY_PLAN)
   RotationPlan plan(String workflowId, ValidRotateRequest request);
 
   /**
@@ -24,6 +24,6 @@ public interface RotationActivities {
    * re-run of the rotation), it creates nothing and returns the successors and sealed tokens it
    * stored the first time.
    */
-  @ActivityMethod(name = "CreateSealedSuccessors")
+  @ActivityMethod(name = RotationNames.ACTIVITY_CREATE_SUCCESSORS)
   List<RotationResult.Successor> createSuccessors(String rotationId);
 }
