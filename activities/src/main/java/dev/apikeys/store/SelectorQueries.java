@@ -103,35 +103,16 @@ final class SelectorQueries {
   }
 
   List<ApiKeyRow> page(Handle h, SqlCondition c, String orderBy, Integer skip, Integer take) {
-    String sql =
-        "select " + ApiKeyRow.COLUMNS + " from api_key where deleted_at is null and (" + c.sql()
-            + ") order by " + orderBy
-            + (take == null ? "" : " limit :take")
-            + (skip == null ? "" : " offset :skip");
-    var query = h.createQuery(sql).bindMap(c.params());
-    if (take != null) {
-      query.bind("take", take);
-    }
-    if (skip != null) {
-      query.bind("skip", skip);
-    }
-    return query.mapTo(ApiKeyRow.class).list();
+    return h.attach(SelectorDao.class)
+        .page(c.sql(), c.params(), orderBy, SelectorDao.Window.of(take, skip), take, skip);
   }
 
   long count(Handle h, SqlCondition c) {
-    return h.createQuery(
-            "select count(*) from api_key where deleted_at is null and (" + c.sql() + ")")
-        .bindMap(c.params())
-        .mapTo(Long.class)
-        .one();
+    return h.attach(SelectorDao.class).count(c.sql(), c.params());
   }
 
   List<String> matchingIds(Handle h, SqlCondition c) {
-    return h.createQuery(
-            "select id from api_key where deleted_at is null and (" + c.sql() + ") order by id")
-        .bindMap(c.params())
-        .mapTo(String.class)
-        .list();
+    return h.attach(SelectorDao.class).matchingIds(c.sql(), c.params());
   }
 
   private RuntimeException translate(StatementException e) {
