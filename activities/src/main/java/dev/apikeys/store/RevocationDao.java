@@ -19,13 +19,14 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 /**
  * The statements of {@link RevocationStore}, one a method, on a handle that is in the store's
  * transaction. The long ones live beside this class, in {@code RevocationDao/*.sql}, with their
- * reasons; {@code <targets>} in them is one of the key sets below.
+ * reasons; {@code <targets>} in them is one of the key sets below. The transaction's settings
+ * come with it, from {@link SettingsDao}.
  */
 @RegisterConstructorMapper(RevocationDao.RevocationRow.class)
 @RegisterConstructorMapper(RevocationDao.LockedKeys.class)
 @RegisterConstructorMapper(RevocationDao.Recomputed.class)
 @RegisterConstructorMapper(RevocationDao.PendingRow.class)
-interface RevocationDao {
+interface RevocationDao extends SettingsDao {
 
   /** The keys a schedule matched, once they are locked; deleted meanwhile, they drop out. */
   String MATCHED =
@@ -116,13 +117,6 @@ interface RevocationDao {
       String reason) {}
 
   /**
-   * Bounds how long each later statement of this transaction waits for a row or advisory lock.
-   * The value is a number of this class's, never a request's.
-   */
-  @SqlUpdate("set local lock_timeout = <millis>")
-  void boundLockWaits(@Define("millis") long millis);
-
-  /**
    * Queues this transaction behind every other that holds {@code claim} until it ends. Returns
    * nothing (null); the lock is the point.
    */
@@ -170,10 +164,6 @@ interface RevocationDao {
 
   @SqlUpdate("analyze apikeys_matched")
   void analyzeMatched();
-
-  /** The schedule's statements after the selector's own run as long as their locks allow. */
-  @SqlUpdate("set local statement_timeout = 0")
-  void liftStatementTimeout();
 
   @SqlUpdate("drop table if exists apikeys_matched")
   void dropMatched();

@@ -118,16 +118,13 @@ public final class RevocationStore {
           selectorQueries.inCallerTransaction(
               caller,
               h -> {
-                String lockTimeout =
-                    h.createQuery("select current_setting('lock_timeout')")
-                        .mapTo(String.class)
-                        .one();
+                RevocationDao dao = h.attach(RevocationDao.class);
+                String lockTimeout = dao.current("lock_timeout");
                 try {
-                  RevocationDao dao = h.attach(RevocationDao.class);
                   boundLockWaits(dao);
                   return scheduleOn(h, dao, command, scheduling);
                 } finally {
-                  SelectorQueries.restoreSetting(h, "lock_timeout", lockTimeout);
+                  SelectorQueries.restoreSetting(dao, "lock_timeout", lockTimeout);
                 }
               });
       if (nested) {
