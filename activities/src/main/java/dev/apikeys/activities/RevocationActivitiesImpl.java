@@ -22,7 +22,7 @@ public final class RevocationActivitiesImpl implements RevocationActivities {
 
   @Override
   public Revocation schedule(ScheduleRevocation command) {
-    return refusalsAsFailures(() -> store.schedule(command));
+    return refusalsAsFailures(() -> store.schedule(command.fingerprinted()));
   }
 
   @Override

@@ -27,10 +27,6 @@ record ApiKeyRow(
     Instant revokedAt,
     Instant deletedAt) {
 
-  static final String COLUMNS =
-      "id, token, salt, redacted, title, type, last_used_at, created_by, created_at, updated_at,"
-          + " revoked_by, revoked_at, deleted_at";
-
   /**
    * Reads a row by column name. Written out rather than reflective: it runs on every
    * authentication, and the reflective constructor mapper cost ten times the query itself.

@@ -104,7 +104,7 @@ public final class ApiKeyStore {
             String id = ApiKeyIds.newId();
             dao.insert(id, g.storedToken(), g.salt(), g.redacted(), v.title(), v.type().value(),
                 v.createdBy());
-            ApiKeyRow row = dao.findByIds(new String[] {id}).get(0);
+            ApiKeyRow row = dao.findById(id).orElseThrow();
             created.add(row.toDto().withToken(g.rawToken()));
           }
           return created;
@@ -114,19 +114,14 @@ public final class ApiKeyStore {
   /** The key with this id; NOT_FOUND in Medusa's words when there is none (or it was deleted). */
   public ApiKeyDTO retrieveApiKey(String id) {
     requireId("id", id);
-    return dao.findByIds(new String[] {id})
-        .stream()
-        .findFirst()
-        .map(ApiKeyRow::toDto)
-        .orElseThrow(() -> notFound(id));
+    return dao.findById(id).map(ApiKeyRow::toDto).orElseThrow(() -> notFound(id));
   }
 
   /** As {@link #retrieveApiKey(String)}, inside a transaction the caller holds. */
   public ApiKeyDTO retrieveApiKey(Handle caller, String id) {
     requireId("id", id);
-    return caller.attach(ApiKeyDao.class).findByIds(new String[] {id})
-        .stream()
-        .findFirst()
+    return caller.attach(ApiKeyDao.class)
+        .findById(id)
         .map(ApiKeyRow::toDto)
         .orElseThrow(() -> notFound(id));
   }
@@ -315,13 +310,9 @@ public final class ApiKeyStore {
         .toArray(String[]::new);
     Map<String, TokenOwner> owners = new HashMap<>();
     if (distinct.length > 0) {
-      jdbi.useHandle(
-          h ->
-              h.createQuery(ApiKeyDao.FIND_WITH_REVOCATION_BY_IDS)
-                  .bind("ids", distinct)
-                  .map((rs, ctx) -> new TokenOwner(
-                      ApiKeyRow.MAPPER.map(rs, ctx).toDto(), rs.getBoolean("revoked")))
-                  .forEach(owner -> owners.put(owner.apiKey().id(), owner)));
+      for (ApiKeyDao.KeyWithRevocation found : dao.findWithRevocationByIds(distinct)) {
+        owners.put(found.key().id(), new TokenOwner(found.key().toDto(), found.revoked()));
+      }
     }
     List<Optional<TokenOwner>> found = new ArrayList<>(n);
     for (String id : ids) {
@@ -342,13 +333,7 @@ public final class ApiKeyStore {
   }
 
   private Optional<ApiKeyDTO> activeSecret(String id) {
-    return jdbi.withHandle(
-            h ->
-                h.createQuery(ApiKeyDao.FIND_ACTIVE_SECRET_BY_ID)
-                    .bind("id", id)
-                    .map(ApiKeyRow.MAPPER)
-                    .findOne())
-        .map(ApiKeyRow::toDto);
+    return dao.findActiveSecretById(id).map(ApiKeyRow::toDto);
   }
 
   /** Compiles a selector for a write, refusing {@code {}}: acting on every key must be spelled out. */

@@ -5,7 +5,6 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.ConnectionFactory;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.jdbi.v3.core.statement.StatementExceptions;
 import org.jdbi.v3.postgres.PostgresPlugin;
 import org.jdbi.v3.sqlobject.SqlObjectPlugin;
@@ -49,7 +48,11 @@ public final class Database {
     jdbi.getConfig(StatementExceptions.class)
         .setMessageRendering(StatementExceptions.MessageRendering.NONE);
     jdbi.registerRowMapper(ApiKeyRow.class, ApiKeyRow.MAPPER);
-    jdbi.registerRowMapper(ConstructorMapper.factory(RevocationStore.RevocationRow.class));
+    jdbi.registerRowMapper(
+        ApiKeyDao.KeyWithRevocation.class, ApiKeyDao.KeyWithRevocation.MAPPER);
+    jdbi.registerRowMapper(RevocationDao.KeyPageRow.class, RevocationDao.KeyPageRow.MAPPER);
+    jdbi.registerRowMapper(EventOutbox.Event.class, EventOutbox.EVENT_MAPPER);
+    jdbi.registerRowMapper(RotationDao.SuccessorRow.class, RotationDao.SuccessorRow.MAPPER);
     return jdbi;
   }
 

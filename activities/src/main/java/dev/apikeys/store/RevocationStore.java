@@ -2,27 +2,31 @@ package dev.apikeys.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
-import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.metrics.ApiKeyMetrics;
+import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.ScheduleRevocation;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.revocation.ValidRevokeRequest;
+import dev.apikeys.store.RevocationDao.KeyPageRow;
+import dev.apikeys.store.RevocationDao.LockedKeys;
+import dev.apikeys.store.RevocationDao.NewRevocation;
+import dev.apikeys.store.RevocationDao.Recomputed;
+import dev.apikeys.store.RevocationDao.RevocationRow;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.locator.ClasspathSqlLocator;
 import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 
 /**
@@ -44,16 +48,6 @@ public final class RevocationStore {
   static final String EVENT_RESCHEDULED = "api_key.revocation_rescheduled";
   static final String REVOCATION_ID_PREFIX = "rvk_";
 
-  private static final ClasspathSqlLocator SQL = ClasspathSqlLocator.removingComments();
-  private static final String RECOMPUTE = SQL.locate(RevocationStore.class, "recompute");
-  private static final String LOCK_KEYS = SQL.locate(RevocationStore.class, "lock_keys");
-  private static final String RESULT_KEYS = SQL.locate(RevocationStore.class, "result_keys");
-
-  /** The keys a schedule matched, once they are locked; deleted meanwhile, they drop out. */
-  private static final String MATCHED =
-      "select m.id from apikeys_matched m join api_key mk on mk.id = m.id"
-          + " where mk.deleted_at is null";
-
   /**
    * How long a statement here waits for a row or advisory lock before it gives up; the failure
    * is a fault, and the activity is retried. Shorter than the selector timeout, so waiting behind
@@ -62,22 +56,14 @@ public final class RevocationStore {
    */
   static final Duration LOCK_TIMEOUT = Duration.ofSeconds(5);
 
-  /** The keys of one revocation, as the {@code <targets>} of the statements above. */
-  private static final String KEYS_OF_REVOCATION =
-      "select rk.api_key_id from apikeys_revocation_key rk where rk.revocation_id = :rid";
-
-  /** The keys of one revocation that someone else moved later than its instant, or cleared. */
-  private static final String KEYS_LATER_THAN_INSTANT =
-      "select rk.api_key_id from apikeys_revocation_key rk"
-          + " join api_key lk on lk.id = rk.api_key_id where rk.revocation_id = :rid"
-          + " and (lk.revoked_at is null or lk.revoked_at > :at)";
-
-  private static final String REVOCATION_COLUMNS =
-      "id, seq, idempotency_key, request_fingerprint, workflow_id, revoked_by, scheduled_at,"
-          + " status, key_count, hold_events";
-
   /** Keys are read for a result this many at a time, until the byte budget is spent. */
   private static final int RESULT_PAGE = 200;
+
+  /** Keys are read for {@link #keys(String)} this many at a time. */
+  private static final int KEYS_PAGE = 10_000;
+
+  /** Who and what the warm-up's rolled-back revocation names. */
+  private static final String WARM_UP = "apikeys-warm-up";
 
   private static final ObjectWriter JSON = ApiKeysJson.newObjectMapper().writer();
 
@@ -113,31 +99,6 @@ public final class RevocationStore {
     this.metrics = metrics;
   }
 
-  record RevocationRow(
-      String id,
-      long seq,
-      String idempotencyKey,
-      String requestFingerprint,
-      String workflowId,
-      String revokedBy,
-      Instant scheduledAt,
-      String status,
-      long keyCount,
-      boolean holdEvents) {
-
-    RevocationState state() {
-      return RevocationState.fromValue(status);
-    }
-
-    Revocation facts(String duplicateOf) {
-      return new Revocation(
-          id, workflowId, state(), revokedBy, scheduledAt, keyCount, duplicateOf);
-    }
-  }
-
-  /** What locking a set of keys found: how many, and how many secret keys already revoked. */
-  record Recomputed(long matched, long revokedSecret) {}
-
   /** See {@code RevocationActivities#schedule}: in a transaction of its own. */
   public Revocation schedule(ScheduleRevocation command) {
     Scheduling scheduling = prepare(command);
@@ -145,8 +106,9 @@ public final class RevocationStore {
         jdbi,
         scheduling.isolation(),
         h -> {
-          boundLockWaits(h);
-          return scheduleOn(h, command, scheduling);
+          RevocationDao dao = h.attach(RevocationDao.class);
+          boundLockWaits(dao);
+          return scheduleOn(h, dao, command, scheduling);
         });
   }
 
@@ -171,15 +133,13 @@ public final class RevocationStore {
           selectorQueries.inCallerTransaction(
               caller,
               h -> {
-                String lockTimeout =
-                    h.createQuery("select current_setting('lock_timeout')")
-                        .mapTo(String.class)
-                        .one();
+                RevocationDao dao = h.attach(RevocationDao.class);
+                String lockTimeout = dao.current("lock_timeout");
                 try {
-                  boundLockWaits(h);
-                  return scheduleOn(h, command, scheduling);
+                  boundLockWaits(dao);
+                  return scheduleOn(h, dao, command, scheduling);
                 } finally {
-                  SelectorQueries.restoreSetting(h, "lock_timeout", lockTimeout);
+                  SelectorQueries.restoreSetting(dao, "lock_timeout", lockTimeout);
                 }
               });
       if (nested) {
@@ -210,8 +170,12 @@ public final class RevocationStore {
             ? new SqlCondition("id = :s1", Map.of("s1", request.id()), 1)
             : selectors.compileNonEmpty(request.selector());
     String name = request.context().isolationLevel();
-    return new Scheduling(
-        condition, command.fingerprintOrCompute(), isolationLevel(name), name);
+    if (command.fingerprint() == null) {
+      throw new IllegalArgumentException(
+          "the caller computes the request's fingerprint (RequestFingerprint.of) and sends it with"
+              + " the command; the store does not");
+    }
+    return new Scheduling(condition, command.fingerprint(), isolationLevel(name), name);
   }
 
   /**
@@ -235,25 +199,21 @@ public final class RevocationStore {
   }
 
   /** The schedule step's statements, on a handle in a transaction (its own, or the caller's). */
-  private Revocation scheduleOn(Handle h, ScheduleRevocation command, Scheduling scheduling) {
+  private Revocation scheduleOn(
+      Handle h, RevocationDao dao, ScheduleRevocation command, Scheduling scheduling) {
     ValidRevokeRequest request = command.request();
     SharedContext ctx = request.context();
-    SqlCondition condition = scheduling.condition();
     String fingerprint = scheduling.fingerprint();
     // Attempts of one request queue here, so exactly one of them schedules: all requests with one
     // idempotency key, or the retried attempts of one workflow run.
-    String claim =
+    dao.waitForClaim(
         ctx.idempotencyKey() != null
             ? "apikeys.revocation:" + ctx.idempotencyKey()
-            : "apikeys.revocation-run:" + command.workflowRunId();
-    h.createQuery("select pg_advisory_xact_lock(hashtextextended(:claim, 0))")
-        .bind("claim", claim)
-        .mapTo(String.class)
-        .one();
+            : "apikeys.revocation-run:" + command.workflowRunId());
     Optional<RevocationRow> earlier =
         ctx.idempotencyKey() != null
-            ? findRevocation(h, "idempotency_key = :v", ctx.idempotencyKey())
-            : findRevocation(h, "workflow_run_id = :v", command.workflowRunId());
+            ? dao.findByIdempotencyKey(ctx.idempotencyKey())
+            : dao.findByWorkflowRunId(command.workflowRunId());
     if (earlier.isPresent()) {
       RevocationRow row = earlier.get();
       if (!row.requestFingerprint().equals(fingerprint)) {
@@ -266,24 +226,15 @@ public final class RevocationStore {
       return row.facts(row.workflowId().equals(command.workflowId()) ? null : row.workflowId());
     }
 
-    // The selector is evaluated once, here, under the statement timeout: a selector that runs
-    // past it is the request's fault (INVALID_DATA). Every later statement reads the matched ids,
-    // so from here on a wait can only be for a lock, bounded by the lock timeout and retried as a
-    // fault.
-    h.createUpdate(
-            "create temporary table apikeys_matched on commit drop as"
-                + " select sk.id from api_key sk where sk.deleted_at is null and ("
-                + condition.sql() + ")")
-        .bindMap(condition.params())
-        .execute();
+    dao.createMatched(scheduling.condition().sql(), scheduling.condition().params());
     try {
-      h.execute("analyze apikeys_matched");
-      h.execute("set local statement_timeout = 0");
+      dao.analyzeMatched();
+      dao.liftStatementTimeout();
 
       // The matched keys are locked first, in id order: the revocation's seq is then taken after
       // every earlier change to these keys has committed, so seq order is the order in which
       // revocations reached each key.
-      Recomputed counts = lockKeys(h, MATCHED, Map.of());
+      LockedKeys counts = dao.lockKeys(RevocationDao.MATCHED, Map.of());
 
       // Medusa's refusals, found before anything is written.
       if (request.singleKey() && counts.matched() == 0) {
@@ -297,43 +248,34 @@ public final class RevocationStore {
 
       String revocationId = ApiKeyIds.newId(REVOCATION_ID_PREFIX);
       long seq =
-          h.createQuery(
-                  "insert into apikeys_revocation (id, idempotency_key, request_fingerprint,"
-                      + " workflow_id, workflow_run_id, revoked_by, scheduled_at, status,"
-                      + " key_count, request_id, transaction_id, run_id, event_group_id,"
-                      + " parent_step_idempotency_key, canceling_from_parent_step, hold_events,"
-                      + " isolation_level, reason) values (:id, :key, :fingerprint, :workflowId,"
-                      + " :runId, :by, :at, 'scheduled', :n, :requestId, :transactionId,"
-                      + " :ctxRunId, :eventGroupId, :parentKey, :fromParent, :hold, :isolation,"
-                      + " :reason) returning seq")
-              .bind("id", revocationId)
-              .bind("key", ctx.idempotencyKey())
-              .bind("fingerprint", fingerprint)
-              .bind("workflowId", command.workflowId())
-              .bind("runId", command.workflowRunId())
-              .bind("by", request.revokedBy())
-              .bind("at", command.scheduledAt())
-              .bind("n", counts.matched())
-              .bind("requestId", ctx.requestId())
-              .bind("transactionId", ctx.transactionId())
-              .bind("ctxRunId", ctx.runId())
-              .bind("eventGroupId", ctx.eventGroupId())
-              .bind("parentKey", ctx.parentStepIdempotencyKey())
-              .bind("fromParent", ctx.fromParentStep())
-              .bind("hold", ctx.holdsEvents())
-              .bind("isolation", scheduling.isolationName())
-              .bind("reason", request.reason())
-              .mapTo(Long.class)
-              .one();
+          dao.insert(
+              new NewRevocation(
+                  revocationId,
+                  ctx.idempotencyKey(),
+                  fingerprint,
+                  command.workflowId(),
+                  command.workflowRunId(),
+                  request.revokedBy(),
+                  command.scheduledAt(),
+                  counts.matched(),
+                  ctx.requestId(),
+                  ctx.transactionId(),
+                  ctx.runId(),
+                  ctx.eventGroupId(),
+                  ctx.parentStepIdempotencyKey(),
+                  ctx.fromParentStep(),
+                  ctx.holdsEvents(),
+                  scheduling.isolationName(),
+                  request.reason()));
       recompute(
-          h, MATCHED, Map.of(), revocationId, seq, request.revokedBy(), null,
+          dao, RevocationDao.MATCHED, Map.of(), revocationId, seq, request.revokedBy(), null,
           command.scheduledAt(), true, scheduling.isolation());
-      Revocation scheduled = lock(h, revocationId).facts(null);
+      Revocation scheduled = lock(dao, revocationId).facts(null);
       // In a caller's own transaction, this counts when the caller commits, and not on rollback.
       h.afterCommit(() -> metrics.revocationScheduled(counts.matched()));
       return scheduled;
     } finally {
-      dropMatched(h);
+      dropMatched(dao);
     }
   }
 
@@ -342,9 +284,9 @@ public final class RevocationStore {
    * would keep them until the caller commits, and a second revoke in that transaction would find
    * the table taken. Skipped on a transaction that a failure has already aborted.
    */
-  private static void dropMatched(Handle h) {
+  private static void dropMatched(RevocationDao dao) {
     try {
-      h.execute("drop table if exists apikeys_matched");
+      dao.dropMatched();
     } catch (RuntimeException abortedTransaction) {
       // The transaction is rolling back; the table goes with it.
     }
@@ -356,31 +298,28 @@ public final class RevocationStore {
     return jdbi.inTransaction(
         isolation,
         h -> {
-          boundLockWaits(h);
-          RevocationRow row = lock(h, revocationId);
+          RevocationDao dao = h.attach(RevocationDao.class);
+          boundLockWaits(dao);
+          RevocationRow row = lock(dao, revocationId);
           if (row.state() != RevocationState.SCHEDULED
-              || row.scheduledAt().isAfter(now(h, workflowNow))) {
-            return result(h, row);
+              || row.scheduledAt().isAfter(now(dao, workflowNow))) {
+            return result(dao, row);
           }
           // Usually no key needs writing: scheduling set them all. A key someone else moved later
           // (or cleared) meanwhile is put back; the recompute keeps every other revocation's
           // claim on it too.
           Map<String, Object> params = Map.of("rid", revocationId, "at", row.scheduledAt());
-          if (lockKeys(h, KEYS_LATER_THAN_INSTANT, params).matched() > 0) {
+          if (dao.lockKeys(RevocationDao.KEYS_LATER_THAN_INSTANT, params).matched() > 0) {
             recompute(
-                h, KEYS_LATER_THAN_INSTANT, params, revocationId, row.seq(), row.revokedBy(),
-                row.scheduledAt(), row.scheduledAt(), false, isolation);
+                dao, RevocationDao.KEYS_LATER_THAN_INSTANT, params, revocationId, row.seq(),
+                row.revokedBy(), row.scheduledAt(), row.scheduledAt(), false, isolation);
           }
           outbox.recordRevoked(h, revocationId, row.holdEvents());
-          h.createUpdate(
-                  "update apikeys_revocation set status = 'revoked', completed_at = now(),"
-                      + " updated_at = now() where id = :rid")
-              .bind("rid", revocationId)
-              .execute();
+          dao.markRevoked(revocationId);
           // now() is the transaction's start, the completed_at just written.
-          Duration lateness = Duration.between(row.scheduledAt(), now(h, null));
+          Duration lateness = Duration.between(row.scheduledAt(), now(dao, null));
           h.afterCommit(() -> metrics.revocationStamped(row.keyCount(), lateness));
-          return result(h, lock(h, revocationId));
+          return result(dao, lock(dao, revocationId));
         });
   }
 
@@ -393,26 +332,22 @@ public final class RevocationStore {
     return jdbi.inTransaction(
         isolation,
         h -> {
-          boundLockWaits(h);
-          RevocationRow row = lock(h, revocationId);
+          RevocationDao dao = h.attach(RevocationDao.class);
+          boundLockWaits(dao);
+          RevocationRow row = lock(dao, revocationId);
           if (row.state() != RevocationState.SCHEDULED
-              || (workflowNow != null && !row.scheduledAt().isAfter(now(h, workflowNow)))) {
+              || (workflowNow != null && !row.scheduledAt().isAfter(now(dao, workflowNow)))) {
             // Stamped, cancelled, or due: the revocation stands as it is.
             return row.facts(null);
           }
-          lockKeys(h, revocationId);
+          lockKeys(dao, revocationId);
           recompute(
-              h, KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(), row.revokedBy(),
-              row.scheduledAt(), null, false, isolation);
-          h.createUpdate(
-                  "update apikeys_revocation set status = 'cancelled', cancelled_by = :by,"
-                      + " completed_at = now(), updated_at = now() where id = :rid")
-              .bind("by", by)
-              .bind("rid", revocationId)
-              .execute();
+              dao, RevocationDao.KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(),
+              row.revokedBy(), row.scheduledAt(), null, false, isolation);
+          dao.markCancelled(revocationId, by);
           outbox.recordChange(h, EVENT_CANCELLED, revocationId, by, null);
           h.afterCommit(metrics::revocationCancelled);
-          return lock(h, revocationId).facts(null);
+          return lock(dao, revocationId).facts(null);
         });
   }
 
@@ -426,30 +361,25 @@ public final class RevocationStore {
     return jdbi.inTransaction(
         isolation,
         h -> {
-          boundLockWaits(h);
-          RevocationRow row = lock(h, revocationId);
+          RevocationDao dao = h.attach(RevocationDao.class);
+          boundLockWaits(dao);
+          RevocationRow row = lock(dao, revocationId);
           if (row.state() != RevocationState.SCHEDULED) {
             throw ApiKeyException.notAllowed(
                 "revocation " + revocationId + " is " + row.status()
                     + "; it can no longer be rescheduled");
           }
-          if (workflowNow != null && !row.scheduledAt().isAfter(now(h, workflowNow))) {
+          if (workflowNow != null && !row.scheduledAt().isAfter(now(dao, workflowNow))) {
             throw ApiKeyException.notAllowed(
                 "the scheduled instant has passed; the revocation stands");
           }
-          lockKeys(h, revocationId);
+          lockKeys(dao, revocationId);
           recompute(
-              h, KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(), row.revokedBy(),
-              row.scheduledAt(), scheduledAt, false, isolation);
-          h.createUpdate(
-                  "update apikeys_revocation set scheduled_at = :at, rescheduled_by = :by,"
-                      + " updated_at = now() where id = :rid")
-              .bind("at", scheduledAt)
-              .bind("by", by)
-              .bind("rid", revocationId)
-              .execute();
+              dao, RevocationDao.KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(),
+              row.revokedBy(), row.scheduledAt(), scheduledAt, false, isolation);
+          dao.moveInstant(revocationId, scheduledAt, by);
           outbox.recordChange(h, EVENT_RESCHEDULED, revocationId, by, scheduledAt);
-          return lock(h, revocationId).facts(null);
+          return lock(dao, revocationId).facts(null);
         });
   }
 
@@ -463,34 +393,32 @@ public final class RevocationStore {
     jdbi.useTransaction(
         h -> {
           String keyId = ApiKeyIds.newId("apk_");
-          h.createUpdate(
-                  "insert into api_key (id, token, salt, redacted, title, type, created_by)"
-                      + " values (:id, :token, '', 'pk_war***mup', 'warm-up', 'publishable',"
-                      + " 'apikeys-warm-up')")
-              .bind("id", keyId)
-              .bind("token", "pk_warm_up_" + keyId)
-              .execute();
+          h.attach(ApiKeyDao.class)
+              .insert(
+                  keyId, "pk_warm_up_" + keyId, "", "pk_war***mup", "warm-up", "publishable",
+                  WARM_UP);
           ValidRevokeRequest request =
               new ValidRevokeRequest(
                   null,
-                  com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
-                      .put("created_by", "apikeys-warm-up"),
-                  "apikeys-warm-up",
+                  JsonNodeFactory.instance.objectNode().put("created_by", WARM_UP),
+                  WARM_UP,
                   0,
                   SharedContext.EMPTY);
+          // Any fingerprint does: the revocation is rolled back with its key.
           ScheduleRevocation command =
               new ScheduleRevocation(
-                  "apikeys-warm-up", "apikeys-warm-up-" + keyId, request, Instant.now(), null);
-          Revocation scheduled = scheduleOn(h, command, prepare(command));
-          RevocationRow row = lock(h, scheduled.revocationId());
-          Map<String, Object> params =
-              Map.of("rid", row.id(), "at", row.scheduledAt());
-          lockKeys(h, KEYS_LATER_THAN_INSTANT, params);
+                  WARM_UP, WARM_UP + "-" + keyId, request, Instant.now(), WARM_UP);
+          RevocationDao dao = h.attach(RevocationDao.class);
+          Revocation scheduled = scheduleOn(h, dao, command, prepare(command));
+          RevocationRow row = lock(dao, scheduled.revocationId());
+          Map<String, Object> params = Map.of("rid", row.id(), "at", row.scheduledAt());
+          dao.lockKeys(RevocationDao.KEYS_LATER_THAN_INSTANT, params);
           recompute(
-              h, KEYS_LATER_THAN_INSTANT, params, row.id(), row.seq(), row.revokedBy(),
-              row.scheduledAt(), row.scheduledAt(), false, TransactionIsolationLevel.UNKNOWN);
+              dao, RevocationDao.KEYS_LATER_THAN_INSTANT, params, row.id(), row.seq(),
+              row.revokedBy(), row.scheduledAt(), row.scheduledAt(), false,
+              TransactionIsolationLevel.UNKNOWN);
           outbox.recordRevoked(h, row.id(), true);
-          result(h, row);
+          result(dao, row);
           h.rollback();
         });
   }
@@ -498,14 +426,15 @@ public final class RevocationStore {
   /** The revocation as it stands, with as many of its keys as the result's byte budget allows. */
   public RevokeResult describe(String revocationId) {
     return jdbi.inTransaction(
-        h ->
-            result(
-                h,
-                findRevocation(h, "id = :v", revocationId)
-                    .orElseThrow(
-                        () ->
-                            ApiKeyException.notFound(
-                                "revocation " + revocationId + " not found"))));
+        h -> {
+          RevocationDao dao = h.attach(RevocationDao.class);
+          return result(
+              dao,
+              dao.findById(revocationId)
+                  .orElseThrow(
+                      () ->
+                          ApiKeyException.notFound("revocation " + revocationId + " not found")));
+        });
   }
 
   /**
@@ -516,22 +445,14 @@ public final class RevocationStore {
 
   /** Scheduled revocations after {@code afterId}, by id, at most {@code limit}. */
   public List<Pending> scheduled(String afterId, int limit) {
-    return jdbi.withHandle(
-        h ->
-            h.createQuery(
-                    "select " + REVOCATION_COLUMNS + ", scheduled_at <= now() as due"
-                        + " from apikeys_revocation where status = 'scheduled' and id > :after"
-                        + " order by id limit :limit")
-                .bind("after", afterId == null ? "" : afterId)
-                .bind("limit", limit)
-                .map(
-                    (rs, ctx) -> {
-                      RevocationRow row =
-                          ctx.findMapperFor(RevocationRow.class).orElseThrow().map(rs, ctx);
-                      return new Pending(
-                          row.facts(null), row.requestFingerprint(), rs.getBoolean("due"));
-                    })
-                .list());
+    return jdbi.withExtension(
+            RevocationDao.class, dao -> dao.scheduled(afterId == null ? "" : afterId, limit))
+        .stream()
+        .map(
+            p ->
+                new Pending(
+                    p.revocation().facts(null), p.revocation().requestFingerprint(), p.due()))
+        .toList();
   }
 
   /** Every key of a revocation, for callers that need more than the result lists. */
@@ -541,12 +462,13 @@ public final class RevocationStore {
 
   /** As {@link #keys(String)}, on a handle the caller holds (in its transaction). */
   public List<ApiKeyDTO> keys(Handle h, String revocationId) {
+    RevocationDao dao = h.attach(RevocationDao.class);
     List<ApiKeyDTO> all = new ArrayList<>();
     String after = "";
     while (true) {
-      Page page = page(h, revocationId, after, 10_000);
+      Page page = page(dao, revocationId, after, KEYS_PAGE);
       all.addAll(page.keys());
-      if (page.ids() < 10_000) {
+      if (page.ids() < KEYS_PAGE) {
         return all;
       }
       after = page.lastId();
@@ -559,30 +481,17 @@ public final class RevocationStore {
    */
   private record Page(int ids, String lastId, List<ApiKeyDTO> keys) {}
 
-  private static Page page(Handle h, String revocationId, String afterId, int limit) {
-    List<ApiKeyDTO> keys = new ArrayList<>();
-    String[] last = {afterId};
-    int[] ids = {0};
-    h.createQuery(RESULT_KEYS)
-        .bind("rid", revocationId)
-        .bind("afterId", afterId)
-        .bind("limit", limit)
-        .map(
-            (rs, ctx) -> {
-              ids[0]++;
-              last[0] = rs.getString("page_id");
-              if (rs.getString("id") != null) {
-                keys.add(ApiKeyRow.MAPPER.map(rs, ctx).toDto());
-              }
-              return null;
-            })
-        .list();
-    return new Page(ids[0], last[0], keys);
+  private static Page page(RevocationDao dao, String revocationId, String afterId, int limit) {
+    List<KeyPageRow> rows = dao.resultKeys(revocationId, afterId, limit);
+    return new Page(
+        rows.size(),
+        rows.isEmpty() ? afterId : rows.get(rows.size() - 1).pageId(),
+        rows.stream().filter(r -> r.key() != null).map(r -> r.key().toDto()).toList());
   }
 
-  /** Recomputes the keys {@code targets} names; returns how many rows it changed. */
-  private long recompute(
-      Handle h,
+  /** Recomputes the keys {@code targets} names; see {@code recompute.sql}. */
+  private static Recomputed recompute(
+      RevocationDao dao,
       String targets,
       Map<String, ?> targetParams,
       String revocationId,
@@ -592,34 +501,20 @@ public final class RevocationStore {
       Instant afterAt,
       boolean scheduling,
       TransactionIsolationLevel isolation) {
-    Map<String, Object> params = new HashMap<>(targetParams);
-    params.put("rid", revocationId);
-    params.put("seq", seq);
-    params.put("by", by);
-    params.put("beforeAt", beforeAt);
-    params.put("afterAt", afterAt);
-    params.put("scheduling", scheduling);
-    return h.createQuery(RECOMPUTE)
-        .define("targets", targets)
-        .define(
-            "shareLocks",
-            isolation == TransactionIsolationLevel.REPEATABLE_READ ? "for share of rk, r" : "")
-        .bindMap(params)
-        .map((rs, ctx) -> rs.getLong("moved"))
-        .one();
+    return dao.recompute(
+        targets,
+        isolation == TransactionIsolationLevel.REPEATABLE_READ ? RevocationDao.SHARE_LOCKS : "",
+        targetParams,
+        revocationId,
+        seq,
+        by,
+        beforeAt,
+        afterAt,
+        scheduling);
   }
 
-  private static void lockKeys(Handle h, String revocationId) {
-    lockKeys(h, KEYS_OF_REVOCATION, Map.of("rid", revocationId));
-  }
-
-  /** Locks the keys {@code targets} names, in id order; see {@code lock_keys.sql}. */
-  private static Recomputed lockKeys(Handle h, String targets, Map<String, ?> params) {
-    return h.createQuery(LOCK_KEYS)
-        .define("targets", targets)
-        .bindMap(params)
-        .map((rs, ctx) -> new Recomputed(rs.getLong("matched"), rs.getLong("revoked_secret")))
-        .one();
+  private static void lockKeys(RevocationDao dao, String revocationId) {
+    dao.lockKeys(RevocationDao.KEYS_OF_REVOCATION, Map.of("rid", revocationId));
   }
 
   /**
@@ -628,40 +523,22 @@ public final class RevocationStore {
    */
   private TransactionIsolationLevel isolationOf(String revocationId) {
     return isolationLevel(
-        jdbi.withHandle(
-            h ->
-                h.createQuery("select isolation_level from apikeys_revocation where id = :rid")
-                    .bind("rid", revocationId)
-                    .mapTo(String.class)
-                    .findOne()
-                    .orElse(null)));
+        jdbi.withExtension(RevocationDao.class, dao -> dao.isolationLevel(revocationId))
+            .orElse(null));
   }
 
-  private static void boundLockWaits(Handle h) {
-    // A number from this class, not from a request: safe to write into the statement.
-    h.execute("set local lock_timeout = " + LOCK_TIMEOUT.toMillis());
+  private static void boundLockWaits(RevocationDao dao) {
+    dao.boundLockWaits(LOCK_TIMEOUT.toMillis());
   }
 
   /** The later of the database's clock and the caller's workflow time. */
-  private static Instant now(Handle h, Instant workflowNow) {
-    Instant db = h.createQuery("select now()").mapTo(Instant.class).one();
+  private static Instant now(RevocationDao dao, Instant workflowNow) {
+    Instant db = dao.now();
     return workflowNow != null && workflowNow.isAfter(db) ? workflowNow : db;
   }
 
-  private static Optional<RevocationRow> findRevocation(Handle h, String where, String value) {
-    return h.createQuery(
-            "select " + REVOCATION_COLUMNS + " from apikeys_revocation where " + where)
-        .bind("v", value)
-        .mapTo(RevocationRow.class)
-        .findOne();
-  }
-
-  private static RevocationRow lock(Handle h, String revocationId) {
-    return h.createQuery(
-            "select " + REVOCATION_COLUMNS + " from apikeys_revocation where id = :rid for update")
-        .bind("rid", revocationId)
-        .mapTo(RevocationRow.class)
-        .findOne()
+  private static RevocationRow lock(RevocationDao dao, String revocationId) {
+    return dao.lock(revocationId)
         .orElseThrow(
             () -> ApiKeyException.notFound("revocation " + revocationId + " not found"));
   }
@@ -671,13 +548,13 @@ public final class RevocationStore {
    * their JSON goes: a budget in bytes, because one key's title alone may be ten thousand
    * characters.
    */
-  private static RevokeResult result(Handle h, RevocationRow row) {
+  private static RevokeResult result(RevocationDao dao, RevocationRow row) {
     List<ApiKeyDTO> listed = new ArrayList<>();
     long budget = RevokeResult.MAX_INLINE_KEY_BYTES;
     String after = "";
     boolean full = false;
     while (!full) {
-      Page page = page(h, row.id(), after, RESULT_PAGE);
+      Page page = page(dao, row.id(), after, RESULT_PAGE);
       for (ApiKeyDTO key : page.keys()) {
         long size = jsonBytes(key) + 1;
         if (size > budget) {

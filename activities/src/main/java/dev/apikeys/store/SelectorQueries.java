@@ -55,8 +55,7 @@ final class SelectorQueries {
       return jdbi.inTransaction(
           isolation,
           h -> {
-            // A number from configuration, not from the request: safe to write into the statement.
-            h.execute("set local statement_timeout = " + timeoutMillis);
+            h.attach(SettingsDao.class).boundStatements(timeoutMillis);
             return work.withHandle(h);
           });
     } catch (StatementException e) {
@@ -74,15 +73,15 @@ final class SelectorQueries {
    * already holds its connection.
    */
   <T> T inCallerTransaction(Handle h, HandleCallback<T, RuntimeException> work) {
-    String previous =
-        h.createQuery("select current_setting('statement_timeout')").mapTo(String.class).one();
+    SettingsDao settings = h.attach(SettingsDao.class);
+    String previous = settings.current("statement_timeout");
     try {
-      h.execute("set local statement_timeout = " + timeoutMillis);
+      settings.boundStatements(timeoutMillis);
       return work.withHandle(h);
     } catch (StatementException e) {
       throw translate(e);
     } finally {
-      restoreSetting(h, "statement_timeout", previous);
+      restoreSetting(settings, "statement_timeout", previous);
     }
   }
 
@@ -90,48 +89,25 @@ final class SelectorQueries {
    * Puts a setting of the current transaction back to what it was; a transaction that a failure
    * has aborted takes no statement, and its caller must roll it back anyway.
    */
-  static void restoreSetting(Handle h, String name, String value) {
+  static void restoreSetting(SettingsDao settings, String name, String value) {
     try {
-      h.createQuery("select set_config(:name, :value, true)")
-          .bind("name", name)
-          .bind("value", value)
-          .mapTo(String.class)
-          .one();
+      settings.setLocal(name, value);
     } catch (RuntimeException abortedTransaction) {
       // Nothing more can run in it.
     }
   }
 
   List<ApiKeyRow> page(Handle h, SqlCondition c, String orderBy, Integer skip, Integer take) {
-    String sql =
-        "select " + ApiKeyRow.COLUMNS + " from api_key where deleted_at is null and (" + c.sql()
-            + ") order by " + orderBy
-            + (take == null ? "" : " limit :take")
-            + (skip == null ? "" : " offset :skip");
-    var query = h.createQuery(sql).bindMap(c.params());
-    if (take != null) {
-      query.bind("take", take);
-    }
-    if (skip != null) {
-      query.bind("skip", skip);
-    }
-    return query.mapTo(ApiKeyRow.class).list();
+    return h.attach(SelectorDao.class)
+        .page(c.sql(), c.params(), orderBy, SelectorDao.Window.of(take, skip), take, skip);
   }
 
   long count(Handle h, SqlCondition c) {
-    return h.createQuery(
-            "select count(*) from api_key where deleted_at is null and (" + c.sql() + ")")
-        .bindMap(c.params())
-        .mapTo(Long.class)
-        .one();
+    return h.attach(SelectorDao.class).count(c.sql(), c.params());
   }
 
   List<String> matchingIds(Handle h, SqlCondition c) {
-    return h.createQuery(
-            "select id from api_key where deleted_at is null and (" + c.sql() + ") order by id")
-        .bindMap(c.params())
-        .mapTo(String.class)
-        .list();
+    return h.attach(SelectorDao.class).matchingIds(c.sql(), c.params());
   }
 
   private RuntimeException translate(StatementException e) {

@@ -82,6 +82,6 @@ class LockWaitTest {
     return new ScheduleRevocation(
         "wf-" + UUID.randomUUID(), "run-" + UUID.randomUUID(),
         RevokeRequestParser.parse(RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 60L), null)),
-        Instant.now().plusSeconds(60), null);
+        Instant.now().plusSeconds(60), null).fingerprinted();
   }
 }

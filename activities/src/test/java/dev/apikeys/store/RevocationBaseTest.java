@@ -160,7 +160,7 @@ class RevocationBaseTest {
     return revocations.schedule(
         new ScheduleRevocation(
             "wf-" + UUID.randomUUID(), "run-" + UUID.randomUUID(), request,
-            now.plusSeconds(revokeIn), null));
+            now.plusSeconds(revokeIn), null).fingerprinted());
   }
 
   private void medusaSets(String keyId, Instant at, String by) {

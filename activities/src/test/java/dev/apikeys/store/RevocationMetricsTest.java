@@ -84,7 +84,8 @@ class RevocationMetricsTest {
     Revocation duplicate =
         revocations.schedule(
             new ScheduleRevocation(
-                "wf-other", "run-other", command.request(), command.scheduledAt(), null));
+                "wf-other", "run-other", command.request(), command.scheduledAt(), null)
+                .fingerprinted());
     assertThat(duplicate.duplicateOf()).isEqualTo(first.workflowId());
 
     assertThat(revocations.stamp(first.revocationId(), now).status())
@@ -169,7 +170,7 @@ class RevocationMetricsTest {
                 context);
     return new ScheduleRevocation(
         "wf-" + UUID.randomUUID(), "run-" + UUID.randomUUID(), RevokeRequestParser.parse(request),
-        now.plusSeconds(revokeIn), null);
+        now.plusSeconds(revokeIn), null).fingerprinted();
   }
 
   private ApiKeyDTO secret() {

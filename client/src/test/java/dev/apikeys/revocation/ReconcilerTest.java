@@ -121,7 +121,8 @@ class ReconcilerTest {
     Instant instant = Instant.ofEpochMilli(env.currentTimeMillis()).plusSeconds(600)
         .truncatedTo(ChronoUnit.MILLIS);
     Revocation orphan = revocations.schedule(new ScheduleRevocation(
-        RevocationNames.workflowIdFor("orphan"), "never-started", request, instant, null));
+        RevocationNames.workflowIdFor("orphan"), "never-started", request, instant, null)
+        .fingerprinted());
     assertThat(reconciler.list()).singleElement()
         .satisfies(f -> assertThat(f.workflow()).isEqualTo("missing"));
 

@@ -13,7 +13,7 @@ import java.time.Instant;
  * @param workflowRunId the run that asks: its original execution run id, which a reset keeps, so a
  *     reset workflow finds its own revocation again
  * @param fingerprint {@link RequestFingerprint} of the request; absent in requests made by older
- *     workflow code, for which the store computes it
+ *     workflow code, for which the schedule activity computes it ({@link #fingerprinted()})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ScheduleRevocation(
@@ -29,8 +29,14 @@ public record ScheduleRevocation(
     this(workflowId, workflowRunId, request, scheduledAt, null);
   }
 
-  /** The request's fingerprint, computed here when the asking workflow did not send it. */
-  public String fingerprintOrCompute() {
-    return fingerprint != null ? fingerprint : RequestFingerprint.of(request);
+  /**
+   * This command with the request's fingerprint: as sent, or computed here when the asking
+   * workflow (older code) did not send one. The store compares fingerprints; it never makes one.
+   */
+  public ScheduleRevocation fingerprinted() {
+    return fingerprint != null
+        ? this
+        : new ScheduleRevocation(
+            workflowId, workflowRunId, request, scheduledAt, RequestFingerprint.of(request));
   }
 }
