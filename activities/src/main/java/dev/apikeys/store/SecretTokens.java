@@ -10,8 +10,8 @@ import java.util.concurrent.Semaphore;
 import org.bouncycastle.crypto.generators.SCrypt;
 
 /**
- * Tokens, salts, hashes and redaction exactly as Medusa's API key module makes them (CONTRACT
- * §2.2), so a key created on either side authenticates on both.
+ * Tokens, salts, hashes and redaction exactly as Medusa's API key module makes them (see
+ * docs/semantics.md, "The model"), so a key created on either side authenticates on both.
  */
 public final class SecretTokens {
   // Node's crypto.scrypt defaults, which Medusa relies on by passing no options.
