@@ -10,10 +10,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Heartbeats an activity while one long database call runs, from a thread of its own: a
- * transaction over 100,000 keys is one statement that cannot stop to report. With a heartbeat
- * timeout on the activity, Temporal then learns within seconds that a worker died mid-call and
- * retries on another, instead of waiting out the whole start-to-close timeout.
+ * Heartbeats an activity while one long database call runs, from a thread of its own: a transaction
+ * over 100,000 keys is one statement that cannot stop to report. With a heartbeat timeout on the
+ * activity, Temporal then learns within seconds that a worker died mid-call and retries on another,
+ * instead of waiting out the whole start-to-close timeout.
  */
 final class Heartbeats {
   /** Well inside the heartbeat timeout the workflows set. */

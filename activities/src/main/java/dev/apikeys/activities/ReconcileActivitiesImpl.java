@@ -1,6 +1,5 @@
 package dev.apikeys.activities;
 
-import dev.apikeys.activities.RevocationReconciler;
 import dev.apikeys.revocation.ReconcileActivities;
 import dev.apikeys.revocation.ReconcileReport;
 

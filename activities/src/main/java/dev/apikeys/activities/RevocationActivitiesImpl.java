@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 
 /**
  * The revocation activities on PostgreSQL. Refusals become non-retryable failures typed as
- * docs/semantics.md#refusals lists; every other exception is a fault and is left for Temporal to retry.
+ * docs/semantics.md#refusals lists; every other exception is a fault and is left for Temporal to
+ * retry.
  */
 public final class RevocationActivitiesImpl implements RevocationActivities {
   private final RevocationStore store;
@@ -38,8 +39,7 @@ public final class RevocationActivitiesImpl implements RevocationActivities {
   @Override
   public Revocation reschedule(
       String revocationId, Instant scheduledAt, String by, Instant workflowNow) {
-    return refusalsAsFailures(
-        () -> store.reschedule(revocationId, scheduledAt, by, workflowNow));
+    return refusalsAsFailures(() -> store.reschedule(revocationId, scheduledAt, by, workflowNow));
   }
 
   /**

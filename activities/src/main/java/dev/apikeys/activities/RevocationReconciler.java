@@ -11,7 +11,6 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -27,8 +26,8 @@ import java.util.List;
  *       revocation over (no second row) and waits for the same instant.
  * </ul>
  *
- * A revocation whose workflow runs is left alone. Safe to run at any time and as often as wanted:
- * a stamp is idempotent, and a workflow already started meanwhile is found running.
+ * A revocation whose workflow runs is left alone. Safe to run at any time and as often as wanted: a
+ * stamp is idempotent, and a workflow already started meanwhile is found running.
  */
 public final class RevocationReconciler {
   private static final int PAGE = 200;
@@ -43,10 +42,11 @@ public final class RevocationReconciler {
     this(client, revocations, taskQueue, ApiKeyMetrics.NONE);
   }
 
-  /** @param metrics told of each revocation this finishes, stamped or restarted */
+  /**
+   * @param metrics told of each revocation this finishes, stamped or restarted
+   */
   public RevocationReconciler(
-      WorkflowClient client, RevocationStore revocations, String taskQueue,
-      ApiKeyMetrics metrics) {
+      WorkflowClient client, RevocationStore revocations, String taskQueue, ApiKeyMetrics metrics) {
     this.client = client;
     this.revocations = revocations;
     this.taskQueue = taskQueue;
@@ -58,8 +58,7 @@ public final class RevocationReconciler {
     List<Finding> out = new ArrayList<>();
     forEachScheduled(
         pending ->
-            out.add(
-                finding(pending, workflowState(pending.revocation().workflowId()), null)));
+            out.add(finding(pending, workflowState(pending.revocation().workflowId()), null)));
     return out;
   }
 
@@ -130,7 +129,10 @@ public final class RevocationReconciler {
     try {
       WorkflowExecutionStatus status =
           client.newUntypedWorkflowStub(workflowId).describe().getStatus();
-      return status.name().replace("WORKFLOW_EXECUTION_STATUS_", "").toLowerCase(java.util.Locale.ROOT);
+      return status
+          .name()
+          .replace("WORKFLOW_EXECUTION_STATUS_", "")
+          .toLowerCase(java.util.Locale.ROOT);
     } catch (WorkflowNotFoundException missing) {
       return "missing";
     }
@@ -141,5 +143,4 @@ public final class RevocationReconciler {
     return new Finding(
         r.revocationId(), r.workflowId(), r.scheduledAt(), r.keyCount(), state, action);
   }
-
 }

@@ -14,8 +14,8 @@ public final class RotationActivitiesImpl implements RotationActivities {
 
   /**
    * @param enabled whether this worker allows rotation ({@code APIKEYS_ROTATION_ENABLED}): it
-   *     issues new credentials, so anyone who can start workflows in the namespace could
-   *     otherwise have some issued; off, a new rotation is refused (NOT_ALLOWED)
+   *     issues new credentials, so anyone who can start workflows in the namespace could otherwise
+   *     have some issued; off, a new rotation is refused (NOT_ALLOWED)
    */
   public RotationActivitiesImpl(RotationStore store, boolean enabled) {
     this.store = store;

@@ -14,8 +14,8 @@ import java.time.Duration;
  *       {@code apikeys_revocations_cancelled_total};
  *   <li>{@code apikeys_revocations_reconciled_total{action="stamped"|"restarted"}};
  *   <li>{@code apikeys_keys_revoked_total};
- *   <li>{@code apikeys_revocation_stamp_lateness_seconds} (a histogram:
- *       {@code _bucket{le=…}}, {@code _count}, {@code _sum}, {@code _max});
+ *   <li>{@code apikeys_revocation_stamp_lateness_seconds} (a histogram: {@code _bucket{le=…}},
+ *       {@code _count}, {@code _sum}, {@code _max});
  *   <li>{@code apikeys_authenticate_total{result="authenticated"|"refused"}}.
  * </ul>
  *

@@ -14,8 +14,8 @@ import org.bouncycastle.crypto.params.X25519PrivateKeyParameters;
 
 /**
  * Seals a successor's raw token to a recipient's X25519 public key and opens it again with the
- * private key: HPKE (RFC 9180) in base mode as {@link SealedToken} describes, by BouncyCastle.
- * The worker seals; {@code apikeys rotation run} and the recipient's service open.
+ * private key: HPKE (RFC 9180) in base mode as {@link SealedToken} describes, by BouncyCastle. The
+ * worker seals; {@code apikeys rotation run} and the recipient's service open.
  */
 public final class TokenSeal {
   private static final byte[] INFO = SealedToken.INFO.getBytes(StandardCharsets.UTF_8);
@@ -41,13 +41,15 @@ public final class TokenSeal {
 
   /** The public key that belongs to a private key (base64 both), e.g. to check a key file. */
   public static String publicKeyOf(String privateKey) {
-    return base64(new X25519PrivateKeyParameters(privateKeyBytes(privateKey), 0)
-        .generatePublicKey().getEncoded());
+    return base64(
+        new X25519PrivateKeyParameters(privateKeyBytes(privateKey), 0)
+            .generatePublicKey()
+            .getEncoded());
   }
 
   /**
-   * Refuses a public key X25519 cannot seal to (a low-order point: the shared secret would be
-   * all zeros), before a rotation records it.
+   * Refuses a public key X25519 cannot seal to (a low-order point: the shared secret would be all
+   * zeros), before a rotation records it.
    */
   public static void requireUsable(String publicKey) {
     seal(publicKey, "apk_check", "check");
@@ -61,8 +63,15 @@ public final class TokenSeal {
     HPKE hpke = hpke();
     try {
       AsymmetricKeyParameter pk = hpke.deserializePublicKey(publicKeyBytes(recipientPublicKey));
-      byte[][] sealed = hpke.seal(pk, INFO, aad(successorId),
-          rawToken.getBytes(StandardCharsets.UTF_8), null, null, null);
+      byte[][] sealed =
+          hpke.seal(
+              pk,
+              INFO,
+              aad(successorId),
+              rawToken.getBytes(StandardCharsets.UTF_8),
+              null,
+              null,
+              null);
       return new SealedToken(SealedToken.SUITE, base64(sealed[1]), base64(sealed[0]));
     } catch (InvalidCipherTextException | RuntimeException e) {
       throw ApiKeyException.invalidData(
@@ -74,25 +83,37 @@ public final class TokenSeal {
   /**
    * Opens a sealed token with the recipient's private key (base64).
    *
-   * @throws ApiKeyException INVALID_DATA when it does not open: sealed to another key, for
-   *     another successor id, or altered
+   * @throws ApiKeyException INVALID_DATA when it does not open: sealed to another key, for another
+   *     successor id, or altered
    */
   public static String open(String privateKey, String successorId, SealedToken sealed) {
     if (sealed == null || !SealedToken.SUITE.equals(sealed.suite())) {
       throw ApiKeyException.invalidData(
-          "sealed_token of " + MessageText.shown(successorId) + ": expected suite "
+          "sealed_token of "
+              + MessageText.shown(successorId)
+              + ": expected suite "
               + SealedToken.SUITE);
     }
     HPKE hpke = hpke();
     byte[] sk = privateKeyBytes(privateKey);
     byte[] pk = new X25519PrivateKeyParameters(sk, 0).generatePublicKey().getEncoded();
     try {
-      byte[] plain = hpke.open(decode(sealed.enc()), hpke.deserializePrivateKey(sk, pk), INFO,
-          aad(successorId), decode(sealed.ciphertext()), null, null, null);
+      byte[] plain =
+          hpke.open(
+              decode(sealed.enc()),
+              hpke.deserializePrivateKey(sk, pk),
+              INFO,
+              aad(successorId),
+              decode(sealed.ciphertext()),
+              null,
+              null,
+              null);
       return new String(plain, StandardCharsets.UTF_8);
     } catch (InvalidCipherTextException | RuntimeException e) {
       throw ApiKeyException.invalidData(
-          "sealed_token of " + MessageText.shown(successorId) + ": does not open with this"
+          "sealed_token of "
+              + MessageText.shown(successorId)
+              + ": does not open with this"
               + " private key (sealed to another recipient, for another key, or altered)");
     }
   }

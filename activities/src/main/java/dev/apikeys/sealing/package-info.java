@@ -4,7 +4,7 @@
  * inside the activity that creates the successor; {@code apikeys rotation open|run} and the
  * recipient's own service open (docs/rotation.md gives the format to other languages).
  *
- * <p>Pure functions over keys and bytes: no database, no Temporal, and nothing that logs a token
- * or a private key.
+ * <p>Pure functions over keys and bytes: no database, no Temporal, and nothing that logs a token or
+ * a private key.
  */
 package dev.apikeys.sealing;

@@ -47,7 +47,12 @@ interface ApiKeyDao {
       insert into api_key (id, token, salt, redacted, title, type, created_by)
       values (:id, :token, :salt, :redacted, :title, :type, :createdBy)""")
   void insert(
-      String id, String token, String salt, String redacted, String title, String type,
+      String id,
+      String token,
+      String salt,
+      String redacted,
+      String title,
+      String type,
       String createdBy);
 
   @SqlQuery(
@@ -96,8 +101,8 @@ interface ApiKeyDao {
   List<PublishableToken> findPublishableByTokens(String[] tokens);
 
   /**
-   * The keys by id as they stand, revoked or not, with whether each is revoked at this
-   * statement's {@code now()} (Medusa's rule: {@code revoked_at} set and not in the future).
+   * The keys by id as they stand, revoked or not, with whether each is revoked at this statement's
+   * {@code now()} (Medusa's rule: {@code revoked_at} set and not in the future).
    */
   @SqlQuery(
       """
@@ -108,8 +113,8 @@ interface ApiKeyDao {
   List<KeyWithRevocation> findWithRevocationByIds(String[] ids);
 
   /**
-   * The key by primary key if it is an active secret key at this statement's {@code now()}. On
-   * the hot path of authentication: one row by primary key, read by the hand-written mapper.
+   * The key by primary key if it is an active secret key at this statement's {@code now()}. On the
+   * hot path of authentication: one row by primary key, read by the hand-written mapper.
    */
   @SqlQuery(
       """

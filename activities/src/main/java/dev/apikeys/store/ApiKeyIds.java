@@ -51,5 +51,4 @@ public final class ApiKeyIds {
     }
     return new String(out);
   }
-
 }

@@ -57,8 +57,18 @@ record ApiKeyRow(
     ApiKeyType keyType = ApiKeyType.fromValue(type).orElseThrow();
     String visibleToken = keyType == ApiKeyType.SECRET ? "" : token;
     return new ApiKeyDTO(
-        id, visibleToken, redacted, title, keyType, lastUsedAt, createdBy, createdAt, updatedAt,
-        deletedAt, revokedBy, revokedAt);
+        id,
+        visibleToken,
+        redacted,
+        title,
+        keyType,
+        lastUsedAt,
+        createdBy,
+        createdAt,
+        updatedAt,
+        deletedAt,
+        revokedBy,
+        revokedAt);
   }
 
   @Override

@@ -27,8 +27,8 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * Medusa's API key module on PostgreSQL (README's "The rest of the module"), minus {@code revoke}, which is a workflow.
- * Every method either does all it was asked or, on a refusal, changes nothing.
+ * Medusa's API key module on PostgreSQL (README's "The rest of the module"), minus {@code revoke},
+ * which is a workflow. Every method either does all it was asked or, on a refusal, changes nothing.
  */
 public final class ApiKeyStore {
   /** The longest text a field may hold; longer input is refused rather than stored. */
@@ -38,19 +38,29 @@ public final class ApiKeyStore {
   private static final int MAX_TOKEN_LENGTH = 256;
 
   /**
-   * How many verified tokens one store remembers: at about 200 bytes an entry, a few megabytes.
-   * A process that sees more distinct live tokens than this pays a scrypt for the least recent.
+   * How many verified tokens one store remembers: at about 200 bytes an entry, a few megabytes. A
+   * process that sees more distinct live tokens than this pays a scrypt for the least recent.
    */
   static final int VERIFIED_TOKENS_CAPACITY = 10_000;
 
   private static final Set<String> ORDERABLE =
       Set.of(
-          "id", "title", "type", "redacted", "created_by", "created_at", "updated_at",
-          "revoked_by", "revoked_at", "last_used_at");
+          "id",
+          "title",
+          "type",
+          "redacted",
+          "created_by",
+          "created_at",
+          "updated_at",
+          "revoked_by",
+          "revoked_at",
+          "last_used_at");
 
   private final Jdbi jdbi;
+
   /** For single statements: made once, so a call does not build a SqlObject proxy every time. */
   private final ApiKeyDao dao;
+
   private final SelectorCompiler selectors;
   private final SelectorQueries selectorQueries;
   private final VerifiedSecretTokens verified = new VerifiedSecretTokens(VERIFIED_TOKENS_CAPACITY);
@@ -61,10 +71,14 @@ public final class ApiKeyStore {
     this(jdbi, selectorTimeout, ApiKeyMetrics.NONE);
   }
 
-  /** @param metrics told of every {@code authenticate} answer */
+  /**
+   * @param metrics told of every {@code authenticate} answer
+   */
   public ApiKeyStore(Jdbi jdbi, Duration selectorTimeout, ApiKeyMetrics metrics) {
     this(
-        jdbi, SelectorCompiler.refusingSecretTokens(), new SelectorQueries(selectorTimeout),
+        jdbi,
+        SelectorCompiler.refusingSecretTokens(),
+        new SelectorQueries(selectorTimeout),
         metrics);
   }
 
@@ -102,7 +116,13 @@ public final class ApiKeyStore {
           for (ValidCreate v : valid) {
             SecretTokens.Generated g = SecretTokens.generate(v.type());
             String id = ApiKeyIds.newId();
-            dao.insert(id, g.storedToken(), g.salt(), g.redacted(), v.title(), v.type().value(),
+            dao.insert(
+                id,
+                g.storedToken(),
+                g.salt(),
+                g.redacted(),
+                v.title(),
+                v.type().value(),
                 v.createdBy());
             ApiKeyRow row = dao.findById(id).orElseThrow();
             created.add(row.toDto().withToken(g.rawToken()));
@@ -120,7 +140,8 @@ public final class ApiKeyStore {
   /** As {@link #retrieveApiKey(String)}, inside a transaction the caller holds. */
   public ApiKeyDTO retrieveApiKey(Handle caller, String id) {
     requireId("id", id);
-    return caller.attach(ApiKeyDao.class)
+    return caller
+        .attach(ApiKeyDao.class)
         .findById(id)
         .map(ApiKeyRow::toDto)
         .orElseThrow(() -> notFound(id));
@@ -139,8 +160,7 @@ public final class ApiKeyStore {
     requireId("id", id);
     String title = requireText("title", data == null ? null : data.title());
     List<ApiKeyRow> rows =
-        jdbi.inTransaction(
-            h -> h.attach(ApiKeyDao.class).updateTitle(new String[] {id}, title));
+        jdbi.inTransaction(h -> h.attach(ApiKeyDao.class).updateTitle(new String[] {id}, title));
     if (rows.isEmpty()) {
       throw notFound(id);
     }
@@ -162,8 +182,8 @@ public final class ApiKeyStore {
   }
 
   /**
-   * Removes the rows of revoked keys, as Medusa does. If any of them is not revoked yet (no
-   * {@code revoked_at}, or one still in the future) nothing is deleted and the refusal names them.
+   * Removes the rows of revoked keys, as Medusa does. If any of them is not revoked yet (no {@code
+   * revoked_at}, or one still in the future) nothing is deleted and the refusal names them.
    */
   public void deleteApiKeys(List<String> ids) {
     if (ids == null || ids.isEmpty()) {
@@ -215,8 +235,7 @@ public final class ApiKeyStore {
     if (known.isPresent()) {
       return activeSecret(known.get());
     }
-    List<ApiKeyDao.StoredSecret> candidates =
-        dao.findSecretsByRedacted(SecretTokens.redact(token));
+    List<ApiKeyDao.StoredSecret> candidates = dao.findSecretsByRedacted(SecretTokens.redact(token));
     if (candidates.isEmpty()) {
       SecretTokens.hash(token, "");
       return Optional.empty();
@@ -238,16 +257,17 @@ public final class ApiKeyStore {
 
   /**
    * The keys these raw tokens belong to, position for position (empty where none does, where the
-   * key was deleted, and for a null), revoked keys included. Used where an operator holds a token rather than an
-   * id (a leaked one); it never throws for what a token is, and no token leaves this method.
+   * key was deleted, and for a null), revoked keys included. Used where an operator holds a token
+   * rather than an id (a leaked one); it never throws for what a token is, and no token leaves this
+   * method.
    *
    * <p>Secret tokens are matched exactly as {@link #authenticate} matches them: the remembered
-   * token → key id mapping first, then the redacted form narrows the candidates and scrypt
-   * decides, remembering what it proved. The scrypt work runs in parallel (it is pure CPU, and
-   * {@link SecretTokens} bounds it to one per core); the database is asked three times however
-   * many tokens there are. Unlike {@code authenticate}, a token whose redacted form matches
-   * nothing costs no throwaway hash: the answer itself says whether the token is known, so its
-   * timing hides nothing more. Publishable tokens are stored as they are and found by equality.
+   * token → key id mapping first, then the redacted form narrows the candidates and scrypt decides,
+   * remembering what it proved. The scrypt work runs in parallel (it is pure CPU, and {@link
+   * SecretTokens} bounds it to one per core); the database is asked three times however many tokens
+   * there are. Unlike {@code authenticate}, a token whose redacted form matches nothing costs no
+   * throwaway hash: the answer itself says whether the token is known, so its timing hides nothing
+   * more. Publishable tokens are stored as they are and found by equality.
    */
   public List<Optional<TokenOwner>> findByTokens(List<String> tokens) {
     int n = tokens.size();
@@ -306,8 +326,8 @@ public final class ApiKeyStore {
       }
     }
 
-    String[] distinct = Arrays.stream(ids).filter(Objects::nonNull).distinct()
-        .toArray(String[]::new);
+    String[] distinct =
+        Arrays.stream(ids).filter(Objects::nonNull).distinct().toArray(String[]::new);
     Map<String, TokenOwner> owners = new HashMap<>();
     if (distinct.length > 0) {
       for (ApiKeyDao.KeyWithRevocation found : dao.findWithRevocationByIds(distinct)) {
@@ -336,7 +356,9 @@ public final class ApiKeyStore {
     return dao.findActiveSecretById(id).map(ApiKeyRow::toDto);
   }
 
-  /** Compiles a selector for a write, refusing {@code {}}: acting on every key must be spelled out. */
+  /**
+   * Compiles a selector for a write, refusing {@code {}}: acting on every key must be spelled out.
+   */
   public SqlCondition compileNonEmpty(JsonNode selector) {
     return selectors.compileNonEmpty(selector);
   }
@@ -357,9 +379,7 @@ public final class ApiKeyStore {
         jdbi,
         h -> {
           List<ApiKeyDTO> keys =
-              selectorQueries
-                  .page(h, condition, orderBy, find.skip(), find.take())
-                  .stream()
+              selectorQueries.page(h, condition, orderBy, find.skip(), find.take()).stream()
                   .map(ApiKeyRow::toDto)
                   .toList();
           long total = count ? selectorQueries.count(h, condition) : keys.size();
@@ -420,11 +440,12 @@ public final class ApiKeyStore {
 
   /** Medusa's words, with the id as messages may show it. */
   private static ApiKeyException notFound(String id) {
-    return ApiKeyException.notFound(
-        "ApiKey with id: " + MessageText.shown(id) + " was not found");
+    return ApiKeyException.notFound("ApiKey with id: " + MessageText.shown(id) + " was not found");
   }
 
-  /** A required text field: present, not blank, no NUL (PostgreSQL text cannot hold it), bounded. */
+  /**
+   * A required text field: present, not blank, no NUL (PostgreSQL text cannot hold it), bounded.
+   */
   static String requireText(String field, String value) {
     if (value == null || value.isBlank()) {
       throw ApiKeyException.invalidData(field + ": is required and must not be blank");
@@ -433,10 +454,8 @@ public final class ApiKeyStore {
       throw ApiKeyException.invalidData(field + ": contains a NUL character");
     }
     if (value.length() > MAX_TEXT_LENGTH) {
-      throw ApiKeyException.invalidData(
-          field + ": longer than " + MAX_TEXT_LENGTH + " characters");
+      throw ApiKeyException.invalidData(field + ": longer than " + MAX_TEXT_LENGTH + " characters");
     }
     return value;
   }
-
 }

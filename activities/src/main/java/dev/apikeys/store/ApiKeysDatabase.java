@@ -5,11 +5,11 @@ import java.time.Duration;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The API key database as one process uses it: its {@link Jdbi}, the stores and the event
- * outbox, built once and passed by constructor to whatever needs them (the worker's activities,
- * the module service, the reconciler, the CLI's commands). The stores share one {@link
- * SelectorCompiler} and one selector timeout, so every selector is compiled and bounded the same
- * way whichever store runs it.
+ * The API key database as one process uses it: its {@link Jdbi}, the stores and the event outbox,
+ * built once and passed by constructor to whatever needs them (the worker's activities, the module
+ * service, the reconciler, the CLI's commands). The stores share one {@link SelectorCompiler} and
+ * one selector timeout, so every selector is compiled and bounded the same way whichever store runs
+ * it.
  */
 public final class ApiKeysDatabase {
   private final Jdbi jdbi;

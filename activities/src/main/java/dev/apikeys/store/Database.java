@@ -23,9 +23,9 @@ public final class Database {
    * <p>The server's own detail line ({@code Key (token)=(…)}) must stay out too, which takes
    * PgJDBC's {@code logServerErrorDetail=false}. A PgJDBC data source ({@code PGSimpleDataSource}
    * and the like) is set so here; any other, such as a pool, must have it among its connection
-   * properties (for HikariCP: {@code addDataSourceProperty("logServerErrorDetail", "false")}),
-   * and a connection without it is refused with an {@link IllegalStateException} that says so,
-   * before any statement runs on it.
+   * properties (for HikariCP: {@code addDataSourceProperty("logServerErrorDetail", "false")}), and
+   * a connection without it is refused with an {@link IllegalStateException} that says so, before
+   * any statement runs on it.
    */
   public static Jdbi jdbi(DataSource dataSource) {
     withoutServerErrorDetail(dataSource);
@@ -48,8 +48,7 @@ public final class Database {
     jdbi.getConfig(StatementExceptions.class)
         .setMessageRendering(StatementExceptions.MessageRendering.NONE);
     jdbi.registerRowMapper(ApiKeyRow.class, ApiKeyRow.MAPPER);
-    jdbi.registerRowMapper(
-        ApiKeyDao.KeyWithRevocation.class, ApiKeyDao.KeyWithRevocation.MAPPER);
+    jdbi.registerRowMapper(ApiKeyDao.KeyWithRevocation.class, ApiKeyDao.KeyWithRevocation.MAPPER);
     jdbi.registerRowMapper(RevocationDao.KeyPageRow.class, RevocationDao.KeyPageRow.MAPPER);
     jdbi.registerRowMapper(EventOutbox.Event.class, EventOutbox.EVENT_MAPPER);
     jdbi.registerRowMapper(RotationDao.SuccessorRow.class, RotationDao.SuccessorRow.MAPPER);

@@ -7,15 +7,15 @@ import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 
 /**
- * The statements of the {@link EventOutbox}, one a method; the long ones live beside this class,
- * in {@code EventDao/*.sql}. Every statement that assigns {@code release_seq} runs after {@link
+ * The statements of the {@link EventOutbox}, one a method; the long ones live beside this class, in
+ * {@code EventDao/*.sql}. Every statement that assigns {@code release_seq} runs after {@link
  * #lockRelease} in the same transaction, so the numbers follow commit order.
  */
 interface EventDao {
 
   /**
-   * Takes the outbox's release lock until the transaction ends. Returns nothing (null); the lock
-   * is the point.
+   * Takes the outbox's release lock until the transaction ends. Returns nothing (null); the lock is
+   * the point.
    */
   @SqlQuery("select pg_advisory_xact_lock(:lock)")
   String lockRelease(long lock);

@@ -62,7 +62,9 @@ public final class Migrations {
             .one();
     if (!migrated) {
       return Optional.of(
-          "the database has no apikeys schema (no " + HISTORY_TABLE + " table);"
+          "the database has no apikeys schema (no "
+              + HISTORY_TABLE
+              + " table);"
               + " run `apikeys migrate`");
     }
     record Applied(String version, boolean success) {}
@@ -76,7 +78,9 @@ public final class Migrations {
     for (Applied a : applied) {
       if (!a.success()) {
         return Optional.of(
-            "migration " + a.version() + " failed; repair the database, then run `apikeys migrate`");
+            "migration "
+                + a.version()
+                + " failed; repair the database, then run `apikeys migrate`");
       }
       MigrationVersion version = MigrationVersion.fromVersion(a.version());
       if (current == null || version.compareTo(current) > 0) {
@@ -84,11 +88,14 @@ public final class Migrations {
       }
     }
     if (!latestVersion.isEmpty()
-        && (current == null || MigrationVersion.fromVersion(latestVersion).compareTo(current) > 0)) {
+        && (current == null
+            || MigrationVersion.fromVersion(latestVersion).compareTo(current) > 0)) {
       return Optional.of(
           "the database schema is at version "
               + (current == null ? "none" : current.getVersion())
-              + ", this worker needs " + latestVersion + "; run `apikeys migrate`");
+              + ", this worker needs "
+              + latestVersion
+              + "; run `apikeys migrate`");
     }
     return Optional.empty();
   }

@@ -19,8 +19,8 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 /**
  * The statements of {@link RevocationStore}, one a method, on a handle that is in the store's
  * transaction. The long ones live beside this class, in {@code RevocationDao/*.sql}, with their
- * reasons; {@code <targets>} in them is one of the key sets below. The transaction's settings
- * come with it, from {@link SettingsDao}.
+ * reasons; {@code <targets>} in them is one of the key sets below. The transaction's settings come
+ * with it, from {@link SettingsDao}.
  */
 @RegisterConstructorMapper(RevocationDao.RevocationRow.class)
 @RegisterConstructorMapper(RevocationDao.LockedKeys.class)
@@ -39,8 +39,7 @@ interface RevocationDao extends SettingsDao {
       "select rk.api_key_id from apikeys_revocation_key rk where rk.revocation_id = :rid";
 
   /**
-   * The keys of revocation {@code :rid} that someone else moved later than {@code :at}, or
-   * cleared.
+   * The keys of revocation {@code :rid} that someone else moved later than {@code :at}, or cleared.
    */
   String KEYS_LATER_THAN_INSTANT =
       """
@@ -69,8 +68,7 @@ interface RevocationDao extends SettingsDao {
     }
 
     Revocation facts(String duplicateOf) {
-      return new Revocation(
-          id, workflowId, state(), revokedBy, scheduledAt, keyCount, duplicateOf);
+      return new Revocation(id, workflowId, state(), revokedBy, scheduledAt, keyCount, duplicateOf);
     }
   }
 

@@ -3,9 +3,9 @@ package dev.apikeys.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
-import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationState;
@@ -30,8 +30,8 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
 
 /**
- * The revocation tables and what they do to {@code api_key}. Every method is one transaction;
- * every method is safe to run twice.
+ * The revocation tables and what they do to {@code api_key}. Every method is one transaction; every
+ * method is safe to run twice.
  *
  * <p>How a key's {@code revoked_at} is decided is written once, with its reasons, in {@code
  * RevocationStore/recompute.sql}: the earliest of the key's base (what it held when this project
@@ -49,8 +49,8 @@ public final class RevocationStore {
   static final String REVOCATION_ID_PREFIX = "rvk_";
 
   /**
-   * How long a statement here waits for a row or advisory lock before it gives up; the failure
-   * is a fault, and the activity is retried. Shorter than the selector timeout, so waiting behind
+   * How long a statement here waits for a row or advisory lock before it gives up; the failure is a
+   * fault, and the activity is retried. Shorter than the selector timeout, so waiting behind
    * another revocation of the same keys (a bulk one holds its keys for seconds) is never mistaken
    * for a selector that runs too long.
    */
@@ -78,11 +78,16 @@ public final class RevocationStore {
     this(jdbi, selectorTimeout, ApiKeyMetrics.NONE);
   }
 
-  /** @param metrics told of each schedule, stamp and cancel once it has committed */
+  /**
+   * @param metrics told of each schedule, stamp and cancel once it has committed
+   */
   public RevocationStore(Jdbi jdbi, Duration selectorTimeout, ApiKeyMetrics metrics) {
     this(
-        jdbi, SelectorCompiler.refusingSecretTokens(), new SelectorQueries(selectorTimeout),
-        new EventOutbox(), metrics);
+        jdbi,
+        SelectorCompiler.refusingSecretTokens(),
+        new SelectorQueries(selectorTimeout),
+        new EventOutbox(),
+        metrics);
   }
 
   /** With the collaborators {@link ApiKeysDatabase} shares among the stores. */
@@ -113,10 +118,10 @@ public final class RevocationStore {
   }
 
   /**
-   * Schedules inside a transaction the caller holds (the shared context's transactionManager):
-   * the same steps as {@link #schedule}, neither committing nor rolling back. Refusals are found
-   * before anything is written, so a refused request leaves the caller's transaction as it was;
-   * with {@code nested}, the steps run in a savepoint that a failure of any kind rolls back. The
+   * Schedules inside a transaction the caller holds (the shared context's transactionManager): the
+   * same steps as {@link #schedule}, neither committing nor rolling back. Refusals are found before
+   * anything is written, so a refused request leaves the caller's transaction as it was; with
+   * {@code nested}, the steps run in a savepoint that a failure of any kind rolls back. The
    * statement and lock timeouts it sets are put back afterwards.
    */
   public Revocation scheduleIn(Handle caller, ScheduleRevocation command, boolean nested) {
@@ -160,7 +165,9 @@ public final class RevocationStore {
 
   /** What scheduling needs that is worked out before any transaction: the SQL and the level. */
   private record Scheduling(
-      SqlCondition condition, String fingerprint, TransactionIsolationLevel isolation,
+      SqlCondition condition,
+      String fingerprint,
+      TransactionIsolationLevel isolation,
       String isolationName) {}
 
   private Scheduling prepare(ScheduleRevocation command) {
@@ -179,8 +186,8 @@ public final class RevocationStore {
   }
 
   /**
-   * The shared context's {@code isolationLevel}, as JDBI names it; absent: the database's
-   * default. Anything else is INVALID_DATA naming the field.
+   * The shared context's {@code isolationLevel}, as JDBI names it; absent: the database's default.
+   * Anything else is INVALID_DATA naming the field.
    */
   public static TransactionIsolationLevel isolationLevel(String name) {
     if (name == null) {
@@ -194,7 +201,9 @@ public final class RevocationStore {
       default ->
           throw ApiKeyException.invalidData(
               "context.isolationLevel: expected READ UNCOMMITTED, READ COMMITTED, REPEATABLE READ"
-                  + " or SERIALIZABLE, got \"" + name + "\"");
+                  + " or SERIALIZABLE, got \""
+                  + name
+                  + "\"");
     };
   }
 
@@ -218,8 +227,12 @@ public final class RevocationStore {
       RevocationRow row = earlier.get();
       if (!row.requestFingerprint().equals(fingerprint)) {
         throw ApiKeyException.conflict(
-            "idempotency key \"" + ctx.idempotencyKey() + "\" was already used for a"
-                + " different revoke request (workflow " + row.workflowId() + ")");
+            "idempotency key \""
+                + ctx.idempotencyKey()
+                + "\" was already used for a"
+                + " different revoke request (workflow "
+                + row.workflowId()
+                + ")");
       }
       // The revocation belongs to the workflow id that scheduled it: a retried attempt, a reset
       // or a rerun of that id finds its own revocation; any other workflow is a duplicate of it.
@@ -268,8 +281,16 @@ public final class RevocationStore {
                   scheduling.isolationName(),
                   request.reason()));
       recompute(
-          dao, RevocationDao.MATCHED, Map.of(), revocationId, seq, request.revokedBy(), null,
-          command.scheduledAt(), true, scheduling.isolation());
+          dao,
+          RevocationDao.MATCHED,
+          Map.of(),
+          revocationId,
+          seq,
+          request.revokedBy(),
+          null,
+          command.scheduledAt(),
+          true,
+          scheduling.isolation());
       Revocation scheduled = lock(dao, revocationId).facts(null);
       // In a caller's own transaction, this counts when the caller commits, and not on rollback.
       h.afterCommit(() -> metrics.revocationScheduled(counts.matched()));
@@ -311,8 +332,16 @@ public final class RevocationStore {
           Map<String, Object> params = Map.of("rid", revocationId, "at", row.scheduledAt());
           if (dao.lockKeys(RevocationDao.KEYS_LATER_THAN_INSTANT, params).matched() > 0) {
             recompute(
-                dao, RevocationDao.KEYS_LATER_THAN_INSTANT, params, revocationId, row.seq(),
-                row.revokedBy(), row.scheduledAt(), row.scheduledAt(), false, isolation);
+                dao,
+                RevocationDao.KEYS_LATER_THAN_INSTANT,
+                params,
+                revocationId,
+                row.seq(),
+                row.revokedBy(),
+                row.scheduledAt(),
+                row.scheduledAt(),
+                false,
+                isolation);
           }
           outbox.recordRevoked(h, revocationId, row.holdEvents());
           dao.markRevoked(revocationId);
@@ -342,8 +371,16 @@ public final class RevocationStore {
           }
           lockKeys(dao, revocationId);
           recompute(
-              dao, RevocationDao.KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(),
-              row.revokedBy(), row.scheduledAt(), null, false, isolation);
+              dao,
+              RevocationDao.KEYS_OF_REVOCATION,
+              Map.of(),
+              revocationId,
+              row.seq(),
+              row.revokedBy(),
+              row.scheduledAt(),
+              null,
+              false,
+              isolation);
           dao.markCancelled(revocationId, by);
           outbox.recordChange(h, EVENT_CANCELLED, revocationId, by, null);
           h.afterCommit(metrics::revocationCancelled);
@@ -366,7 +403,10 @@ public final class RevocationStore {
           RevocationRow row = lock(dao, revocationId);
           if (row.state() != RevocationState.SCHEDULED) {
             throw ApiKeyException.notAllowed(
-                "revocation " + revocationId + " is " + row.status()
+                "revocation "
+                    + revocationId
+                    + " is "
+                    + row.status()
                     + "; it can no longer be rescheduled");
           }
           if (workflowNow != null && !row.scheduledAt().isAfter(now(dao, workflowNow))) {
@@ -375,8 +415,16 @@ public final class RevocationStore {
           }
           lockKeys(dao, revocationId);
           recompute(
-              dao, RevocationDao.KEYS_OF_REVOCATION, Map.of(), revocationId, row.seq(),
-              row.revokedBy(), row.scheduledAt(), scheduledAt, false, isolation);
+              dao,
+              RevocationDao.KEYS_OF_REVOCATION,
+              Map.of(),
+              revocationId,
+              row.seq(),
+              row.revokedBy(),
+              row.scheduledAt(),
+              scheduledAt,
+              false,
+              isolation);
           dao.moveInstant(revocationId, scheduledAt, by);
           outbox.recordChange(h, EVENT_RESCHEDULED, revocationId, by, scheduledAt);
           return lock(dao, revocationId).facts(null);
@@ -395,7 +443,12 @@ public final class RevocationStore {
           String keyId = ApiKeyIds.newId("apk_");
           h.attach(ApiKeyDao.class)
               .insert(
-                  keyId, "pk_warm_up_" + keyId, "", "pk_war***mup", "warm-up", "publishable",
+                  keyId,
+                  "pk_warm_up_" + keyId,
+                  "",
+                  "pk_war***mup",
+                  "warm-up",
+                  "publishable",
                   WARM_UP);
           ValidRevokeRequest request =
               new ValidRevokeRequest(
@@ -414,8 +467,15 @@ public final class RevocationStore {
           Map<String, Object> params = Map.of("rid", row.id(), "at", row.scheduledAt());
           dao.lockKeys(RevocationDao.KEYS_LATER_THAN_INSTANT, params);
           recompute(
-              dao, RevocationDao.KEYS_LATER_THAN_INSTANT, params, row.id(), row.seq(),
-              row.revokedBy(), row.scheduledAt(), row.scheduledAt(), false,
+              dao,
+              RevocationDao.KEYS_LATER_THAN_INSTANT,
+              params,
+              row.id(),
+              row.seq(),
+              row.revokedBy(),
+              row.scheduledAt(),
+              row.scheduledAt(),
+              false,
               TransactionIsolationLevel.UNKNOWN);
           outbox.recordRevoked(h, row.id(), true);
           result(dao, row);
@@ -432,8 +492,7 @@ public final class RevocationStore {
               dao,
               dao.findById(revocationId)
                   .orElseThrow(
-                      () ->
-                          ApiKeyException.notFound("revocation " + revocationId + " not found")));
+                      () -> ApiKeyException.notFound("revocation " + revocationId + " not found")));
         });
   }
 
@@ -445,7 +504,8 @@ public final class RevocationStore {
 
   /** Scheduled revocations after {@code afterId}, by id, at most {@code limit}. */
   public List<Pending> scheduled(String afterId, int limit) {
-    return jdbi.withExtension(
+    return jdbi
+        .withExtension(
             RevocationDao.class, dao -> dao.scheduled(afterId == null ? "" : afterId, limit))
         .stream()
         .map(
@@ -476,8 +536,8 @@ public final class RevocationStore {
   }
 
   /**
-   * A page of a revocation's keys: how many of its ids the page covered, the last of them, and
-   * the keys that still exist among them.
+   * A page of a revocation's keys: how many of its ids the page covered, the last of them, and the
+   * keys that still exist among them.
    */
   private record Page(int ids, String lastId, List<ApiKeyDTO> keys) {}
 
@@ -539,8 +599,7 @@ public final class RevocationStore {
 
   private static RevocationRow lock(RevocationDao dao, String revocationId) {
     return dao.lock(revocationId)
-        .orElseThrow(
-            () -> ApiKeyException.notFound("revocation " + revocationId + " not found"));
+        .orElseThrow(() -> ApiKeyException.notFound("revocation " + revocationId + " not found"));
   }
 
   /**
@@ -570,8 +629,16 @@ public final class RevocationStore {
       after = page.lastId();
     }
     return new RevokeResult(
-        row.id(), row.workflowId(), row.state(), row.revokedBy(), row.scheduledAt(),
-        row.keyCount(), listed.size() < row.keyCount(), listed, null, null);
+        row.id(),
+        row.workflowId(),
+        row.state(),
+        row.revokedBy(),
+        row.scheduledAt(),
+        row.keyCount(),
+        listed.size() < row.keyCount(),
+        listed,
+        null,
+        null);
   }
 
   private static long jsonBytes(ApiKeyDTO key) {

@@ -23,8 +23,8 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * The rotation tables and the successor keys they create. A successor's raw token exists only
- * inside {@link #createSuccessors}: it is stored as Medusa stores tokens (a secret one as its
- * hash) and leaves sealed to the rotation's recipient, never in clear.
+ * inside {@link #createSuccessors}: it is stored as Medusa stores tokens (a secret one as its hash)
+ * and leaves sealed to the rotation's recipient, never in clear.
  */
 public final class RotationStore {
   /** Rotation hands back every successor's sealed token in one result; this keeps it bounded. */
@@ -75,7 +75,9 @@ public final class RotationStore {
           if (!enabled) {
             throw ApiKeyException.notAllowed(
                 "rotation is off on this worker: it issues new credentials, so it runs only where"
-                    + " the operator set " + ENABLED_VARIABLE + "=true on the worker");
+                    + " the operator set "
+                    + ENABLED_VARIABLE
+                    + "=true on the worker");
           }
           TokenSeal.requireUsable(request.recipient().publicKey());
           List<ApiKeyRow> keys =
@@ -87,14 +89,17 @@ public final class RotationStore {
             }
             if (keys.get(0).revokedAt() != null) {
               throw ApiKeyException.invalidData(
-                  "ApiKey " + shown + " is already revoked or scheduled to be; it cannot"
+                  "ApiKey "
+                      + shown
+                      + " is already revoked or scheduled to be; it cannot"
                       + " be rotated");
             }
           }
           List<ApiKeyRow> active = keys.stream().filter(k -> k.revokedAt() == null).toList();
           if (active.size() > MAX_KEYS_PER_ROTATION) {
             throw ApiKeyException.invalidData(
-                "selector: matches more than " + MAX_KEYS_PER_ROTATION
+                "selector: matches more than "
+                    + MAX_KEYS_PER_ROTATION
                     + " active keys; rotate them in smaller groups");
           }
           String rotationId = ApiKeyIds.newId("rot_");
@@ -133,12 +138,14 @@ public final class RotationStore {
             SecretTokens.Generated token = SecretTokens.generate(type);
             int inserted =
                 dao.insertSuccessor(
-                    entry.newKeyId(), token.storedToken(), token.salt(), token.redacted(),
+                    entry.newKeyId(),
+                    token.storedToken(),
+                    token.salt(),
+                    token.redacted(),
                     entry.oldKeyId());
             if (inserted == 1) {
               SealedToken sealed =
-                  TokenSeal.seal(rotation.recipientPublicKey(), entry.newKeyId(),
-                      token.rawToken());
+                  TokenSeal.seal(rotation.recipientPublicKey(), entry.newKeyId(), token.rawToken());
               dao.seal(rotationId, entry.newKeyId(), json(sealed));
             }
           }
@@ -157,8 +164,13 @@ public final class RotationStore {
         dao.keys(row.id()).stream()
             .map(k -> new RotationPlan.Entry(k.oldKeyId(), k.newKeyId(), k.keyType()))
             .toList();
-    return new RotationPlan(row.id(), entries, "created".equals(row.status()),
-        row.rotatedBy(), row.graceSeconds(), recipient);
+    return new RotationPlan(
+        row.id(),
+        entries,
+        "created".equals(row.status()),
+        row.rotatedBy(),
+        row.graceSeconds(),
+        recipient);
   }
 
   /** Each successor with its sealed token; the DTO's token is empty, whatever the key's type. */

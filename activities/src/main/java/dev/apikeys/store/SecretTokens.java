@@ -23,11 +23,11 @@ public final class SecretTokens {
   private static final int SALT_BYTES = 16;
 
   /**
-   * At most this many scrypt computations run at once in a process. Each holds 128·N·r bytes
-   * (16 MiB) for its duration, so a flood of wrong tokens on many request threads would otherwise
-   * grow the heap with the number of threads; beyond one per core they only queue for the CPU
-   * anyway. Tokens seen before do not wait here: {@link ApiKeyStore#authenticate} answers them
-   * without a scrypt.
+   * At most this many scrypt computations run at once in a process. Each holds 128·N·r bytes (16
+   * MiB) for its duration, so a flood of wrong tokens on many request threads would otherwise grow
+   * the heap with the number of threads; beyond one per core they only queue for the CPU anyway.
+   * Tokens seen before do not wait here: {@link ApiKeyStore#authenticate} answers them without a
+   * scrypt.
    */
   private static final Semaphore SCRYPT_SLOTS =
       new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()), true);
@@ -60,7 +60,9 @@ public final class SecretTokens {
     return HEX.formatHex(randomBytes(SALT_BYTES));
   }
 
-  /** hex(scrypt(token, salt)), with the salt string's UTF-8 bytes as the scrypt salt, as Node does. */
+  /**
+   * hex(scrypt(token, salt)), with the salt string's UTF-8 bytes as the scrypt salt, as Node does.
+   */
   public static String hash(String token, String salt) {
     SCRYPT_SLOTS.acquireUninterruptibly();
     try {
@@ -87,8 +89,8 @@ public final class SecretTokens {
 
   /**
    * The type whose tokens look like this one: its prefix and 64 lowercase hex digits, as both
-   * Medusa and this project make them (Node's {@code randomBytes(32).toString("hex")}). Empty
-   * for anything else, which no key of either side can have as its token.
+   * Medusa and this project make them (Node's {@code randomBytes(32).toString("hex")}). Empty for
+   * anything else, which no key of either side can have as its token.
    */
   public static Optional<ApiKeyType> typeOfWellFormed(String token) {
     if (token == null || token.length() != 3 + 2 * TOKEN_BYTES) {

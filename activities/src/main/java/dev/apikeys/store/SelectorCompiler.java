@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Compiles a selector in the language of Medusa's {@code FilterableApiKeyProps} (docs/semantics.md#selectors)
- * into a parameterized SQL condition over {@code api_key}.
+ * Compiles a selector in the language of Medusa's {@code FilterableApiKeyProps}
+ * (docs/semantics.md#selectors) into a parameterized SQL condition over {@code api_key}.
  *
  * <p>Column names come only from a fixed table and every value becomes a bound parameter, so no
  * part of a selector is ever spliced into SQL text. Anything the language does not define is
@@ -50,7 +50,9 @@ public final class SelectorCompiler {
    */
   public static final int MAX_LEAVES = 1_000;
 
-  /** Bounds the values of one selector, all arrays together: larger sets belong in several calls. */
+  /**
+   * Bounds the values of one selector, all arrays together: larger sets belong in several calls.
+   */
   public static final int MAX_VALUES = 10_000;
 
   private static final Pattern WHITESPACE =
@@ -98,9 +100,9 @@ public final class SelectorCompiler {
 
   /**
    * Columns whose values name keys. No id and no stored token starts like a raw secret token
-   * (secret keys store its hash), so such a value is a pasted secret in a filter that cannot
-   * match: refusing it tells its author at once, and lets the Java API refuse it before it is
-   * written into workflow history.
+   * (secret keys store its hash), so such a value is a pasted secret in a filter that cannot match:
+   * refusing it tells its author at once, and lets the Java API refuse it before it is written into
+   * workflow history.
    */
   private static final Set<String> KEY_NAMING_COLUMNS = Set.of("id", "token");
 
@@ -401,8 +403,8 @@ public final class SelectorCompiler {
 
     /**
      * An unknown (NULL) inner result counts as false, so $not of it is true, never NULL. The
-     * negation of a condition that matches nothing ({@code {"$in": []}}) matches everything and
-     * so restricts nothing, like {@code {"$nin": []}}: it must not make a selector non-empty.
+     * negation of a condition that matches nothing ({@code {"$in": []}}) matches everything and so
+     * restricts nothing, like {@code {"$nin": []}}: it must not make a selector non-empty.
      */
     String not(Column column, JsonNode value, String path, int depth) {
       Mark mark = mark();
@@ -478,8 +480,7 @@ public final class SelectorCompiler {
     String leaf(String sql) {
       if (++leaves > MAX_LEAVES) {
         throw invalid(
-            rootPath,
-            "more than " + MAX_LEAVES + " conditions; split it into several requests");
+            rootPath, "more than " + MAX_LEAVES + " conditions; split it into several requests");
       }
       predicates++;
       return sql;
@@ -489,8 +490,7 @@ public final class SelectorCompiler {
       values += n;
       if (values > MAX_VALUES) {
         throw invalid(
-            rootPath,
-            "more than " + MAX_VALUES + " values in all; split it into several requests");
+            rootPath, "more than " + MAX_VALUES + " values in all; split it into several requests");
       }
     }
 

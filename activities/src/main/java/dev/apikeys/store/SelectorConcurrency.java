@@ -7,8 +7,8 @@ import org.jdbi.v3.core.config.JdbiConfig;
  * How many selector evaluations one {@code Jdbi} runs at once. A selector is a caller's query
  * ({@code $re}, {@code $like}, a long {@code $in}) that may run up to the selector timeout; left
  * unbounded, a handful of them hold every pooled connection, and {@code authenticate} or a
- * revocation's stamp waits behind them. With a limit below the pool's size, the connections
- * above it are always there for everything else.
+ * revocation's stamp waits behind them. With a limit below the pool's size, the connections above
+ * it are always there for everything else.
  *
  * <p>Set once, where the {@code Jdbi} is made ({@link Database#jdbi(javax.sql.DataSource, int)});
  * every handle and every store on that {@code Jdbi} shares the same permits.

@@ -9,9 +9,9 @@ import org.jdbi.v3.sqlobject.locator.UseClasspathSqlLocator;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 
 /**
- * The statements over the keys a caller's selector matches, for {@link SelectorQueries}, which
- * runs them under its timeout. {@code <condition>} is a compiled {@link SqlCondition}'s SQL, which
- * never holds a value; its values are bound from its params.
+ * The statements over the keys a caller's selector matches, for {@link SelectorQueries}, which runs
+ * them under its timeout. {@code <condition>} is a compiled {@link SqlCondition}'s SQL, which never
+ * holds a value; its values are bound from its params.
  */
 interface SelectorDao {
 

@@ -31,8 +31,8 @@ final class SelectorQueries {
 
   /**
    * Runs {@code work} in a transaction under the statement timeout, once a permit of the Jdbi's
-   * {@link SelectorConcurrency} is free; the permit is taken before the connection, so waiting
-   * for one holds no connection.
+   * {@link SelectorConcurrency} is free; the permit is taken before the connection, so waiting for
+   * one holds no connection.
    */
   <T> T inTransaction(Jdbi jdbi, HandleCallback<T, RuntimeException> work) {
     return inTransaction(jdbi, TransactionIsolationLevel.UNKNOWN, work);
@@ -68,9 +68,9 @@ final class SelectorQueries {
   }
 
   /**
-   * Runs {@code work} in a transaction the caller holds, under the statement timeout, and puts
-   * the caller's own statement timeout back afterwards. No permit is taken: the caller's handle
-   * already holds its connection.
+   * Runs {@code work} in a transaction the caller holds, under the statement timeout, and puts the
+   * caller's own statement timeout back afterwards. No permit is taken: the caller's handle already
+   * holds its connection.
    */
   <T> T inCallerTransaction(Handle h, HandleCallback<T, RuntimeException> work) {
     SettingsDao settings = h.attach(SettingsDao.class);
@@ -86,8 +86,8 @@ final class SelectorQueries {
   }
 
   /**
-   * Puts a setting of the current transaction back to what it was; a transaction that a failure
-   * has aborted takes no statement, and its caller must roll it back anyway.
+   * Puts a setting of the current transaction back to what it was; a transaction that a failure has
+   * aborted takes no statement, and its caller must roll it back anyway.
    */
   static void restoreSetting(SettingsDao settings, String name, String value) {
     try {

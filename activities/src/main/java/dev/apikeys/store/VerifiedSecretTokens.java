@@ -10,13 +10,13 @@ import java.util.Optional;
 
 /**
  * Which key a secret token was proven, by scrypt, to belong to: the one fact about a token that
- * never changes, since neither this project nor Medusa ever rewrites a key's token or salt. It
- * lets {@link ApiKeyStore#authenticate} skip the scrypt for a token it has seen before while still
- * reading the key's revocation and deletion from PostgreSQL on every call, so a revocation needs
- * no invalidation here and holds across processes from its instant on.
+ * never changes, since neither this project nor Medusa ever rewrites a key's token or salt. It lets
+ * {@link ApiKeyStore#authenticate} skip the scrypt for a token it has seen before while still
+ * reading the key's revocation and deletion from PostgreSQL on every call, so a revocation needs no
+ * invalidation here and holds across processes from its instant on.
  *
- * <p>Entries are keyed by the token's SHA-256, never the token itself, so a heap dump does not
- * hold usable credentials; the least recently used entry goes first once the map is full.
+ * <p>Entries are keyed by the token's SHA-256, never the token itself, so a heap dump does not hold
+ * usable credentials; the least recently used entry goes first once the map is full.
  */
 final class VerifiedSecretTokens {
   private static final HexFormat HEX = HexFormat.of();

@@ -76,8 +76,7 @@ class ScheduleFingerprintTest {
       activities.close();
     }
 
-    assertThat(storedFingerprint(first.revocationId()))
-        .isEqualTo(RequestFingerprint.of(request));
+    assertThat(storedFingerprint(first.revocationId())).isEqualTo(RequestFingerprint.of(request));
     // The same request from newer code, which sends the fingerprint, joins it as a duplicate.
     Revocation again =
         revocations.schedule(
@@ -101,7 +100,10 @@ class ScheduleFingerprintTest {
     long revocationRows =
         db.jdbi()
             .withHandle(
-                h -> h.createQuery("select count(*) from apikeys_revocation").mapTo(Long.class).one());
+                h ->
+                    h.createQuery("select count(*) from apikeys_revocation")
+                        .mapTo(Long.class)
+                        .one());
     assertThat(revocationRows).isZero();
     assertThat(keys.retrieveApiKey(key.id()).revokedAt()).isNull();
   }
@@ -118,8 +120,7 @@ class ScheduleFingerprintTest {
     return db.jdbi()
         .withHandle(
             h ->
-                h.createQuery(
-                        "select request_fingerprint from apikeys_revocation where id = :id")
+                h.createQuery("select request_fingerprint from apikeys_revocation where id = :id")
                     .bind("id", revocationId)
                     .mapTo(String.class)
                     .one());

@@ -103,8 +103,8 @@ class ChildRevocationsTest {
   }
 
   /**
-   * Parents and children share the test's own task queue, not the default "api-keys": a child
-   * runs on its parent's queue unless told otherwise.
+   * Parents and children share the test's own task queue, not the default "api-keys": a child runs
+   * on its parent's queue unless told otherwise.
    */
   @RegisterExtension
   static final ApiKeysTestKit kit =
@@ -212,23 +212,33 @@ class ChildRevocationsTest {
     ApiKeyDTO a = keys.createApiKey(new CreateApiKeyDTO("a", "secret", "u"));
     ApiKeyDTO b = keys.createApiKey(new CreateApiKeyDTO("b", "secret", "u"));
 
-    List<String> reported = parent(ListeningParent.class, "listening-1").revokeAndListen(a.id(), false);
-    List<String> silent = parent(ListeningParent.class, "listening-2").revokeAndListen(b.id(), true);
+    List<String> reported =
+        parent(ListeningParent.class, "listening-1").revokeAndListen(a.id(), false);
+    List<String> silent =
+        parent(ListeningParent.class, "listening-2").revokeAndListen(b.id(), true);
 
     assertThat(reported).containsExactly("revoked");
     assertThat(silent).isEmpty();
     List<Boolean> recorded =
-        db.jdbi().withHandle(h -> h.createQuery(
-                "select canceling_from_parent_step from apikeys_revocation order by seq")
-            .mapTo(Boolean.class).list());
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery(
+                            "select canceling_from_parent_step from apikeys_revocation order by seq")
+                        .mapTo(Boolean.class)
+                        .list());
     assertThat(recorded).containsExactly(false, true);
   }
 
   private void awaitRevocationStatus(String status) throws InterruptedException {
     for (int i = 0; i < 200; i++) {
       List<String> statuses =
-          db.jdbi().withHandle(h -> h.createQuery("select status from apikeys_revocation")
-              .mapTo(String.class).list());
+          db.jdbi()
+              .withHandle(
+                  h ->
+                      h.createQuery("select status from apikeys_revocation")
+                          .mapTo(String.class)
+                          .list());
       if (statuses.contains(status)) {
         return;
       }
@@ -238,12 +248,23 @@ class ChildRevocationsTest {
   }
 
   private String revokedBy(String id) {
-    return db.jdbi().withHandle(h -> h.createQuery("select revoked_by from api_key where id = :id")
-        .bind("id", id).mapTo(String.class).one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select revoked_by from api_key where id = :id")
+                    .bind("id", id)
+                    .mapTo(String.class)
+                    .one());
   }
 
   private Instant revokedAt(String id) {
-    return db.jdbi().withHandle(h -> h.createQuery("select revoked_at from api_key where id = :id")
-        .bind("id", id).mapTo(Instant.class).findOne().orElse(null));
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select revoked_at from api_key where id = :id")
+                    .bind("id", id)
+                    .mapTo(Instant.class)
+                    .findOne()
+                    .orElse(null));
   }
 }

@@ -43,15 +43,19 @@ class TokenSealTest {
     // docs/rotation.md, "Opening sealed tokens in your service", as written there.
     byte[] sk = Base64.getDecoder().decode(recipient.privateKey());
     byte[] pk = new X25519PrivateKeyParameters(sk, 0).generatePublicKey().getEncoded();
-    HPKE hpke = new HPKE(HPKE.mode_base, HPKE.kem_X25519_SHA256, HPKE.kdf_HKDF_SHA256,
-        HPKE.aead_AES_GCM256);
-    byte[] token = hpke.open(
-        Base64.getDecoder().decode(sealed.enc()),
-        hpke.deserializePrivateKey(sk, pk),
-        "apikeys successor token v1".getBytes(StandardCharsets.UTF_8),
-        SUCCESSOR.getBytes(StandardCharsets.UTF_8),
-        Base64.getDecoder().decode(sealed.ciphertext()),
-        null, null, null);
+    HPKE hpke =
+        new HPKE(
+            HPKE.mode_base, HPKE.kem_X25519_SHA256, HPKE.kdf_HKDF_SHA256, HPKE.aead_AES_GCM256);
+    byte[] token =
+        hpke.open(
+            Base64.getDecoder().decode(sealed.enc()),
+            hpke.deserializePrivateKey(sk, pk),
+            "apikeys successor token v1".getBytes(StandardCharsets.UTF_8),
+            SUCCESSOR.getBytes(StandardCharsets.UTF_8),
+            Base64.getDecoder().decode(sealed.ciphertext()),
+            null,
+            null,
+            null);
 
     assertThat(new String(token, StandardCharsets.UTF_8)).isEqualTo(TOKEN);
   }
@@ -61,22 +65,27 @@ class TokenSealTest {
     SealedToken sealed = TokenSeal.seal(recipient.publicKey(), SUCCESSOR, TOKEN);
     byte[] ciphertext = Base64.getDecoder().decode(sealed.ciphertext());
     ciphertext[0] ^= 1;
-    SealedToken altered = new SealedToken(sealed.suite(), sealed.enc(),
-        Base64.getEncoder().encodeToString(ciphertext));
+    SealedToken altered =
+        new SealedToken(
+            sealed.suite(), sealed.enc(), Base64.getEncoder().encodeToString(ciphertext));
 
     String other = "apk_01JSOMEONEELSE00000000000";
-    assertDoesNotOpen(() -> TokenSeal.open(TokenSeal.newKeyPair().privateKey(), SUCCESSOR, sealed),
-        SUCCESSOR);
+    assertDoesNotOpen(
+        () -> TokenSeal.open(TokenSeal.newKeyPair().privateKey(), SUCCESSOR, sealed), SUCCESSOR);
     assertDoesNotOpen(() -> TokenSeal.open(recipient.privateKey(), other, sealed), other);
     assertDoesNotOpen(() -> TokenSeal.open(recipient.privateKey(), SUCCESSOR, altered), SUCCESSOR);
   }
 
   private static void assertDoesNotOpen(Runnable attempt, String successorId) {
     assertThatThrownBy(attempt::run)
-        .isInstanceOfSatisfying(ApiKeyException.class,
+        .isInstanceOfSatisfying(
+            ApiKeyException.class,
             e -> assertThat(e.getType()).isEqualTo(ApiKeyErrorType.INVALID_DATA))
-        .hasMessage("sealed_token of " + successorId + ": does not open with this private key"
-            + " (sealed to another recipient, for another key, or altered)");
+        .hasMessage(
+            "sealed_token of "
+                + successorId
+                + ": does not open with this private key"
+                + " (sealed to another recipient, for another key, or altered)");
   }
 
   @Test
@@ -86,8 +95,12 @@ class TokenSealTest {
     assertThatThrownBy(() -> TokenSeal.requireUsable(zeros))
         .isInstanceOf(ApiKeyException.class)
         .hasMessageStartingWith("recipient.public_key: X25519 cannot seal to this key");
-    assertThatThrownBy(() -> TokenSeal.open("not base64!", SUCCESSOR,
-            TokenSeal.seal(recipient.publicKey(), SUCCESSOR, TOKEN)))
+    assertThatThrownBy(
+            () ->
+                TokenSeal.open(
+                    "not base64!",
+                    SUCCESSOR,
+                    TokenSeal.seal(recipient.publicKey(), SUCCESSOR, TOKEN)))
         .hasMessage("private key: expected the base64 of a 32-byte X25519 private key");
   }
 }

@@ -90,8 +90,18 @@ class ApiKeyStoreTest {
     assertThat(json.fieldNames())
         .toIterable()
         .containsExactly(
-            "id", "token", "redacted", "title", "type", "last_used_at", "created_by",
-            "created_at", "updated_at", "deleted_at", "revoked_by", "revoked_at");
+            "id",
+            "token",
+            "redacted",
+            "title",
+            "type",
+            "last_used_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+            "revoked_by",
+            "revoked_at");
     assertThat(json.get("type").asText()).isEqualTo("secret");
   }
 
@@ -129,22 +139,30 @@ class ApiKeyStoreTest {
     assertThat(otherProcess.authenticate(key.token())).isPresent();
 
     // Revoked a moment ago: both stores, each having verified the token before, answer false.
-    db.jdbi().useHandle(h -> h.execute(
-        "update api_key set revoked_at = now() - interval '1 millisecond' where id = ?", key.id()));
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.execute(
+                    "update api_key set revoked_at = now() - interval '1 millisecond' where id = ?",
+                    key.id()));
     assertThat(store.authenticate(key.token())).isEmpty();
     assertThat(otherProcess.authenticate(key.token())).isEmpty();
 
     // A revocation scheduled for later still lets the key in until then.
-    db.jdbi().useHandle(h -> h.execute(
-        "update api_key set revoked_at = now() + interval '1 hour' where id = ?", key.id()));
-    assertThat(store.authenticate(key.token())).get().extracting(ApiKeyDTO::revokedAt)
-        .isNotNull();
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.execute(
+                    "update api_key set revoked_at = now() + interval '1 hour' where id = ?",
+                    key.id()));
+    assertThat(store.authenticate(key.token())).get().extracting(ApiKeyDTO::revokedAt).isNotNull();
 
     // A wrong token with the same redacted form is still refused after the right one was seen.
     String forged = key.token().substring(0, 10) + "0".repeat(54) + key.token().substring(64);
     assertThat(store.authenticate(forged)).isEmpty();
 
-    db.jdbi().useHandle(h -> h.execute("update api_key set deleted_at = now() where id = ?", key.id()));
+    db.jdbi()
+        .useHandle(h -> h.execute("update api_key set deleted_at = now() where id = ?", key.id()));
     assertThat(store.authenticate(key.token())).isEmpty();
     db.jdbi().useHandle(h -> h.execute("delete from api_key where id = ?", key.id()));
     assertThat(store.authenticate(key.token())).isEmpty();
@@ -153,17 +171,20 @@ class ApiKeyStoreTest {
   @Test
   void aRevokedTokenIsRefusedWhetherOrNotItWasSeenBefore() {
     ApiKeyDTO key = store.createApiKey(new CreateApiKeyDTO("k", "secret", "u"));
-    db.jdbi().useHandle(h -> h.execute(
-        "update api_key set revoked_at = now() - interval '1 second' where id = ?", key.id()));
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.execute(
+                    "update api_key set revoked_at = now() - interval '1 second' where id = ?",
+                    key.id()));
 
     assertThat(store.authenticate(key.token())).isEmpty();
     assertThat(store.authenticate(key.token())).isEmpty();
 
     // Had the revocation been undone, the token is the key's again.
-    db.jdbi().useHandle(h -> h.execute(
-        "update api_key set revoked_at = null where id = ?", key.id()));
-    assertThat(store.authenticate(key.token())).get().extracting(ApiKeyDTO::id)
-        .isEqualTo(key.id());
+    db.jdbi()
+        .useHandle(h -> h.execute("update api_key set revoked_at = null where id = ?", key.id()));
+    assertThat(store.authenticate(key.token())).get().extracting(ApiKeyDTO::id).isEqualTo(key.id());
   }
 
   /**
@@ -179,34 +200,66 @@ class ApiKeyStoreTest {
     ApiKeyDTO revoked = store.createApiKey(new CreateApiKeyDTO("revoked", "secret", "u"));
     ApiKeyDTO later = store.createApiKey(new CreateApiKeyDTO("revoked later", "secret", "u"));
     ApiKeyDTO deleted = store.createApiKey(new CreateApiKeyDTO("deleted", "secret", "u"));
-    ApiKeyDTO storefront = store.createApiKey(new CreateApiKeyDTO("storefront", "publishable", "u"));
-    db.jdbi().useHandle(h -> {
-      h.execute("update api_key set revoked_at = now() - interval '1 second' where id = ?",
-          revoked.id());
-      h.execute("update api_key set revoked_at = now() + interval '1 hour' where id = ?",
-          later.id());
-      h.execute("update api_key set deleted_at = now() where id = ?", deleted.id());
-    });
+    ApiKeyDTO storefront =
+        store.createApiKey(new CreateApiKeyDTO("storefront", "publishable", "u"));
+    db.jdbi()
+        .useHandle(
+            h -> {
+              h.execute(
+                  "update api_key set revoked_at = now() - interval '1 second' where id = ?",
+                  revoked.id());
+              h.execute(
+                  "update api_key set revoked_at = now() + interval '1 hour' where id = ?",
+                  later.id());
+              h.execute("update api_key set deleted_at = now() where id = ?", deleted.id());
+            });
     String forged = live.token().substring(0, 10) + "0".repeat(54) + live.token().substring(64);
-    List<String> tokens = new ArrayList<>(List.of(
-        live.token(), medusa.get("token").asText(), revoked.token(), later.token(),
-        deleted.token(), storefront.token(), forged, "sk_" + "0".repeat(64), "pk_unknown",
-        "hello", live.token()));
+    List<String> tokens =
+        new ArrayList<>(
+            List.of(
+                live.token(),
+                medusa.get("token").asText(),
+                revoked.token(),
+                later.token(),
+                deleted.token(),
+                storefront.token(),
+                forged,
+                "sk_" + "0".repeat(64),
+                "pk_unknown",
+                "hello",
+                live.token()));
     tokens.add(null);
 
     List<Optional<ApiKeyStore.TokenOwner>> found = store.findByTokens(tokens);
 
     assertThat(found).hasSize(tokens.size());
-    assertThat(found.stream().map(o -> o.map(t -> t.apiKey().title() + (t.revoked()
-            ? " (revoked)" : "")).orElse("-")))
-        .containsExactly("live", "medusa", "revoked (revoked)",
-            "revoked later", "-", "storefront", "-", "-", "-", "-", "live", "-");
+    assertThat(
+            found.stream()
+                .map(
+                    o ->
+                        o.map(t -> t.apiKey().title() + (t.revoked() ? " (revoked)" : ""))
+                            .orElse("-")))
+        .containsExactly(
+            "live",
+            "medusa",
+            "revoked (revoked)",
+            "revoked later",
+            "-",
+            "storefront",
+            "-",
+            "-",
+            "-",
+            "-",
+            "live",
+            "-");
     assertThat(found.get(0).orElseThrow().apiKey().token()).isEmpty();
     // The proof is remembered as authenticate remembers it: a store that verified the token
     // answers authenticate for it after the key is gone from the candidates' narrowing.
-    db.jdbi().useHandle(h -> h.execute("update api_key set redacted = 'moved' where id = ?",
-        live.id()));
-    assertThat(store.authenticate(live.token())).get().extracting(ApiKeyDTO::id)
+    db.jdbi()
+        .useHandle(h -> h.execute("update api_key set redacted = 'moved' where id = ?", live.id()));
+    assertThat(store.authenticate(live.token()))
+        .get()
+        .extracting(ApiKeyDTO::id)
         .isEqualTo(live.id());
     assertThat(new ApiKeyStore(db.jdbi(), Duration.ofSeconds(5)).authenticate(live.token()))
         .isEmpty();
@@ -236,7 +289,9 @@ class ApiKeyStoreTest {
 
     // Publishable tokens ship in storefront code: anyone who reads the page holds one.
     assertThat(store.authenticate(publishable.token())).isEmpty();
-    assertThat(store.authenticate(secret.token())).get().extracting(ApiKeyDTO::id)
+    assertThat(store.authenticate(secret.token()))
+        .get()
+        .extracting(ApiKeyDTO::id)
         .isEqualTo(secret.id());
     // The lookup Medusa offers for them instead.
     assertThat(store.listApiKeys(JSON.createObjectNode().put("token", publishable.token()), null))
@@ -250,11 +305,17 @@ class ApiKeyStoreTest {
     ApiKeyDTO later = store.createApiKey(new CreateApiKeyDTO("l", "secret", "u"));
     ApiKeyDTO publishable = store.createApiKey(new CreateApiKeyDTO("p", "publishable", "u"));
     ApiKeyDTO deleted = store.createApiKey(new CreateApiKeyDTO("d", "secret", "u"));
-    db.jdbi().useHandle(h -> {
-      h.execute("update api_key set revoked_at = now() - interval '1 second' where id = ?", secret.id());
-      h.execute("update api_key set revoked_at = now() + interval '1 hour' where id = ?", later.id());
-      h.execute("update api_key set deleted_at = now() where id = ?", deleted.id());
-    });
+    db.jdbi()
+        .useHandle(
+            h -> {
+              h.execute(
+                  "update api_key set revoked_at = now() - interval '1 second' where id = ?",
+                  secret.id());
+              h.execute(
+                  "update api_key set revoked_at = now() + interval '1 hour' where id = ?",
+                  later.id());
+              h.execute("update api_key set deleted_at = now() where id = ?", deleted.id());
+            });
 
     assertThat(store.authenticate(secret.token())).isEmpty();
     assertThat(store.authenticate(later.token())).isPresent();
@@ -284,16 +345,18 @@ class ApiKeyStoreTest {
   void aSecretTokenGivenAsAnIdIsRefusedWithoutBeingRepeated() {
     ApiKeyDTO key = store.createApiKey(new CreateApiKeyDTO("backend", "secret", "u"));
     String token = key.token();
-    List<Runnable> calls = List.of(
-        () -> store.retrieveApiKey(token),
-        () -> store.updateApiKey(token, new UpdateApiKeyDTO("renamed")),
-        () -> store.deleteApiKeys(List.of(token)));
+    List<Runnable> calls =
+        List.of(
+            () -> store.retrieveApiKey(token),
+            () -> store.updateApiKey(token, new UpdateApiKeyDTO("renamed")),
+            () -> store.deleteApiKeys(List.of(token)));
     for (Runnable call : calls) {
       assertThatThrownBy(call::run)
-          .isInstanceOfSatisfying(ApiKeyException.class,
+          .isInstanceOfSatisfying(
+              ApiKeyException.class,
               e -> assertThat(e.getType()).isEqualTo(ApiKeyErrorType.INVALID_DATA))
-          .hasMessageEndingWith("looks like a raw secret token, not a key id; name the key by its"
-              + " id (apk_…)")
+          .hasMessageEndingWith(
+              "looks like a raw secret token, not a key id; name the key by its" + " id (apk_…)")
           .satisfies(e -> assertThat(e.getMessage()).doesNotContain(token.substring(3, 12)));
     }
     assertThat(store.retrieveApiKey(key.id()).title()).isEqualTo("backend");
@@ -304,48 +367,70 @@ class ApiKeyStoreTest {
   }
 
   /**
-   * Issue 14, finding 6: a selector cannot tell a secret key's stored hash by its digits, nor
-   * find a secret key by its hash; a publishable key is still found by its token.
+   * Issue 14, finding 6: a selector cannot tell a secret key's stored hash by its digits, nor find
+   * a secret key by its hash; a publishable key is still found by its token.
    */
   @Test
   void aSelectorCannotProbeASecretKeysStoredHash() throws IOException {
     ApiKeyDTO secret = store.createApiKey(new CreateApiKeyDTO("backend", "secret", "u"));
     ApiKeyDTO publishable = store.createApiKey(new CreateApiKeyDTO("shop", "publishable", "u"));
-    String hash = db.jdbi().withHandle(h -> h.createQuery("select token from api_key where id = ?")
-        .bind(0, secret.id()).mapTo(String.class).one());
+    String hash =
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select token from api_key where id = ?")
+                        .bind(0, secret.id())
+                        .mapTo(String.class)
+                        .one());
 
     assertThat(store.listApiKeys(JSON.readTree("{\"token\": \"" + hash + "\"}"), null)).isEmpty();
-    assertThat(store.listApiKeys(JSON.readTree("{\"token\": [\"" + hash + "\"]}"), null))
-        .isEmpty();
-    for (String probe : List.of("{\"$like\": \"" + hash.charAt(0) + "%\"}",
-        "{\"$re\": \"^" + hash.charAt(0) + "\"}", "{\"$gt\": \"" + hash.charAt(0) + "\"}",
-        "{\"$ne\": \"x\"}", "{\"$not\": {\"$eq\": \"x\"}}")) {
-      assertRefused(() -> {
+    assertThat(store.listApiKeys(JSON.readTree("{\"token\": [\"" + hash + "\"]}"), null)).isEmpty();
+    for (String probe :
+        List.of(
+            "{\"$like\": \"" + hash.charAt(0) + "%\"}",
+            "{\"$re\": \"^" + hash.charAt(0) + "\"}",
+            "{\"$gt\": \"" + hash.charAt(0) + "\"}",
+            "{\"$ne\": \"x\"}",
+            "{\"$not\": {\"$eq\": \"x\"}}")) {
+      assertRefused(
+          () -> {
             try {
               store.listApiKeys(JSON.readTree("{\"token\": " + probe + "}"), null);
             } catch (IOException e) {
               throw new IllegalStateException(e);
             }
           },
-          ApiKeyErrorType.INVALID_DATA, "selector.token.$");
+          ApiKeyErrorType.INVALID_DATA,
+          "selector.token.$");
     }
-    assertThat(store.listApiKeys(
-            JSON.readTree("{\"token\": \"" + publishable.token() + "\"}"), null))
-        .extracting(ApiKeyDTO::id).containsExactly(publishable.id());
+    assertThat(
+            store.listApiKeys(JSON.readTree("{\"token\": \"" + publishable.token() + "\"}"), null))
+        .extracting(ApiKeyDTO::id)
+        .containsExactly(publishable.id());
   }
 
   @Test
   void createRefusesBadInputNamingTheFieldAndInsertsNothing() {
-    assertRefused(() -> store.createApiKey(new CreateApiKeyDTO(null, "secret", "u")),
-        ApiKeyErrorType.INVALID_DATA, "title: is required and must not be blank");
-    assertRefused(() -> store.createApiKey(new CreateApiKeyDTO("t", "admin", "u")),
-        ApiKeyErrorType.INVALID_DATA, "type: must be \"publishable\" or \"secret\"");
-    assertRefused(() -> store.createApiKey(new CreateApiKeyDTO("t", "secret", " ")),
-        ApiKeyErrorType.INVALID_DATA, "created_by: is required and must not be blank");
     assertRefused(
-        () -> store.createApiKeys(List.of(
-            new CreateApiKeyDTO("ok", "secret", "u"), new CreateApiKeyDTO("t\0", "secret", "u"))),
-        ApiKeyErrorType.INVALID_DATA, "data[1].title: contains a NUL character");
+        () -> store.createApiKey(new CreateApiKeyDTO(null, "secret", "u")),
+        ApiKeyErrorType.INVALID_DATA,
+        "title: is required and must not be blank");
+    assertRefused(
+        () -> store.createApiKey(new CreateApiKeyDTO("t", "admin", "u")),
+        ApiKeyErrorType.INVALID_DATA,
+        "type: must be \"publishable\" or \"secret\"");
+    assertRefused(
+        () -> store.createApiKey(new CreateApiKeyDTO("t", "secret", " ")),
+        ApiKeyErrorType.INVALID_DATA,
+        "created_by: is required and must not be blank");
+    assertRefused(
+        () ->
+            store.createApiKeys(
+                List.of(
+                    new CreateApiKeyDTO("ok", "secret", "u"),
+                    new CreateApiKeyDTO("t\0", "secret", "u"))),
+        ApiKeyErrorType.INVALID_DATA,
+        "data[1].title: contains a NUL character");
     assertThat(rowCount()).isZero();
   }
 
@@ -355,16 +440,17 @@ class ApiKeyStoreTest {
       store.createApiKey(new CreateApiKeyDTO(title, "publishable", "u"));
     }
     ListResult page =
-        store.listAndCountApiKeys(
-            null, new FindConfig(1, 2, Map.of("title", "DESC")));
+        store.listAndCountApiKeys(null, new FindConfig(1, 2, Map.of("title", "DESC")));
     assertThat(page.count()).isEqualTo(4);
     assertThat(page.apiKeys()).extracting(ApiKeyDTO::title).containsExactly("c", "b");
     assertRefused(
         () -> store.listApiKeys(null, new FindConfig(null, null, Map.of("salt", "asc"))),
-        ApiKeyErrorType.INVALID_DATA, "config.order.salt: unknown field \"salt\"");
+        ApiKeyErrorType.INVALID_DATA,
+        "config.order.salt: unknown field \"salt\"");
     assertRefused(
         () -> store.listApiKeys(null, new FindConfig(null, null, Map.of("title", "up"))),
-        ApiKeyErrorType.INVALID_DATA, "config.order.title: expected \"ASC\" or \"DESC\"");
+        ApiKeyErrorType.INVALID_DATA,
+        "config.order.title: expected \"ASC\" or \"DESC\"");
   }
 
   @Test
@@ -374,14 +460,18 @@ class ApiKeyStoreTest {
     assertThat(updated.title()).isEqualTo("new");
     assertThat(updated.updatedAt()).isAfterOrEqualTo(a.updatedAt());
     assertThat(store.authenticate(a.token())).isPresent();
-    assertRefused(() -> store.updateApiKey("apk_nope", new UpdateApiKeyDTO("x")),
-        ApiKeyErrorType.NOT_FOUND, "ApiKey with id: apk_nope was not found");
+    assertRefused(
+        () -> store.updateApiKey("apk_nope", new UpdateApiKeyDTO("x")),
+        ApiKeyErrorType.NOT_FOUND,
+        "ApiKey with id: apk_nope was not found");
 
     List<ApiKeyDTO> bySelector =
         store.updateApiKeys(JSON.readTree("{\"title\":\"new\"}"), new UpdateApiKeyDTO("newer"));
     assertThat(bySelector).extracting(ApiKeyDTO::title).containsExactly("newer");
-    assertRefused(() -> store.updateApiKeys(node("{}"), new UpdateApiKeyDTO("x")),
-        ApiKeyErrorType.INVALID_DATA, "selector: an empty selector would match every key");
+    assertRefused(
+        () -> store.updateApiKeys(node("{}"), new UpdateApiKeyDTO("x")),
+        ApiKeyErrorType.INVALID_DATA,
+        "selector: an empty selector would match every key");
   }
 
   @Test
@@ -389,10 +479,16 @@ class ApiKeyStoreTest {
     ApiKeyDTO revoked = store.createApiKey(new CreateApiKeyDTO("r", "secret", "u"));
     ApiKeyDTO active = store.createApiKey(new CreateApiKeyDTO("a", "secret", "u"));
     ApiKeyDTO pending = store.createApiKey(new CreateApiKeyDTO("p", "secret", "u"));
-    db.jdbi().useHandle(h -> {
-      h.execute("update api_key set revoked_at = now() - interval '1 minute' where id = ?", revoked.id());
-      h.execute("update api_key set revoked_at = now() + interval '1 hour' where id = ?", pending.id());
-    });
+    db.jdbi()
+        .useHandle(
+            h -> {
+              h.execute(
+                  "update api_key set revoked_at = now() - interval '1 minute' where id = ?",
+                  revoked.id());
+              h.execute(
+                  "update api_key set revoked_at = now() + interval '1 hour' where id = ?",
+                  pending.id());
+            });
     List<String> sorted = List.of(active.id(), pending.id()).stream().sorted().toList();
 
     assertRefused(
@@ -403,7 +499,9 @@ class ApiKeyStoreTest {
 
     store.deleteApiKeys(List.of(revoked.id()));
     assertThat(rowCount()).isEqualTo(2);
-    assertRefused(() -> store.retrieveApiKey(revoked.id()), ApiKeyErrorType.NOT_FOUND,
+    assertRefused(
+        () -> store.retrieveApiKey(revoked.id()),
+        ApiKeyErrorType.NOT_FOUND,
         "ApiKey with id: " + revoked.id() + " was not found");
   }
 
@@ -412,29 +510,38 @@ class ApiKeyStoreTest {
     ApiKeyDTO created = store.createApiKey(new CreateApiKeyDTO("p", "publishable", "u"));
     assertThatThrownBy(
             () ->
-                db.jdbi().useHandle(h -> h.attach(ApiKeyDao.class)
-                    .insert("apk_dup", created.token(), "", "r", "t", "publishable", "u")))
+                db.jdbi()
+                    .useHandle(
+                        h ->
+                            h.attach(ApiKeyDao.class)
+                                .insert(
+                                    "apk_dup", created.token(), "", "r", "t", "publishable", "u")))
         .isInstanceOf(StatementException.class)
-        .satisfies(e -> {
-          assertThat(e.getMessage()).doesNotContain(created.token());
-          assertThat(String.valueOf(e.getCause().getMessage())).doesNotContain(created.token());
-        });
+        .satisfies(
+            e -> {
+              assertThat(e.getMessage()).doesNotContain(created.token());
+              assertThat(String.valueOf(e.getCause().getMessage())).doesNotContain(created.token());
+            });
   }
 
   private void insertAsMedusa(JsonNode v, String type) {
-    db.jdbi().useHandle(h -> h.createUpdate(
-            "insert into api_key (id, token, salt, redacted, title, type, created_by)"
-                + " values (:id, :token, :salt, :redacted, 'medusa', :type, 'user_medusa')")
-        .bind("id", ApiKeyIds.newId())
-        .bind("token", v.get("stored_token").asText())
-        .bind("salt", v.get("salt").asText())
-        .bind("redacted", v.get("redacted").asText())
-        .bind("type", type)
-        .execute());
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.createUpdate(
+                        "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                            + " values (:id, :token, :salt, :redacted, 'medusa', :type, 'user_medusa')")
+                    .bind("id", ApiKeyIds.newId())
+                    .bind("token", v.get("stored_token").asText())
+                    .bind("salt", v.get("salt").asText())
+                    .bind("redacted", v.get("redacted").asText())
+                    .bind("type", type)
+                    .execute());
   }
 
   private long rowCount() {
-    return db.jdbi().withHandle(h -> h.select("select count(*) from api_key").mapTo(Long.class).one());
+    return db.jdbi()
+        .withHandle(h -> h.select("select count(*) from api_key").mapTo(Long.class).one());
   }
 
   private static JsonNode node(String json) {
@@ -446,7 +553,8 @@ class ApiKeyStoreTest {
   }
 
   static JsonNode vectors() throws IOException {
-    try (InputStream in = ApiKeyStoreTest.class.getResourceAsStream("/medusa-api-key-hashes.json")) {
+    try (InputStream in =
+        ApiKeyStoreTest.class.getResourceAsStream("/medusa-api-key-hashes.json")) {
       return JSON.readTree(in);
     }
   }
@@ -457,5 +565,4 @@ class ApiKeyStoreTest {
         .satisfies(e -> assertThat(((ApiKeyException) e).getType()).isEqualTo(type))
         .hasMessageStartingWith(messagePrefix);
   }
-
 }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * {@link Database#jdbi} keeps PostgreSQL's error details, which quote a failed row's values, out
- * of exception messages whatever data source it is given: it sets PgJDBC's {@code
+ * {@link Database#jdbi} keeps PostgreSQL's error details, which quote a failed row's values, out of
+ * exception messages whatever data source it is given: it sets PgJDBC's {@code
  * logServerErrorDetail=false} on a PgJDBC data source, and refuses the connections of any other
  * that leaves it on.
  */
@@ -66,10 +66,12 @@ class DatabaseTest {
 
   private static void insertKey(Jdbi jdbi, String id) {
     jdbi.useHandle(
-        h -> h.execute(
-            "insert into api_key (id, token, salt, redacted, title, type, created_by)"
-                + " values (?, ?, '', 'pk_ab***bab', 't', 'publishable', 'u')",
-            id, TOKEN));
+        h ->
+            h.execute(
+                "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                    + " values (?, ?, '', 'pk_ab***bab', 't', 'publishable', 'u')",
+                id,
+                TOKEN));
   }
 
   private static String messages(Throwable e) {

@@ -47,8 +47,11 @@ class LockWaitTest {
     Revocation scheduled;
     try (Handle other = db.jdbi().open()) {
       other.begin();
-      other.createQuery("select id from api_key where id = :id for update")
-          .bind("id", key.id()).mapTo(String.class).one();
+      other
+          .createQuery("select id from api_key where id = :id for update")
+          .bind("id", key.id())
+          .mapTo(String.class)
+          .one();
       CompletableFuture<Revocation> waiting =
           CompletableFuture.supplyAsync(() -> revocations.schedule(command(key)));
       Thread.sleep(SELECTOR_TIMEOUT.toMillis() * 3);
@@ -64,8 +67,11 @@ class LockWaitTest {
     ApiKeyDTO key = keys.createApiKey(new CreateApiKeyDTO("k", "secret", "u"));
     try (Handle other = db.jdbi().open()) {
       other.begin();
-      other.createQuery("select id from api_key where id = :id for update")
-          .bind("id", key.id()).mapTo(String.class).one();
+      other
+          .createQuery("select id from api_key where id = :id for update")
+          .bind("id", key.id())
+          .mapTo(String.class)
+          .one();
       assertThatThrownBy(() -> revocations.schedule(command(key)))
           .isNotInstanceOf(ApiKeyException.class)
           .hasMessageContaining("lock timeout");
@@ -73,15 +79,24 @@ class LockWaitTest {
     }
     // Retried once the lock is free, it succeeds; nothing of the failed attempt remains.
     assertThat(revocations.schedule(command(key)).status()).isEqualTo(RevocationState.SCHEDULED);
-    long rows = db.jdbi().withHandle(h ->
-        h.createQuery("select count(*) from apikeys_revocation").mapTo(Long.class).one());
+    long rows =
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select count(*) from apikeys_revocation")
+                        .mapTo(Long.class)
+                        .one());
     assertThat(rows).isEqualTo(1);
   }
 
   private ScheduleRevocation command(ApiKeyDTO key) {
     return new ScheduleRevocation(
-        "wf-" + UUID.randomUUID(), "run-" + UUID.randomUUID(),
-        RevokeRequestParser.parse(RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 60L), null)),
-        Instant.now().plusSeconds(60), null).fingerprinted();
+            "wf-" + UUID.randomUUID(),
+            "run-" + UUID.randomUUID(),
+            RevokeRequestParser.parse(
+                RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 60L), null)),
+            Instant.now().plusSeconds(60),
+            null)
+        .fingerprinted();
   }
 }

@@ -40,7 +40,10 @@ class RevocationBaseTest {
     now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
   }
 
-  /** The sequence: cancelled, then revoked by an administrator, then scheduled and cancelled. */
+  /**
+   * The issue's sequence: cancelled, then revoked by an administrator, then scheduled and
+   * cancelled.
+   */
   @Test
   void aCancelNeverErasesARevocationMadeOutsideThisProject() {
     ApiKeyDTO key = secret();
@@ -68,7 +71,9 @@ class RevocationBaseTest {
     Revocation second = schedule(key.id(), "us", 600);
 
     revocations.reschedule(
-        second.revocationId(), now.plusSeconds(RevokeRequestParser.MAX_REVOKE_IN_SECONDS), "ops",
+        second.revocationId(),
+        now.plusSeconds(RevokeRequestParser.MAX_REVOKE_IN_SECONDS),
+        "ops",
         now);
 
     assertThat(row(key.id())).isEqualTo(new Row(adminAt, "admin"));
@@ -89,8 +94,8 @@ class RevocationBaseTest {
 
   /**
    * Medusa re-revokes a publishable key to a later instant while ours is pending (Medusa allows
-   * that; we never do): a cancel of ours leaves Medusa's later value, and a stamp of ours puts
-   * its own instant back, because our revocation still stands.
+   * that; we never do): a cancel of ours leaves Medusa's later value, and a stamp of ours puts its
+   * own instant back, because our revocation still stands.
    */
   @Test
   void medusaReRevokingAPublishableKeyLaterIsKeptByACancelAndOverruledByAStamp() {
@@ -140,8 +145,9 @@ class RevocationBaseTest {
     Revocation stands = revocations.cancel(r.revocationId(), r.scheduledAt(), "late");
     assertThat(stands.status()).isEqualTo(RevocationState.SCHEDULED);
     assertThatThrownBy(
-            () -> revocations.reschedule(r.revocationId(), now.plusSeconds(600), "late",
-                r.scheduledAt().plusMillis(1)))
+            () ->
+                revocations.reschedule(
+                    r.revocationId(), now.plusSeconds(600), "late", r.scheduledAt().plusMillis(1)))
         .isInstanceOfSatisfying(
             ApiKeyException.class,
             e -> assertThat(e.getType()).isEqualTo(ApiKeyErrorType.NOT_ALLOWED));
@@ -159,18 +165,25 @@ class RevocationBaseTest {
             RevokeRequest.ofId(keyId, new RevokeApiKeyDTO(by, revokeIn), null));
     return revocations.schedule(
         new ScheduleRevocation(
-            "wf-" + UUID.randomUUID(), "run-" + UUID.randomUUID(), request,
-            now.plusSeconds(revokeIn), null).fingerprinted());
+                "wf-" + UUID.randomUUID(),
+                "run-" + UUID.randomUUID(),
+                request,
+                now.plusSeconds(revokeIn),
+                null)
+            .fingerprinted());
   }
 
   private void medusaSets(String keyId, Instant at, String by) {
-    db.jdbi().useHandle(h -> h.createUpdate(
-            "update api_key set revoked_at = :at, revoked_by = :by, updated_at = now()"
-                + " where id = :id")
-        .bind("at", at)
-        .bind("by", by)
-        .bind("id", keyId)
-        .execute());
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.createUpdate(
+                        "update api_key set revoked_at = :at, revoked_by = :by, updated_at = now()"
+                            + " where id = :id")
+                    .bind("at", at)
+                    .bind("by", by)
+                    .bind("id", keyId)
+                    .execute());
   }
 
   private ApiKeyDTO secret() {
@@ -182,19 +195,30 @@ class RevocationBaseTest {
   }
 
   private Row row(String id) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select revoked_at, revoked_by from api_key where id = :id")
-        .bind("id", id)
-        .map((rs, ctx) -> new Row(
-            rs.getTimestamp("revoked_at") == null ? null
-                : rs.getTimestamp("revoked_at").toInstant().truncatedTo(ChronoUnit.MILLIS),
-            rs.getString("revoked_by")))
-        .one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select revoked_at, revoked_by from api_key where id = :id")
+                    .bind("id", id)
+                    .map(
+                        (rs, ctx) ->
+                            new Row(
+                                rs.getTimestamp("revoked_at") == null
+                                    ? null
+                                    : rs.getTimestamp("revoked_at")
+                                        .toInstant()
+                                        .truncatedTo(ChronoUnit.MILLIS),
+                                rs.getString("revoked_by")))
+                    .one());
   }
 
   private String status(String revocationId) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select status from apikeys_revocation where id = :id")
-        .bind("id", revocationId).mapTo(String.class).one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select status from apikeys_revocation where id = :id")
+                    .bind("id", revocationId)
+                    .mapTo(String.class)
+                    .one());
   }
 }

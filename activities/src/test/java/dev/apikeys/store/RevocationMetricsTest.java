@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the store reports to {@link ApiKeyMetrics}: each committed change once, however often a
- * retried activity or a second workflow repeats the call, and nothing for a call that is refused
- * or rolled back (in the caller's own transaction too). The store runs directly, one step at a time, on a real PostgreSQL.
+ * retried activity or a second workflow repeats the call, and nothing for a call that is refused or
+ * rolled back (in the caller's own transaction too). The store runs directly, one step at a time,
+ * on a real PostgreSQL.
  */
 class RevocationMetricsTest {
   private TestDatabase db;
@@ -84,7 +85,7 @@ class RevocationMetricsTest {
     Revocation duplicate =
         revocations.schedule(
             new ScheduleRevocation(
-                "wf-other", "run-other", command.request(), command.scheduledAt(), null)
+                    "wf-other", "run-other", command.request(), command.scheduledAt(), null)
                 .fingerprinted());
     assertThat(duplicate.duplicateOf()).isEqualTo(first.workflowId());
 
@@ -95,7 +96,9 @@ class RevocationMetricsTest {
 
     assertThat(recorded.lines).containsExactly("scheduled 2 keys", "stamped 2 keys");
     // Stamped by the database's clock at or after the instant it was scheduled for.
-    assertThat(recorded.lateness).singleElement().satisfies(d -> assertThat(d.isNegative()).isFalse());
+    assertThat(recorded.lateness)
+        .singleElement()
+        .satisfies(d -> assertThat(d.isNegative()).isFalse());
   }
 
   @Test
@@ -115,7 +118,8 @@ class RevocationMetricsTest {
   @Test
   void aRefusedScheduleReportsNothing() {
     ApiKeyDTO revoked = secret();
-    revocations.stamp(revocations.schedule(command("ops", 0, null, revoked.id())).revocationId(), now);
+    revocations.stamp(
+        revocations.schedule(command("ops", 0, null, revoked.id())).revocationId(), now);
     recorded.lines.clear();
 
     assertThatThrownBy(() -> revocations.schedule(command("ops", 0, null, revoked.id())))
@@ -156,7 +160,8 @@ class RevocationMetricsTest {
     assertThat(recorded.lines).containsExactly("authenticated", "refused", "refused");
   }
 
-  private ScheduleRevocation command(String by, long revokeIn, String idempotencyKey, String... ids) {
+  private ScheduleRevocation command(
+      String by, long revokeIn, String idempotencyKey, String... ids) {
     SharedContext context =
         idempotencyKey == null
             ? SharedContext.EMPTY
@@ -165,12 +170,14 @@ class RevocationMetricsTest {
         ids.length == 1
             ? RevokeRequest.ofId(ids[0], new RevokeApiKeyDTO(by, revokeIn), context)
             : RevokeRequest.ofSelector(
-                FilterableApiKeyProps.ids(ids).json(),
-                new RevokeApiKeyDTO(by, revokeIn),
-                context);
+                FilterableApiKeyProps.ids(ids).json(), new RevokeApiKeyDTO(by, revokeIn), context);
     return new ScheduleRevocation(
-        "wf-" + UUID.randomUUID(), "run-" + UUID.randomUUID(), RevokeRequestParser.parse(request),
-        now.plusSeconds(revokeIn), null).fingerprinted();
+            "wf-" + UUID.randomUUID(),
+            "run-" + UUID.randomUUID(),
+            RevokeRequestParser.parse(request),
+            now.plusSeconds(revokeIn),
+            null)
+        .fingerprinted();
   }
 
   private ApiKeyDTO secret() {

@@ -282,8 +282,7 @@ class SelectorCompilerTest {
     // Matching nothing is still a restriction, however it is spelled.
     assertThat(compiler.compileNonEmpty(json("{\"id\": {\"$not\": {\"$nin\": []}}}")).sql())
         .isEqualTo("FALSE");
-    assertThat(
-            compiler.compileNonEmpty(json("{\"id\": {\"$in\": []}, \"title\": \"x\"}")).sql())
+    assertThat(compiler.compileNonEmpty(json("{\"id\": {\"$in\": []}, \"title\": \"x\"}")).sql())
         .isEqualTo("FALSE");
     assertThat(compiler.compile(json("{\"id\": {\"$in\": []}, \"title\": \"x\"}")).params())
         .as("the parameters of a branch folded away go with it")
@@ -293,21 +292,34 @@ class SelectorCompilerTest {
   /** Issue 14, finding 6: no pattern or order on a token, and only publishable keys match it. */
   @Test
   void aTokenIsMatchedWholeAndOnlyAPublishableOne() {
-    Map<String, String> probes = Map.ofEntries(
-        Map.entry("$ne", "\"a\""), Map.entry("$nin", "[\"a\"]"), Map.entry("$gt", "\"a\""),
-        Map.entry("$gte", "\"a\""), Map.entry("$lt", "\"a\""), Map.entry("$lte", "\"a\""),
-        Map.entry("$like", "\"a%\""), Map.entry("$ilike", "\"a%\""), Map.entry("$re", "\"^a\""),
-        Map.entry("$fulltext", "\"a\""), Map.entry("$exists", "true"),
-        Map.entry("$not", "{\"$eq\": \"a\"}"), Map.entry("$and", "[{\"$eq\": \"a\"}]"),
-        Map.entry("$or", "[{\"$eq\": \"a\"}]"));
-    probes.forEach((op, value) -> {
-      String selector = "{\"token\": {\"" + op + "\": " + value + "}}";
-      assertThatThrownBy(() -> compiler.compile(json(selector)))
-          .as(selector)
-          .isInstanceOf(ApiKeyException.class)
-          .hasMessage("selector.token." + op + ": token allows only equality and $in: a token is"
-              + " matched whole, and only publishable keys match it");
-    });
+    Map<String, String> probes =
+        Map.ofEntries(
+            Map.entry("$ne", "\"a\""),
+            Map.entry("$nin", "[\"a\"]"),
+            Map.entry("$gt", "\"a\""),
+            Map.entry("$gte", "\"a\""),
+            Map.entry("$lt", "\"a\""),
+            Map.entry("$lte", "\"a\""),
+            Map.entry("$like", "\"a%\""),
+            Map.entry("$ilike", "\"a%\""),
+            Map.entry("$re", "\"^a\""),
+            Map.entry("$fulltext", "\"a\""),
+            Map.entry("$exists", "true"),
+            Map.entry("$not", "{\"$eq\": \"a\"}"),
+            Map.entry("$and", "[{\"$eq\": \"a\"}]"),
+            Map.entry("$or", "[{\"$eq\": \"a\"}]"));
+    probes.forEach(
+        (op, value) -> {
+          String selector = "{\"token\": {\"" + op + "\": " + value + "}}";
+          assertThatThrownBy(() -> compiler.compile(json(selector)))
+              .as(selector)
+              .isInstanceOf(ApiKeyException.class)
+              .hasMessage(
+                  "selector.token."
+                      + op
+                      + ": token allows only equality and $in: a token is"
+                      + " matched whole, and only publishable keys match it");
+        });
     assertThatThrownBy(() -> compiler.compile(json("{\"token\": null}")))
         .hasMessage("selector.token: expected a string, got null");
 
@@ -324,29 +336,54 @@ class SelectorCompilerTest {
   /** Issue 14, finding 4: one selector has at most 1,000 leaves, and so as many parameters. */
   @Test
   void aSelectorHasAtMostAThousandLeaves() {
-    String atTheLimit = "{\"$or\": [" + String.join(",",
-        Collections.nCopies(SelectorCompiler.MAX_LEAVES, "{\"title\": \"a\"}")) + "]}";
+    String atTheLimit =
+        "{\"$or\": ["
+            + String.join(
+                ",", Collections.nCopies(SelectorCompiler.MAX_LEAVES, "{\"title\": \"a\"}"))
+            + "]}";
     SqlCondition c = compiler.compile(json(atTheLimit));
     assertThat(c.predicateCount()).isEqualTo(1_000);
     assertThat(c.params()).hasSize(1_000);
 
-    String overTheLimit = "{\"$or\": [" + String.join(",",
-        Collections.nCopies(SelectorCompiler.MAX_LEAVES + 1, "{\"title\": \"a\"}")) + "]}";
+    String overTheLimit =
+        "{\"$or\": ["
+            + String.join(
+                ",", Collections.nCopies(SelectorCompiler.MAX_LEAVES + 1, "{\"title\": \"a\"}"))
+            + "]}";
     // 70,000 leaves, the size that hit PostgreSQL's 65,535-parameter limit and was retried.
-    String huge = "{\"$or\": [" + String.join(",", Collections.nCopies(7,
-        "{\"$or\": " + "[" + String.join(",",
-            Collections.nCopies(10_000, "{\"id\": \"a\"}")) + "]}")) + "]}";
+    String huge =
+        "{\"$or\": ["
+            + String.join(
+                ",",
+                Collections.nCopies(
+                    7,
+                    "{\"$or\": "
+                        + "["
+                        + String.join(",", Collections.nCopies(10_000, "{\"id\": \"a\"}"))
+                        + "]}"))
+            + "]}";
     // Leaves folded away (an $or with {} in it) still count: the limit is on what was sent.
-    String folded = "{\"$or\": [{}, " + String.join(",",
-        Collections.nCopies(SelectorCompiler.MAX_LEAVES + 1, "{\"title\": \"a\"}")) + "]}";
+    String folded =
+        "{\"$or\": [{}, "
+            + String.join(
+                ",", Collections.nCopies(SelectorCompiler.MAX_LEAVES + 1, "{\"title\": \"a\"}"))
+            + "]}";
     for (String selector : new String[] {overTheLimit, huge, folded}) {
       assertThatThrownBy(() -> compiler.compile(json(selector)))
-          .isInstanceOfSatisfying(ApiKeyException.class,
+          .isInstanceOfSatisfying(
+              ApiKeyException.class,
               e -> assertThat(e.getType()).isEqualTo(ApiKeyErrorType.INVALID_DATA))
           .hasMessage("selector: more than 1000 conditions; split it into several requests");
     }
-    assertThatThrownBy(() -> compiler.compile(json("{\"id\": " + stringArray(6_000)
-            + ", \"title\": " + stringArray(6_000) + "}")))
+    assertThatThrownBy(
+            () ->
+                compiler.compile(
+                    json(
+                        "{\"id\": "
+                            + stringArray(6_000)
+                            + ", \"title\": "
+                            + stringArray(6_000)
+                            + "}")))
         .hasMessage("selector: more than 10000 values in all; split it into several requests");
   }
 

@@ -148,11 +148,16 @@ class SelectorQueryTest {
         arguments("{\"id\": []}", ""),
         // A token matches whole, and only a publishable key's: B's stored token is a secret's.
         arguments("{\"token\": \"pk_" + "a".repeat(64) + "\"}", "A"),
-        arguments("{\"token\": [\"pk_" + "a".repeat(64) + "\", \"pk_" + "e".repeat(64) + "\"]}",
-            "A E"),
+        arguments(
+            "{\"token\": [\"pk_" + "a".repeat(64) + "\", \"pk_" + "e".repeat(64) + "\"]}", "A E"),
         arguments("{\"token\": \"sk_" + "b".repeat(64) + "\"}", ""),
-        arguments("{\"token\": {\"$in\": [\"sk_" + "b".repeat(64) + "\", \"sk_" + "c".repeat(64)
-            + "\"]}}", ""),
+        arguments(
+            "{\"token\": {\"$in\": [\"sk_"
+                + "b".repeat(64)
+                + "\", \"sk_"
+                + "c".repeat(64)
+                + "\"]}}",
+            ""),
         arguments("{\"title\": {\"$eq\": \"Storefront\"}}", "A"),
         arguments("{\"title\": {\"$eq\": [\"Storefront\", \"Backend CI\"]}}", "A G"),
         arguments("{\"title\": \"C:\\\\keys\\\\backend\"}", "C"),

@@ -141,5 +141,4 @@ public final class TestDatabase {
     ds.setLogServerErrorDetail(false);
     return ds;
   }
-
 }

@@ -47,10 +47,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * <p>The environment starts before the test's own {@code @BeforeEach} methods run, unless the
  * builder says {@link Builder#doNotStart()}: then the test registers what differs per test on
  * {@link TestStack#worker()} and calls {@link TestStack#start()}. It closes after the test's
- * {@code @AfterEach} methods. Each test gets its own database; none is dropped, as each is
- * small and the embedded server goes with the JVM. A class whose many cases are independent by
- * their own care may share one stack across its tests ({@link Builder#oneStackPerClass()}): it is
- * made before the class's {@code @BeforeAll} methods and closed after its {@code @AfterAll}.
+ * {@code @AfterEach} methods. Each test gets its own database; none is dropped, as each is small
+ * and the embedded server goes with the JVM. A class whose many cases are independent by their own
+ * care may share one stack across its tests ({@link Builder#oneStackPerClass()}): it is made before
+ * the class's {@code @BeforeAll} methods and closed after its {@code @AfterAll}.
  */
 public final class ApiKeysTestKit
     implements BeforeAllCallback,
@@ -197,8 +197,7 @@ public final class ApiKeysTestKit
     private Builder() {}
 
     /**
-     * Workflows the worker runs besides {@link RevokeApiKeysWorkflowImpl}, which
-     * it always runs.
+     * Workflows the worker runs besides {@link RevokeApiKeysWorkflowImpl}, which it always runs.
      */
     public Builder registerWorkflowImplementationTypes(Class<?>... types) {
       workflowTypes.addAll(List.of(types));
@@ -223,8 +222,8 @@ public final class ApiKeysTestKit
     }
 
     /**
-     * An object made for each test from its stack, before any activity, in the order provided;
-     * the test and later factories get it by type ({@link TestStack#get}).
+     * An object made for each test from its stack, before any activity, in the order provided; the
+     * test and later factories get it by type ({@link TestStack#get}).
      */
     public <T> Builder provide(Class<T> type, Function<TestStack, ? extends T> factory) {
       provided.put(Objects.requireNonNull(type), Objects.requireNonNull(factory));

@@ -26,9 +26,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * What the kit promises the tests that use it: a fresh migrated database per test, a started
- * worker on the test's own queue that runs the revocation workflow with the real activities, the
- * parts as parameters, and provided objects by type.
+ * What the kit promises the tests that use it: a fresh migrated database per test, a started worker
+ * on the test's own queue that runs the revocation workflow with the real activities, the parts as
+ * parameters, and provided objects by type.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ApiKeysTestKitTest {
@@ -93,8 +93,10 @@ class ApiKeysTestKitTest {
   private static void startsEmpty(TestStack stack) {
     databases.add(stack.db().pgDataSource().getDatabaseName());
     long keys =
-        stack.db().jdbi().withHandle(h -> h.select("select count(*) from api_key")
-            .mapTo(Long.class).one());
+        stack
+            .db()
+            .jdbi()
+            .withHandle(h -> h.select("select count(*) from api_key").mapTo(Long.class).one());
     assertThat(keys).isZero();
   }
 }

@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The engine's own floor for a burst of timers: a trivial workflow that waits on a durable timer
- * and then runs one activity that does nothing but note how late it ran. What a revocation adds
- * to it is the figure to push down.
+ * and then runs one activity that does nothing but note how late it ran. What a revocation adds to
+ * it is the figure to push down.
  */
 final class EngineFloor {
   private EngineFloor() {}

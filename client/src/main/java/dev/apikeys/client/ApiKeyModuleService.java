@@ -9,28 +9,30 @@ import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeyType;
 import dev.apikeys.model.CreateApiKeyDTO;
+import dev.apikeys.model.EventMessage;
 import dev.apikeys.model.FilterableApiKeyProps;
 import dev.apikeys.model.FindConfig;
 import dev.apikeys.model.ListResult;
 import dev.apikeys.model.UpdateApiKeyDTO;
-import dev.apikeys.model.EventMessage;
 import dev.apikeys.revocation.ContinuedRevocation;
 import dev.apikeys.revocation.RequestFingerprint;
 import dev.apikeys.revocation.Revocation;
+import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevocationStatus;
-import dev.apikeys.revocation.ScheduleRevocation;
-import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeApiKeysWorkflow;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeRequestParser;
 import dev.apikeys.revocation.RevokeResult;
+import dev.apikeys.revocation.ScheduleRevocation;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.revocation.ValidRevokeRequest;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.SecretTokens;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
@@ -38,12 +40,10 @@ import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.UpdateOptions;
 import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowServiceException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
@@ -55,21 +55,21 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Map;
-import org.jdbi.v3.core.Handle;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Medusa's API Key Module for Java callers: the same methods, the same shapes, with {@code revoke}
@@ -196,8 +196,8 @@ public final class ApiKeyModuleService {
   public static final String LEAKED_REASON = "leaked";
 
   /**
-   * The most tokens one call takes. Each costs a scrypt (about 40 ms of one core), so this bounds
-   * a call to well under a minute on a small machine; a scanner with more sends them in parts.
+   * The most tokens one call takes. Each costs a scrypt (about 40 ms of one core), so this bounds a
+   * call to well under a minute on a small machine; a scanner with more sends them in parts.
    */
   public static final int MAX_LEAKED_TOKENS = 1_000;
 
@@ -210,12 +210,12 @@ public final class ApiKeyModuleService {
           "There are \\d+ secret keys that are already revoked\\.|ApiKey with id \".*\" not found");
 
   /**
-   * Revokes the key a leaked raw token belongs to, when the caller holds the token and not the
-   * id. The key is identified here, in this process, exactly as {@link #authenticate} identifies
-   * it; the revocation's workflow gets only the id, so the token never reaches Temporal, a log
-   * line or an event. The revocation is an ordinary one ({@code revoke_in} defaulting to 0),
-   * recorded with the reason {@value #LEAKED_REASON}, which its {@code api_key.revoked} events
-   * carry in their data.
+   * Revokes the key a leaked raw token belongs to, when the caller holds the token and not the id.
+   * The key is identified here, in this process, exactly as {@link #authenticate} identifies it;
+   * the revocation's workflow gets only the id, so the token never reaches Temporal, a log line or
+   * an event. The revocation is an ordinary one ({@code revoke_in} defaulting to 0), recorded with
+   * the reason {@value #LEAKED_REASON}, which its {@code api_key.revoked} events carry in their
+   * data.
    *
    * <p>The answer is never an error for what the token is: an unknown token (or text that is no
    * token at all) is {@code {"found":false}}, an already revoked key {@code
@@ -232,8 +232,8 @@ public final class ApiKeyModuleService {
 
   /**
    * {@link #revokeLeakedToken(String, RevokeApiKeyDTO, SharedContext)} for several tokens: one
-   * answer per token in their order, and one revocation for every live secret key among them
-   * (keys given twice count once). At most {@value #MAX_LEAKED_TOKENS} tokens.
+   * answer per token in their order, and one revocation for every live secret key among them (keys
+   * given twice count once). At most {@value #MAX_LEAKED_TOKENS} tokens.
    */
   public LeakedTokensAnswer revokeLeakedToken(
       List<String> rawTokens, RevokeApiKeyDTO data, SharedContext context) {
@@ -242,7 +242,10 @@ public final class ApiKeyModuleService {
     }
     if (rawTokens.size() > MAX_LEAKED_TOKENS) {
       throw ApiKeyException.invalidData(
-          "tokens: at most " + MAX_LEAKED_TOKENS + " in one call, got " + rawTokens.size()
+          "tokens: at most "
+              + MAX_LEAKED_TOKENS
+              + " in one call, got "
+              + rawTokens.size()
               + "; send them in parts");
     }
     // The data and context are checked before any token is, so a mistyped revoked_by costs no
@@ -362,9 +365,9 @@ public final class ApiKeyModuleService {
    * the revocation and moving {@code revoked_at}, all on the caller's handle, which is neither
    * committed nor rolled back here. Once the caller commits, the handle's after-commit callback
    * starts the revocation's workflow, which finds the revocation scheduled and waits for its
-   * instant; a rollback leaves nothing, and no workflow. A process that dies between the commit
-   * and the start leaves a scheduled revocation without a workflow, which {@code
-   * RevocationReconciler} starts.
+   * instant; a rollback leaves nothing, and no workflow. A process that dies between the commit and
+   * the start leaves a scheduled revocation without a workflow, which {@code RevocationReconciler}
+   * starts.
    */
   private Revocation scheduleInCallerTransaction(Handle caller, ValidRevokeRequest valid) {
     if (!valid.singleKey()) {
@@ -383,8 +386,11 @@ public final class ApiKeyModuleService {
         revocations.scheduleIn(
             caller,
             new ScheduleRevocation(
-                workflowId, "caller-transaction:" + UUID.randomUUID(), valid,
-                now.plusSeconds(valid.revokeInSeconds()), fingerprint),
+                workflowId,
+                "caller-transaction:" + UUID.randomUUID(),
+                valid,
+                now.plusSeconds(valid.revokeInSeconds()),
+                fingerprint),
             valid.context().nestedTransactions());
     if (scheduled.owned() && scheduled.status() == RevocationState.SCHEDULED) {
       caller.afterCommit(() -> startAfterCommit(workflowId, valid, fingerprint, scheduled));
@@ -414,7 +420,9 @@ public final class ApiKeyModuleService {
       log.warn(
           "revocation {} committed but its workflow {} could not be started ({}); `apikeys"
               + " revocation reconcile` starts it",
-          scheduled.revocationId(), workflowId, e.getClass().getSimpleName());
+          scheduled.revocationId(),
+          workflowId,
+          e.getClass().getSimpleName());
     }
   }
 
@@ -438,22 +446,24 @@ public final class ApiKeyModuleService {
     }
     if (!(handle instanceof Handle h)) {
       throw ApiKeyException.invalidData(
-          "context." + (tm != null ? "transactionManager" : "manager")
+          "context."
+              + (tm != null ? "transactionManager" : "manager")
               + ": expected a JDBI Handle in a transaction, got a "
               + handle.getClass().getSimpleName());
     }
     if (!h.isInTransaction()) {
       throw ApiKeyException.invalidData(
-          "context." + (tm != null ? "transactionManager" : "manager")
+          "context."
+              + (tm != null ? "transactionManager" : "manager")
               + ": the handle is not in a transaction; begin one first");
     }
     return h;
   }
 
   /**
-   * One {@code api_key.revocation_scheduled} per key a revocation of this request's own
-   * scheduled, for the caller's message aggregator; none for a request that repeats another's
-   * idempotency key (nothing was scheduled for it).
+   * One {@code api_key.revocation_scheduled} per key a revocation of this request's own scheduled,
+   * for the caller's message aggregator; none for a request that repeats another's idempotency key
+   * (nothing was scheduled for it).
    */
   private List<EventMessage> scheduledMessages(
       Revocation scheduled, SharedContext context, Handle caller) {
@@ -469,8 +479,13 @@ public final class ApiKeyModuleService {
       data.put("revoked_by", scheduled.revokedBy());
       messages.add(
           new EventMessage(
-              EVENT_REVOCATION_SCHEDULED, data, context.eventGroupId(), context.requestId(),
-              context.transactionId(), context.runId(), context.idempotencyKey()));
+              EVENT_REVOCATION_SCHEDULED,
+              data,
+              context.eventGroupId(),
+              context.requestId(),
+              context.transactionId(),
+              context.runId(),
+              context.idempotencyKey()));
     }
     return messages;
   }
@@ -479,9 +494,9 @@ public final class ApiKeyModuleService {
   public static final String EVENT_REVOCATION_SCHEDULED = "api_key.revocation_scheduled";
 
   /**
-   * Starts (or, for a repeated idempotency key, joins) the revocation and returns once its keys
-   * are scheduled. Refusals come back as {@link ApiKeyException} with the contract's type, and no
-   * key is changed.
+   * Starts (or, for a repeated idempotency key, joins) the revocation and returns once its keys are
+   * scheduled. Refusals come back as {@link ApiKeyException} with the contract's type, and no key
+   * is changed.
    */
   public RevocationHandle startRevoke(RevokeRequest request) {
     return startRevoke(request, RevokeRequestParser.parse(request));
@@ -506,8 +521,12 @@ public final class ApiKeyModuleService {
       return new RevocationHandle(client, revocations, workflowId, scheduled);
     } catch (TimeoutException e) {
       throw new IllegalStateException(
-          "revocation workflow " + workflowId + " was not scheduled within "
-              + scheduleTimeout.toSeconds() + " s: is a worker polling task queue " + taskQueue
+          "revocation workflow "
+              + workflowId
+              + " was not scheduled within "
+              + scheduleTimeout.toSeconds()
+              + " s: is a worker polling task queue "
+              + taskQueue
               + "? It will be scheduled when one does.");
     } catch (ExecutionException e) {
       if (e.getCause() instanceof WorkflowUpdateException update) {
@@ -557,13 +576,12 @@ public final class ApiKeyModuleService {
   private static final Duration KEY_CHECK_INTERVAL = Duration.ofSeconds(1);
 
   /**
-   * Starts the workflow (or joins the running one with this id) and waits for its {@code
-   * scheduled} update, which carries the request: a running workflow of this id that was started
-   * with another request refuses it with CONFLICT. Retried a few times on a transport-level
-   * failure: the call is idempotent (same workflow id, conflict policy use-existing, and the
-   * update only reads), and Temporal's
-   * Java test server, which {@code apikeys dev} runs, now and then fails an Update-with-Start
-   * under load with an internal error.
+   * Starts the workflow (or joins the running one with this id) and waits for its {@code scheduled}
+   * update, which carries the request: a running workflow of this id that was started with another
+   * request refuses it with CONFLICT. Retried a few times on a transport-level failure: the call is
+   * idempotent (same workflow id, conflict policy use-existing, and the update only reads), and
+   * Temporal's Java test server, which {@code apikeys dev} runs, now and then fails an
+   * Update-with-Start under load with an internal error.
    */
   private Revocation updateWithStart(String workflowId, RevokeRequest request, boolean keyed) {
     boolean mayRunAgain = true;
@@ -646,7 +664,8 @@ public final class ApiKeyModuleService {
 
   private void awaitClosed(String workflowId) {
     try {
-      client.newUntypedWorkflowStub(workflowId)
+      client
+          .newUntypedWorkflowStub(workflowId)
           .getResult(scheduleTimeout.toMillis(), TimeUnit.MILLISECONDS, RevokeResult.class);
     } catch (WorkflowFailedException | TimeoutException closedOrStillClosing) {
       // Refused runs close failed; either way the next attempt finds out where it stands.
@@ -654,8 +673,8 @@ public final class ApiKeyModuleService {
   }
 
   /**
-   * The answer of a workflow an earlier attempt already started: its {@code scheduled} update
-   * while it runs. Once it has closed, a request with an idempotency key is simply sent again (the
+   * The answer of a workflow an earlier attempt already started: its {@code scheduled} update while
+   * it runs. Once it has closed, a request with an idempotency key is simply sent again (the
    * database compares it with the first and answers with that revocation, or CONFLICT); one without
    * is the closed run's own, and that run says what became of it: its result, its refusal, or, when
    * it was cancelled (by another caller, while this one's answer was lost), its status. Null means
@@ -679,8 +698,13 @@ public final class ApiKeyModuleService {
     try {
       RevokeResult r = stub.getResult(RevokeResult.class);
       return new Revocation(
-          r.revocationId(), r.workflowId(), r.status(), r.revokedBy(), r.scheduledAt(),
-          r.keyCount(), r.duplicateOf());
+          r.revocationId(),
+          r.workflowId(),
+          r.status(),
+          r.revokedBy(),
+          r.scheduledAt(),
+          r.keyCount(),
+          r.duplicateOf());
     } catch (WorkflowFailedException failed) {
       Optional<ApiKeyException> refusal = ApiKeyException.from(failed);
       if (refusal.isPresent()) {
@@ -688,8 +712,12 @@ public final class ApiKeyModuleService {
       }
       RevocationStatus status = typed.status();
       return new Revocation(
-          status.revocationId(), workflowId, status.state(), status.revokedBy(),
-          status.scheduledAt(), status.keyCount() == null ? 0 : status.keyCount(),
+          status.revocationId(),
+          workflowId,
+          status.state(),
+          status.revokedBy(),
+          status.scheduledAt(),
+          status.keyCount() == null ? 0 : status.keyCount(),
           status.duplicateOf());
     }
   }
@@ -707,8 +735,8 @@ public final class ApiKeyModuleService {
   }
 
   /**
-   * The typed refusal a failure carries, as {@link ApiKeyException}; any other failure is
-   * returned unchanged, because it is a fault and not an answer.
+   * The typed refusal a failure carries, as {@link ApiKeyException}; any other failure is returned
+   * unchanged, because it is a fault and not an answer.
    */
   static RuntimeException asRefusal(RuntimeException e) {
     return ApiKeyException.from(e).<RuntimeException>map(refusal -> refusal).orElse(e);

@@ -21,8 +21,8 @@ import java.time.Instant;
  *
  * @param line the token's position, from 1: its line in the CLI's input, its index + 1 in a Java
  *     list; null in the answer for a single token
- * @param redacted the token's redacted form ({@code sk_6ec***47f}); null for a single token and
- *     for a malformed one, whose first and last characters may be part of some other secret
+ * @param redacted the token's redacted form ({@code sk_6ec***47f}); null for a single token and for
+ *     a malformed one, whose first and last characters may be part of some other secret
  * @param apiKey the key as it stands after this call, for {@link Outcome#REVOKED} and {@link
  *     Outcome#NOT_REVOKED}; null otherwise
  * @param revocation the revocation that revoked it, in the answer for a single token; a list of
@@ -30,8 +30,16 @@ import java.time.Instant;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
-  "line", "redacted", "found", "malformed", "already_revoked", "revoked", "publishable", "id",
-  "revoked_at", "revocation"
+  "line",
+  "redacted",
+  "found",
+  "malformed",
+  "already_revoked",
+  "revoked",
+  "publishable",
+  "id",
+  "revoked_at",
+  "revocation"
 })
 public record LeakedTokenAnswer(
     @JsonProperty("line") Integer line,
@@ -51,8 +59,8 @@ public record LeakedTokenAnswer(
     /** Its key is revoked by this call, at its {@code revoked_at}. */
     REVOKED,
     /**
-     * Its key is live and this call did not revoke it: a publishable key, public by design and
-     * so never revoked as leaked; or a secret key when the context's {@code isCancelling} said to
+     * Its key is live and this call did not revoke it: a publishable key, public by design and so
+     * never revoked as leaked; or a secret key when the context's {@code isCancelling} said to
      * schedule nothing, or that was deleted before it could be scheduled.
      */
     NOT_REVOKED

@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * What {@link ApiKeyModuleService#revokeLeakedToken(List, dev.apikeys.revocation.RevokeApiKeyDTO,
- * dev.apikeys.revocation.SharedContext)} answers: one answer per token, in the order given, and
- * the one revocation that revoked every live secret key among them (absent when there was none to
+ * dev.apikeys.revocation.SharedContext)} answers: one answer per token, in the order given, and the
+ * one revocation that revoked every live secret key among them (absent when there was none to
  * revoke).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)

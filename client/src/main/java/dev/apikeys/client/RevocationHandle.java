@@ -31,7 +31,10 @@ public final class RevocationHandle {
   private RevokeResult scheduled;
 
   RevocationHandle(
-      WorkflowClient client, RevocationStore revocations, String workflowId, Revocation revocation) {
+      WorkflowClient client,
+      RevocationStore revocations,
+      String workflowId,
+      Revocation revocation) {
     this.client = client;
     this.revocations = revocations;
     this.workflowId = workflowId;
@@ -71,8 +74,8 @@ public final class RevocationHandle {
    * Waits for the revocation's outcome. A cancel that came after the instant leaves the revocation
    * standing; should Temporal have closed the workflow as cancelled anyway, this returns the
    * standing revocation (status {@code revoked}, the message saying so) rather than report a
-   * cancellation that did not happen. A cancellation before the instant is thrown as the
-   * workflow's {@code WorkflowFailedException}, a refusal as {@code ApiKeyException}.
+   * cancellation that did not happen. A cancellation before the instant is thrown as the workflow's
+   * {@code WorkflowFailedException}, a refusal as {@code ApiKeyException}.
    */
   public RevokeResult await(Duration timeout) throws TimeoutException {
     try {
@@ -145,7 +148,10 @@ public final class RevocationHandle {
       return notFound;
     }
     return ApiKeyException.notAllowed(
-        "revocation workflow \"" + workflowId + "\" has closed (" + status.state().value()
+        "revocation workflow \""
+            + workflowId
+            + "\" has closed ("
+            + status.state().value()
             + "); it can no longer be changed");
   }
 
@@ -170,9 +176,9 @@ public final class RevocationHandle {
   /**
    * Cancels and waits for the workflow to close, then says what became of the revocation: its
    * status, {@code cancelled} with the keys restored. When the instant had already passed, the
-   * cancel did not happen: NOT_ALLOWED, with the message that the revocation stands; the same for
-   * a workflow that only repeats another's idempotency key (it stops waiting, the revocation goes
-   * on) and for one that had already closed.
+   * cancel did not happen: NOT_ALLOWED, with the message that the revocation stands; the same for a
+   * workflow that only repeats another's idempotency key (it stops waiting, the revocation goes on)
+   * and for one that had already closed.
    */
   public RevocationStatus cancelAndWait(Duration timeout, String by) throws TimeoutException {
     WorkflowStub stub = untyped();
@@ -188,7 +194,10 @@ public final class RevocationHandle {
           status.message() != null
                   && (status.state() == RevocationState.REVOKED || status.duplicateOf() != null)
               ? status.message()
-              : "revocation workflow \"" + workflowId + "\" is " + status.state().value()
+              : "revocation workflow \""
+                  + workflowId
+                  + "\" is "
+                  + status.state().value()
                   + "; nothing was cancelled");
     }
     return status;

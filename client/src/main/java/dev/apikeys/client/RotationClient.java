@@ -22,9 +22,9 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Rotations as an application starts them: one now, under a workflow id of its own, or a
- * Temporal Schedule that starts one every so often. Refusals surface as {@link ApiKeyException},
- * as everywhere in this module; a rotation is refused unless the worker enables it.
+ * Rotations as an application starts them: one now, under a workflow id of its own, or a Temporal
+ * Schedule that starts one every so often. Refusals surface as {@link ApiKeyException}, as
+ * everywhere in this module; a rotation is refused unless the worker enables it.
  */
 public final class RotationClient {
   private final WorkflowClient client;
@@ -73,10 +73,10 @@ public final class RotationClient {
 
   /**
    * Creates the Temporal Schedule {@code scheduleId}, in the client's namespace, that starts a
-   * rotation of {@code request} every {@code interval} and skips a run while the previous one
-   * still goes; each run's workflow id is {@code rotate-apikeys-<scheduleId>} followed by its
-   * start time. A server without Schedules (Temporal's Java test server) fails with gRPC's
-   * {@code UNIMPLEMENTED}.
+   * rotation of {@code request} every {@code interval} and skips a run while the previous one still
+   * goes; each run's workflow id is {@code rotate-apikeys-<scheduleId>} followed by its start time.
+   * A server without Schedules (Temporal's Java test server) fails with gRPC's {@code
+   * UNIMPLEMENTED}.
    */
   public void createSchedule(String scheduleId, RotateRequest request, Duration interval) {
     ScheduleClient schedules =

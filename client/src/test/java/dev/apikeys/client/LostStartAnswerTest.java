@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A start whose answer is lost on the wire, while another caller of the same revocation cancels
- * it: the retry finds the workflow closed as cancelled, and {@code startRevoke} answers with that
+ * A start whose answer is lost on the wire, while another caller of the same revocation cancels it:
+ * the retry finds the workflow closed as cancelled, and {@code startRevoke} answers with that
  * revocation, cancelled, as the {@code scheduled} update answers a caller that joins a cancelled
  * revocation. It is not a fault. (Found by RevocationInterleavingTest under load, where the Java
  * test server now and then fails an Update-with-Start: seed 13016336610132, round 9.)
@@ -76,17 +76,20 @@ class LostStartAnswerTest {
         new ApiKeyModuleService(loseFirstAnswerAfterACancel(), keys, revocations, taskQueue);
 
     RevocationHandle handle =
-        module.startRevoke(
-            RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 600L), context));
+        module.startRevoke(RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 600L), context));
 
     assertThat(handle.revocation().status()).isEqualTo(RevocationState.CANCELLED);
     assertThat(handle.revocation().revocationId()).startsWith("rvk_");
     assertThat(handle.status().state()).isEqualTo(RevocationState.CANCELLED);
     assertThat(keys.retrieveApiKey(key.id()).revokedAt()).isNull();
     String row =
-        db.jdbi().withHandle(h -> h.createQuery(
-                "select status from apikeys_revocation where id = :id")
-            .bind("id", handle.revocation().revocationId()).mapTo(String.class).one());
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select status from apikeys_revocation where id = :id")
+                        .bind("id", handle.revocation().revocationId())
+                        .mapTo(String.class)
+                        .one());
     assertThat(row).isEqualTo("cancelled");
   }
 
@@ -111,8 +114,8 @@ class LostStartAnswerTest {
                   return output;
                 }
                 output.getUpdateHandle().getResult();
-                String workflowId = output.getWorkflowStartOutput().getWorkflowExecution()
-                    .getWorkflowId();
+                String workflowId =
+                    output.getWorkflowStartOutput().getWorkflowExecution().getWorkflowId();
                 WorkflowStub other = plain.newUntypedWorkflowStub(workflowId);
                 other.cancel();
                 try {
@@ -132,9 +135,6 @@ class LostStartAnswerTest {
         };
     return WorkflowClient.newInstance(
         env.getWorkflowServiceStubs(),
-        WorkflowClientOptions.newBuilder(plain.getOptions())
-            .setInterceptors(interceptor)
-            .build());
+        WorkflowClientOptions.newBuilder(plain.getOptions()).setInterceptors(interceptor).build());
   }
-
 }

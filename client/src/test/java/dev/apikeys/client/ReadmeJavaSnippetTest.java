@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * README.md's "From Java" code compiles as it is written there: the first {@code java} block
- * under that heading is compiled, as the body of a class, against this module's test classpath.
- * Only the imports are added here (the README leaves them out to stay short), so a snippet that
- * forgets a checked exception or calls a method that is not there fails this test.
+ * README.md's "From Java" code compiles as it is written there: the first {@code java} block under
+ * that heading is compiled, as the body of a class, against this module's test classpath. Only the
+ * imports are added here (the README leaves them out to stay short), so a snippet that forgets a
+ * checked exception or calls a method that is not there fails this test.
  */
 class ReadmeJavaSnippetTest {
   private static final Path README = Path.of("..", "README.md").toAbsolutePath().normalize();
@@ -61,9 +61,11 @@ class ReadmeJavaSnippetTest {
 
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     StringWriter diagnostics = new StringWriter();
-    StandardJavaFileManager files = javac.getStandardFileManager(null, null, StandardCharsets.UTF_8);
+    StandardJavaFileManager files =
+        javac.getStandardFileManager(null, null, StandardCharsets.UTF_8);
     JavaFileObject unit =
-        new SimpleJavaFileObject(URI.create("string:///ReadmeFromJava.java"), JavaFileObject.Kind.SOURCE) {
+        new SimpleJavaFileObject(
+            URI.create("string:///ReadmeFromJava.java"), JavaFileObject.Kind.SOURCE) {
           @Override
           public CharSequence getCharContent(boolean ignoreEncodingErrors) {
             return source;

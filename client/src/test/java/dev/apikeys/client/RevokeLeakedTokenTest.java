@@ -46,9 +46,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code revokeLeakedToken}: the key of a raw token is found in the caller's process and revoked
- * by id through the ordinary workflow, with the reason {@code "leaked"}; every other kind of
- * token gets its documented answer and changes nothing. Real activities on a real PostgreSQL.
+ * {@code revokeLeakedToken}: the key of a raw token is found in the caller's process and revoked by
+ * id through the ordinary workflow, with the reason {@code "leaked"}; every other kind of token
+ * gets its documented answer and changes nothing. Real activities on a real PostgreSQL.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RevokeLeakedTokenTest {
@@ -96,11 +96,14 @@ class RevokeLeakedTokenTest {
     JsonNode revocation = json.get("revocation");
     assertThat(revocation.get("key_count").asInt()).isEqualTo(1);
     assertThat(revocation.get("revoked_by").asText()).isEqualTo("security");
-    assertThat(revocationRows()).singleElement().satisfies(r -> {
-      assertThat(r.get("id")).isEqualTo(revocation.get("revocation_id").asText());
-      assertThat(r.get("reason")).isEqualTo("leaked");
-      assertThat(r.get("key_count")).isEqualTo(1);
-    });
+    assertThat(revocationRows())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.get("id")).isEqualTo(revocation.get("revocation_id").asText());
+              assertThat(r.get("reason")).isEqualTo("leaked");
+              assertThat(r.get("key_count")).isEqualTo(1);
+            });
     assertThat(keys.authenticate(leaked.token())).isEmpty();
     assertThat(keys.authenticate(bystander.token())).isPresent();
 
@@ -113,18 +116,23 @@ class RevokeLeakedTokenTest {
 
     // The workflow got the id and the reason, and nothing of the token.
     String history = LeakScan.text(client.fetchHistory(workflowId));
-    assertThat(history).contains("\"id\":\"" + leaked.id() + "\"").contains("\"reason\":\"leaked\"");
-    assertThat(LeakScan.hits(Map.of("history of " + workflowId, history),
-            LeakScan.token(leaked.id(), leaked.token())))
-        .as("raw token found (named, never printed)").isEmpty();
+    assertThat(history)
+        .contains("\"id\":\"" + leaked.id() + "\"")
+        .contains("\"reason\":\"leaked\"");
+    assertThat(
+            LeakScan.hits(
+                Map.of("history of " + workflowId, history),
+                LeakScan.token(leaked.id(), leaked.token())))
+        .as("raw token found (named, never printed)")
+        .isEmpty();
   }
 
   @Test
   void aKeyWhoseRevocationIsStillAheadIsLiveAndIsRevokedNow() throws Exception {
     ApiKeyDTO leaked = secret("pending");
     RevocationHandle later =
-        module.startRevoke(RevokeRequest.ofId(leaked.id(), new RevokeApiKeyDTO("hr", 86_400L),
-            null));
+        module.startRevoke(
+            RevokeRequest.ofId(leaked.id(), new RevokeApiKeyDTO("hr", 86_400L), null));
 
     LeakedTokenAnswer answer =
         module.revokeLeakedToken(leaked.token(), RevokeApiKeyDTO.now("security"), null);
@@ -146,44 +154,68 @@ class RevokeLeakedTokenTest {
     ApiKeyDTO deleted = secret("deleted by medusa");
     ApiKeyDTO storefront = publishable("storefront");
     ApiKeyDTO revokedStorefront = publishable("old storefront");
-    db.jdbi().useHandle(h -> {
-      h.execute("update api_key set revoked_at = now() - interval '1 minute', revoked_by ="
-          + " 'medusa' where id in (?, ?)", revoked.id(), revokedStorefront.id());
-      h.execute("update api_key set deleted_at = now() where id = ?", deleted.id());
-    });
+    db.jdbi()
+        .useHandle(
+            h -> {
+              h.execute(
+                  "update api_key set revoked_at = now() - interval '1 minute', revoked_by ="
+                      + " 'medusa' where id in (?, ?)",
+                  revoked.id(),
+                  revokedStorefront.id());
+              h.execute("update api_key set deleted_at = now() where id = ?", deleted.id());
+            });
     String before = allKeyRows();
     String unknownSecret = "sk_" + "0".repeat(64);
     String unknownPublishable = "pk_" + "0".repeat(64);
 
     Map<String, String> answers = new LinkedHashMap<>();
-    for (Map.Entry<String, String> token : Map.of(
-        "unknown secret", unknownSecret,
-        "unknown publishable", unknownPublishable,
-        "already revoked", revoked.token(),
-        "deleted", deleted.token(),
-        "already revoked publishable", revokedStorefront.token()).entrySet()) {
+    for (Map.Entry<String, String> token :
+        Map.of(
+                "unknown secret", unknownSecret,
+                "unknown publishable", unknownPublishable,
+                "already revoked", revoked.token(),
+                "deleted", deleted.token(),
+                "already revoked publishable", revokedStorefront.token())
+            .entrySet()) {
       answers.put(token.getKey(), answer(token.getValue()));
     }
-    List<String> malformed = List.of(
-        "", "   ", "hello", revoked.token().substring(0, 40), revoked.token() + "0",
-        revoked.token().toUpperCase(), "ghp_" + "0".repeat(36), "sk_" + "g".repeat(64),
-        "x".repeat(10_000));
+    List<String> malformed =
+        List.of(
+            "",
+            "   ",
+            "hello",
+            revoked.token().substring(0, 40),
+            revoked.token() + "0",
+            revoked.token().toUpperCase(),
+            "ghp_" + "0".repeat(36),
+            "sk_" + "g".repeat(64),
+            "x".repeat(10_000));
     for (int i = 0; i < malformed.size(); i++) {
       answers.put("malformed #" + i, answer(malformed.get(i)));
     }
     String liveStorefront = answer(storefront.token());
 
-    assertThat(answers).containsEntry("unknown secret", "{\"found\":false}")
+    assertThat(answers)
+        .containsEntry("unknown secret", "{\"found\":false}")
         .containsEntry("unknown publishable", "{\"found\":false}")
         .containsEntry("deleted", "{\"found\":false}")
         .containsEntry("already revoked", "{\"found\":true,\"already_revoked\":true}")
         .containsEntry("already revoked publishable", "{\"found\":true,\"already_revoked\":true}");
-    assertThat(answers.entrySet()).filteredOn(e -> e.getKey().startsWith("malformed")).hasSize(9)
-        .allSatisfy(e -> assertThat(e.getValue()).as(e.getKey())
-            .isEqualTo("{\"found\":false,\"malformed\":true}"));
+    assertThat(answers.entrySet())
+        .filteredOn(e -> e.getKey().startsWith("malformed"))
+        .hasSize(9)
+        .allSatisfy(
+            e ->
+                assertThat(e.getValue())
+                    .as(e.getKey())
+                    .isEqualTo("{\"found\":false,\"malformed\":true}"));
     // Public by design: found, and left as it is.
-    assertThat(liveStorefront).isEqualTo("{\"found\":true,\"already_revoked\":false,\"revoked\":false,"
-        + "\"publishable\":true,\"id\":\"" + storefront.id() + "\"}");
+    assertThat(liveStorefront)
+        .isEqualTo(
+            "{\"found\":true,\"already_revoked\":false,\"revoked\":false,"
+                + "\"publishable\":true,\"id\":\""
+                + storefront.id()
+                + "\"}");
 
     assertThat(allKeyRows()).isEqualTo(before);
     assertThat(revocationRows()).isEmpty();
@@ -191,50 +223,88 @@ class RevokeLeakedTokenTest {
   }
 
   @Test
-  void severalTokensAreOneRevocationAndEachIsAnsweredByPositionAndRedactedForm()
-      throws Exception {
+  void severalTokensAreOneRevocationAndEachIsAnsweredByPositionAndRedactedForm() throws Exception {
     ApiKeyDTO first = secret("first");
     ApiKeyDTO second = secret("second");
     ApiKeyDTO revoked = secret("revoked");
     ApiKeyDTO storefront = publishable("storefront");
-    db.jdbi().useHandle(h -> h.execute("update api_key set revoked_at = now() - interval"
-        + " '1 minute', revoked_by = 'medusa' where id = ?", revoked.id()));
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.execute(
+                    "update api_key set revoked_at = now() - interval"
+                        + " '1 minute', revoked_by = 'medusa' where id = ?",
+                    revoked.id()));
     String unknown = "sk_" + "ab".repeat(32);
-    List<String> tokens = List.of(second.token(), unknown, first.token(), second.token(),
-        "not a token", storefront.token(), revoked.token());
+    List<String> tokens =
+        List.of(
+            second.token(),
+            unknown,
+            first.token(),
+            second.token(),
+            "not a token",
+            storefront.token(),
+            revoked.token());
 
-    LeakedTokensAnswer answer = module.revokeLeakedToken(tokens,
-        new RevokeApiKeyDTO("security", null),
-        SharedContext.newBuilder().setRequestId("leak-report-1").build());
+    LeakedTokensAnswer answer =
+        module.revokeLeakedToken(
+            tokens,
+            new RevokeApiKeyDTO("security", null),
+            SharedContext.newBuilder().setRequestId("leak-report-1").build());
 
     String json = JSON.writeValueAsString(answer);
     JsonNode lines = JSON.readTree(json).get("tokens");
     String revokedAt = keyRow(first.id()).get("revoked_at").toString();
-    assertThat(lines).extracting(JsonNode::toString).containsExactly(
-        "{\"line\":1,\"redacted\":\"" + second.redacted() + "\",\"found\":true,"
-            + "\"already_revoked\":false,\"revoked\":true,\"id\":\"" + second.id()
-            + "\",\"revoked_at\":\"" + revokedAt + "\"}",
-        "{\"line\":2,\"redacted\":\"sk_aba***bab\",\"found\":false}",
-        "{\"line\":3,\"redacted\":\"" + first.redacted() + "\",\"found\":true,"
-            + "\"already_revoked\":false,\"revoked\":true,\"id\":\"" + first.id()
-            + "\",\"revoked_at\":\"" + revokedAt + "\"}",
-        "{\"line\":4,\"redacted\":\"" + second.redacted() + "\",\"found\":true,"
-            + "\"already_revoked\":false,\"revoked\":true,\"id\":\"" + second.id()
-            + "\",\"revoked_at\":\"" + revokedAt + "\"}",
-        "{\"line\":5,\"found\":false,\"malformed\":true}",
-        "{\"line\":6,\"redacted\":\"" + storefront.redacted() + "\",\"found\":true,"
-            + "\"already_revoked\":false,\"revoked\":false,\"publishable\":true,\"id\":\""
-            + storefront.id() + "\"}",
-        "{\"line\":7,\"redacted\":\"" + revoked.redacted() + "\",\"found\":true,"
-            + "\"already_revoked\":true}");
+    assertThat(lines)
+        .extracting(JsonNode::toString)
+        .containsExactly(
+            "{\"line\":1,\"redacted\":\""
+                + second.redacted()
+                + "\",\"found\":true,"
+                + "\"already_revoked\":false,\"revoked\":true,\"id\":\""
+                + second.id()
+                + "\",\"revoked_at\":\""
+                + revokedAt
+                + "\"}",
+            "{\"line\":2,\"redacted\":\"sk_aba***bab\",\"found\":false}",
+            "{\"line\":3,\"redacted\":\""
+                + first.redacted()
+                + "\",\"found\":true,"
+                + "\"already_revoked\":false,\"revoked\":true,\"id\":\""
+                + first.id()
+                + "\",\"revoked_at\":\""
+                + revokedAt
+                + "\"}",
+            "{\"line\":4,\"redacted\":\""
+                + second.redacted()
+                + "\",\"found\":true,"
+                + "\"already_revoked\":false,\"revoked\":true,\"id\":\""
+                + second.id()
+                + "\",\"revoked_at\":\""
+                + revokedAt
+                + "\"}",
+            "{\"line\":5,\"found\":false,\"malformed\":true}",
+            "{\"line\":6,\"redacted\":\""
+                + storefront.redacted()
+                + "\",\"found\":true,"
+                + "\"already_revoked\":false,\"revoked\":false,\"publishable\":true,\"id\":\""
+                + storefront.id()
+                + "\"}",
+            "{\"line\":7,\"redacted\":\""
+                + revoked.redacted()
+                + "\",\"found\":true,"
+                + "\"already_revoked\":true}");
     assertThat(keyRow(second.id()).get("revoked_at").toString()).isEqualTo(revokedAt);
     assertThat(keyRow(storefront.id()).get("revoked_at")).isNull();
-    assertThat(revocationRows()).singleElement().satisfies(r -> {
-      assertThat(r.get("id")).isEqualTo(answer.revocation().revocationId());
-      assertThat(r.get("key_count")).isEqualTo(2);
-      assertThat(r.get("reason")).isEqualTo("leaked");
-      assertThat(r.get("request_id")).isEqualTo("leak-report-1");
-    });
+    assertThat(revocationRows())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.get("id")).isEqualTo(answer.revocation().revocationId());
+              assertThat(r.get("key_count")).isEqualTo(2);
+              assertThat(r.get("reason")).isEqualTo("leaked");
+              assertThat(r.get("request_id")).isEqualTo("leak-report-1");
+            });
     for (String token : List.of(first.token(), second.token(), storefront.token(), unknown)) {
       assertThat(json).doesNotContain(token).doesNotContain(token.substring(3));
     }
@@ -258,8 +328,8 @@ class RevokeLeakedTokenTest {
   /**
    * Someone else revokes a key between the moment it is found and the moment its revocation is
    * scheduled: the schedule refuses the whole request (Medusa's "already revoked"), changing
-   * nothing, and the keys are found again, so the answer is the truth of that later moment.
-   * Holding the key's row lock while revoking it keeps the schedule waiting exactly there.
+   * nothing, and the keys are found again, so the answer is the truth of that later moment. Holding
+   * the key's row lock while revoking it keeps the schedule waiting exactly there.
    */
   @Test
   void aKeyRevokedByOthersWhileItsRevocationIsBeingScheduledIsAnsweredAsAlreadyRevoked()
@@ -268,15 +338,24 @@ class RevokeLeakedTokenTest {
     CompletableFuture<LeakedTokenAnswer> answer;
     try (Handle other = db.jdbi().open()) {
       other.begin();
-      other.execute("update api_key set revoked_at = now() - interval '1 second', revoked_by ="
-          + " 'medusa' where id = ?", leaked.id());
-      answer = CompletableFuture.supplyAsync(
-          () -> module.revokeLeakedToken(leaked.token(), RevokeApiKeyDTO.now("security"), null));
+      other.execute(
+          "update api_key set revoked_at = now() - interval '1 second', revoked_by ="
+              + " 'medusa' where id = ?",
+          leaked.id());
+      answer =
+          CompletableFuture.supplyAsync(
+              () ->
+                  module.revokeLeakedToken(leaked.token(), RevokeApiKeyDTO.now("security"), null));
       // The schedule found the key live (the update is not committed) and now waits for its lock.
-      while (db.jdbi().withHandle(h -> h.createQuery(
-              "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                  + " and datname = current_database()")
-          .mapTo(Integer.class).one()) == 0) {
+      while (db.jdbi()
+              .withHandle(
+                  h ->
+                      h.createQuery(
+                              "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                  + " and datname = current_database()")
+                          .mapTo(Integer.class)
+                          .one())
+          == 0) {
         assertThat(answer).as("answered before the schedule reached the key").isNotDone();
         Thread.sleep(20);
       }
@@ -294,21 +373,31 @@ class RevokeLeakedTokenTest {
     ApiKeyDTO leaked = secret("kept");
     String before = allKeyRows();
 
-    refused(() -> module.revokeLeakedToken(leaked.token(), RevokeApiKeyDTO.now(" "), null),
+    refused(
+        () -> module.revokeLeakedToken(leaked.token(), RevokeApiKeyDTO.now(" "), null),
         "You must provide a revoked_by field when revoking a key.");
-    refused(() -> module.revokeLeakedToken(leaked.token(), null, null),
+    refused(
+        () -> module.revokeLeakedToken(leaked.token(), null, null),
         "You must provide a revoked_by field when revoking a key.");
-    refused(() -> module.revokeLeakedToken(leaked.token(), new RevokeApiKeyDTO("s", -1L), null),
+    refused(
+        () -> module.revokeLeakedToken(leaked.token(), new RevokeApiKeyDTO("s", -1L), null),
         "data.revoke_in: must be 0 or more seconds");
-    refused(() -> module.revokeLeakedToken(leaked.token(), RevokeApiKeyDTO.now("s"),
-            SharedContext.newBuilder().setIdempotencyKey(" ").build()),
+    refused(
+        () ->
+            module.revokeLeakedToken(
+                leaked.token(),
+                RevokeApiKeyDTO.now("s"),
+                SharedContext.newBuilder().setIdempotencyKey(" ").build()),
         "context.idempotencyKey: must not be blank");
-    refused(() -> module.revokeLeakedToken(List.of(), RevokeApiKeyDTO.now("s"), null),
+    refused(
+        () -> module.revokeLeakedToken(List.of(), RevokeApiKeyDTO.now("s"), null),
         "tokens: give at least one token");
-    List<String> tooMany = new ArrayList<>(Collections.nCopies(
-        ApiKeyModuleService.MAX_LEAKED_TOKENS, "sk_" + "0".repeat(64)));
+    List<String> tooMany =
+        new ArrayList<>(
+            Collections.nCopies(ApiKeyModuleService.MAX_LEAKED_TOKENS, "sk_" + "0".repeat(64)));
     tooMany.add(leaked.token());
-    refused(() -> module.revokeLeakedToken(tooMany, RevokeApiKeyDTO.now("s"), null),
+    refused(
+        () -> module.revokeLeakedToken(tooMany, RevokeApiKeyDTO.now("s"), null),
         "tokens: at most 1000 in one call, got 1001; send them in parts");
 
     assertThat(allKeyRows()).isEqualTo(before);
@@ -317,8 +406,7 @@ class RevokeLeakedTokenTest {
   }
 
   @Test
-  void anIdempotencyKeyGivenAgainAnswersAlreadyRevokedAndSchedulesNothingMore()
-      throws Exception {
+  void anIdempotencyKeyGivenAgainAnswersAlreadyRevokedAndSchedulesNothingMore() throws Exception {
     ApiKeyDTO leaked = secret("twice");
     SharedContext context = SharedContext.newBuilder().setIdempotencyKey("leak-42").build();
     LeakedTokenAnswer first =
@@ -329,7 +417,8 @@ class RevokeLeakedTokenTest {
         module.revokeLeakedToken(leaked.token(), RevokeApiKeyDTO.now("security"), context);
 
     assertThat(first.revocation().workflowId()).isEqualTo("revoke-apikeys-leak-42");
-    assertThat(JSON.writeValueAsString(again)).isEqualTo("{\"found\":true,\"already_revoked\":true}");
+    assertThat(JSON.writeValueAsString(again))
+        .isEqualTo("{\"found\":true,\"already_revoked\":true}");
     assertThat(revocationRows()).hasSize(1);
     assertThat(events()).hasSize(1);
   }
@@ -339,11 +428,12 @@ class RevokeLeakedTokenTest {
   void anyRevocationMayGiveAReasonAndOnlyThoseThatDoCarryOneInTheirEvents() throws Exception {
     ApiKeyDTO offboarded = secret("offboarded");
     ApiKeyDTO routine = secret("routine");
-    RevocationHandle withReason = module.startRevoke(
-        RevokeRequest.ofId(offboarded.id(), RevokeApiKeyDTO.now("hr"), null)
-            .withReason("offboarded"));
-    RevocationHandle without = module.startRevoke(
-        RevokeRequest.ofId(routine.id(), RevokeApiKeyDTO.now("ops"), null));
+    RevocationHandle withReason =
+        module.startRevoke(
+            RevokeRequest.ofId(offboarded.id(), RevokeApiKeyDTO.now("hr"), null)
+                .withReason("offboarded"));
+    RevocationHandle without =
+        module.startRevoke(RevokeRequest.ofId(routine.id(), RevokeApiKeyDTO.now("ops"), null));
     withReason.await(Duration.ofSeconds(30));
     without.await(Duration.ofSeconds(30));
 
@@ -352,27 +442,40 @@ class RevokeLeakedTokenTest {
         .containsExactlyInAnyOrder(
             "{\"id\":\"" + offboarded.id() + "\",\"reason\":\"offboarded\"}",
             "{\"id\":\"" + routine.id() + "\"}");
-    assertThat(revocationRows()).extracting(r -> r.get("reason"))
+    assertThat(revocationRows())
+        .extracting(r -> r.get("reason"))
         .containsExactlyInAnyOrder("offboarded", null);
 
     // docs/leaked-tokens.md's example, as the Temporal CLI sends it (one json/plain payload).
     ApiKeyDTO fromCli = secret("from the temporal cli");
-    String docsInput = "{\"id\":\"apk_123\",\"data\":{\"revoked_by\":\"hr\"},\"reason\":\"offboarded\"}";
-    WorkflowStub cli = client.newUntypedWorkflowStub(RevocationNames.WORKFLOW_TYPE,
-        WorkflowOptions.newBuilder().setTaskQueue(taskQueue).setWorkflowId("cli-reason").build());
-    cli.start(new RawValue(Payload.newBuilder()
-        .putMetadata("encoding", ByteString.copyFromUtf8("json/plain"))
-        .setData(ByteString.copyFromUtf8(docsInput.replace("apk_123", fromCli.id())))
-        .build()));
+    String docsInput =
+        "{\"id\":\"apk_123\",\"data\":{\"revoked_by\":\"hr\"},\"reason\":\"offboarded\"}";
+    WorkflowStub cli =
+        client.newUntypedWorkflowStub(
+            RevocationNames.WORKFLOW_TYPE,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(taskQueue)
+                .setWorkflowId("cli-reason")
+                .build());
+    cli.start(
+        new RawValue(
+            Payload.newBuilder()
+                .putMetadata("encoding", ByteString.copyFromUtf8("json/plain"))
+                .setData(ByteString.copyFromUtf8(docsInput.replace("apk_123", fromCli.id())))
+                .build()));
     assertThat(cli.getResult(30, TimeUnit.SECONDS, RevokeResult.class).status())
         .isEqualTo(RevocationState.REVOKED);
-    assertThat(events()).extracting(e -> e.data().toString())
+    assertThat(events())
+        .extracting(e -> e.data().toString())
         .contains("{\"id\":\"" + fromCli.id() + "\",\"reason\":\"offboarded\"}");
 
-    assertThatThrownBy(() -> module.startRevoke(
-            RevokeRequest.ofId(routine.id(), RevokeApiKeyDTO.now("ops"), null)
-                .withReason("x".repeat(101))))
-        .isInstanceOfSatisfying(ApiKeyException.class,
+    assertThatThrownBy(
+            () ->
+                module.startRevoke(
+                    RevokeRequest.ofId(routine.id(), RevokeApiKeyDTO.now("ops"), null)
+                        .withReason("x".repeat(101))))
+        .isInstanceOfSatisfying(
+            ApiKeyException.class,
             e -> assertThat(e.getType()).isEqualTo(ApiKeyErrorType.INVALID_DATA))
         .hasMessage("reason: longer than 100 characters");
   }
@@ -394,40 +497,54 @@ class RevokeLeakedTokenTest {
 
   private static void refused(Runnable call, String message) {
     assertThatThrownBy(call::run)
-        .isInstanceOfSatisfying(ApiKeyException.class,
+        .isInstanceOfSatisfying(
+            ApiKeyException.class,
             e -> assertThat(e.getType()).isEqualTo(ApiKeyErrorType.INVALID_DATA))
         .hasMessage(message);
   }
 
   private Map<String, Object> keyRow(String id) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select revoked_by, revoked_at, revoked_at <= now() as revoked_now from api_key"
-                + " where id = :id")
-        .bind("id", id)
-        .map((rs, ctx) -> {
-          Map<String, Object> row = new LinkedHashMap<>();
-          row.put("revoked_by", rs.getString("revoked_by"));
-          row.put("revoked_at", rs.getTimestamp("revoked_at") == null
-              ? null : rs.getTimestamp("revoked_at").toInstant());
-          row.put("revoked_now", rs.getObject("revoked_now"));
-          return row;
-        })
-        .one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery(
+                        "select revoked_by, revoked_at, revoked_at <= now() as revoked_now from api_key"
+                            + " where id = :id")
+                    .bind("id", id)
+                    .map(
+                        (rs, ctx) -> {
+                          Map<String, Object> row = new LinkedHashMap<>();
+                          row.put("revoked_by", rs.getString("revoked_by"));
+                          row.put(
+                              "revoked_at",
+                              rs.getTimestamp("revoked_at") == null
+                                  ? null
+                                  : rs.getTimestamp("revoked_at").toInstant());
+                          row.put("revoked_now", rs.getObject("revoked_now"));
+                          return row;
+                        })
+                    .one());
   }
 
   private String allKeyRows() {
-    List<String> rows = db.jdbi().withHandle(h -> h.createQuery(
-            "select cast(to_jsonb(k) as text) from api_key k order by id")
-        .mapTo(String.class)
-        .list());
+    List<String> rows =
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select cast(to_jsonb(k) as text) from api_key k order by id")
+                        .mapTo(String.class)
+                        .list());
     return String.join("\n", rows);
   }
 
   private List<Map<String, Object>> revocationRows() {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select id, reason, key_count, request_id from apikeys_revocation order by seq")
-        .mapToMap()
-        .list());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery(
+                        "select id, reason, key_count, request_id from apikeys_revocation order by seq")
+                    .mapToMap()
+                    .list());
   }
 
   private List<EventOutbox.Event> events() {

@@ -33,11 +33,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@link RotationClient} against the real workflows and activities on a real PostgreSQL: a
- * rotation runs under a {@code rotate-apikeys-} workflow id, stores its successors and starts the
- * old keys' revocation; a refusal
- * comes back as {@link ApiKeyException} with the worker's type and message, not as Temporal's
- * failure.
+ * {@link RotationClient} against the real workflows and activities on a real PostgreSQL: a rotation
+ * runs under a {@code rotate-apikeys-} workflow id, stores its successors and starts the old keys'
+ * revocation; a refusal comes back as {@link ApiKeyException} with the worker's type and message,
+ * not as Temporal's failure.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RotationClientTest {
@@ -100,8 +99,7 @@ class RotationClientTest {
         .isInstanceOf(ApiKeyException.class)
         .isNotInstanceOf(WorkflowFailedException.class)
         .satisfies(
-            e -> assertThat(((ApiKeyException) e).getType())
-                .isEqualTo(ApiKeyErrorType.NOT_ALLOWED))
+            e -> assertThat(((ApiKeyException) e).getType()).isEqualTo(ApiKeyErrorType.NOT_ALLOWED))
         .hasMessageContaining("rotation is off on this worker");
     assertThat(database.apiKeys().retrieveApiKey(old.id()).revokedAt()).isNull();
   }

@@ -1,13 +1,13 @@
 package dev.apikeys.revocation;
 
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.client.ApiKeyModuleService;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.examples.OffboardUserWorkflow;
 import dev.apikeys.examples.OffboardUserWorkflowImpl;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
-import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
@@ -34,12 +34,13 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *     -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
  * <p>The {@code legacy-*} histories were recorded by the code before {@code revocation-v2} and are
- * kept as they are: they prove that revocations started by it still replay. This writes the
- * current code's histories, one per path a revocation takes.
+ * kept as they are: they prove that revocations started by it still replay. This writes the current
+ * code's histories, one per path a revocation takes.
  */
 @EnabledIfSystemProperty(named = "apikeys.recordHistories", matches = "true")
 class HistoryRecorder {
-  private static final Path OUT = Path.of("..", "workflows", "src", "test", "resources", "histories");
+  private static final Path OUT =
+      Path.of("..", "workflows", "src", "test", "resources", "histories");
 
   @Test
   void record() throws Exception {
@@ -65,8 +66,8 @@ class HistoryRecorder {
       ApiKeyModuleService module =
           new ApiKeyModuleService(client, keys, revocations, RevocationNames.TASK_QUEUE);
       for (int i = 0; i < 3; i++) {
-        keys.createApiKey(new CreateApiKeyDTO(
-            "history " + i, i == 0 ? "secret" : "publishable", "recorder"));
+        keys.createApiKey(
+            new CreateApiKeyDTO("history " + i, i == 0 ? "secret" : "publishable", "recorder"));
       }
 
       // Scheduled by selector, rescheduled later, then revoked now, then stamped.
@@ -75,8 +76,10 @@ class HistoryRecorder {
               RevokeRequest.ofSelector(
                   FilterableApiKeyProps.where("created_by", "recorder").json(),
                   new RevokeApiKeyDTO("user_history", 600L),
-                  SharedContext.newBuilder().setIdempotencyKey("history-1")
-                      .setRequestId("req_h").build()));
+                  SharedContext.newBuilder()
+                      .setIdempotencyKey("history-1")
+                      .setRequestId("req_h")
+                      .build()));
       rescheduled.reschedule(3600, "ops");
       env.sleep(Duration.ofMinutes(5));
       rescheduled.revokeNow("ops");
@@ -89,8 +92,10 @@ class HistoryRecorder {
           RevokeRequest.ofSelector(
                   FilterableApiKeyProps.where("created_by", "recorder").json(),
                   new RevokeApiKeyDTO("user_history", 600L),
-                  SharedContext.newBuilder().setIdempotencyKey("history-1")
-                      .setRequestId("req_h").build())
+                  SharedContext.newBuilder()
+                      .setIdempotencyKey("history-1")
+                      .setRequestId("req_h")
+                      .build())
               .json());
       duplicate.getResult(RevokeResult.class);
       write(client, "history-duplicate", "revoke-duplicate.json");
@@ -98,8 +103,7 @@ class HistoryRecorder {
       // A single key, cancelled before its instant.
       ApiKeyDTO other = keys.createApiKey(new CreateApiKeyDTO("cancelled", "secret", "someone"));
       RevocationHandle cancelled =
-          module.startRevoke(
-              RevokeRequest.ofId(other.id(), new RevokeApiKeyDTO("u", 3600L), null));
+          module.startRevoke(RevokeRequest.ofId(other.id(), new RevokeApiKeyDTO("u", 3600L), null));
       env.sleep(Duration.ofMinutes(1));
       cancelled.cancelAndWait(Duration.ofSeconds(30), "alice");
       write(client, cancelled.workflowId(), "revoke-cancelled.json");
@@ -111,13 +115,15 @@ class HistoryRecorder {
       RevocationHandle stands =
           module.startRevoke(RevokeRequest.ofId(late.id(), new RevokeApiKeyDTO("u", 60L), null));
       WorkflowStub standsStub = client.newUntypedWorkflowStub(stands.workflowId());
-      Thread waiting = new Thread(() -> {
-        try {
-          standsStub.getResult(RevokeResult.class);
-        } catch (WorkflowFailedException expected) {
-          // Closed as cancelled by Temporal; the revocation stands.
-        }
-      });
+      Thread waiting =
+          new Thread(
+              () -> {
+                try {
+                  standsStub.getResult(RevokeResult.class);
+                } catch (WorkflowFailedException expected) {
+                  // Closed as cancelled by Temporal; the revocation stands.
+                }
+              });
       waiting.start();
       activities.stampStarted.await();
       stands.cancel();
@@ -149,7 +155,9 @@ class HistoryRecorder {
                   .setWorkflowId("history-offboard")
                   .build());
       offboard.offboard(new OffboardUserWorkflow.Offboarding("leaver", 60, "hr"));
-      write(client, RevocationNames.workflowIdFor("history-offboard:revoke-user-keys"),
+      write(
+          client,
+          RevocationNames.workflowIdFor("history-offboard:revoke-user-keys"),
           "revoke-child-reports-to-parent.json");
     }
   }

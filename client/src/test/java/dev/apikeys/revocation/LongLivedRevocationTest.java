@@ -2,10 +2,10 @@ package dev.apikeys.revocation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.apikeys.model.ApiKeyDTO;
-import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.client.RevocationHandle;
+import dev.apikeys.model.ApiKeyDTO;
+import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.TestDatabase;
 import dev.apikeys.testing.ApiKeysTestKit;
@@ -13,9 +13,9 @@ import dev.apikeys.testing.ClientTestKit;
 import dev.apikeys.testing.TestStack;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.client.WorkflowClient;
 import io.temporal.client.UpdateOptions;
 import io.temporal.client.WithStartWorkflowOperation;
+import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A revocation that waits long and is moved often keeps a bounded history: it continues as new
- * once its history passes {@link RevokeApiKeysWorkflowImpl#HISTORY_LENGTH_LIMIT} events, carrying
- * its state, and still stamps the last instant it was given, once.
+ * A revocation that waits long and is moved often keeps a bounded history: it continues as new once
+ * its history passes {@link RevokeApiKeysWorkflowImpl#HISTORY_LENGTH_LIMIT} events, carrying its
+ * state, and still stamps the last instant it was given, once.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class LongLivedRevocationTest {
@@ -57,7 +57,9 @@ class LongLivedRevocationTest {
     ApiKeyDTO key = keys.createApiKey(new CreateApiKeyDTO("moved", "secret", "u"));
     RevocationHandle handle =
         module.startRevoke(
-            RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 86_400L),
+            RevokeRequest.ofId(
+                key.id(),
+                new RevokeApiKeyDTO("me", 86_400L),
                 SharedContext.newBuilder().setIdempotencyKey("moved-often").build()));
 
     Instant last = null;
@@ -71,7 +73,8 @@ class LongLivedRevocationTest {
     String runId = null;
     do {
       WorkflowExecutionHistory history =
-          runId == null ? client.fetchHistory(handle.workflowId())
+          runId == null
+              ? client.fetchHistory(handle.workflowId())
               : client.fetchHistory(handle.workflowId(), runId);
       longest = Math.max(longest, history.getEvents().size());
       HistoryEvent started = history.getEvents().get(0);
@@ -79,7 +82,11 @@ class LongLivedRevocationTest {
       runs++;
     } while (!runId.isEmpty());
     System.out.println(
-        RESCHEDULES + " reschedules: " + runs + " runs, the longest history " + longest
+        RESCHEDULES
+            + " reschedules: "
+            + runs
+            + " runs, the longest history "
+            + longest
             + " events");
     assertThat(runs).isGreaterThan(1);
     assertThat(longest).isLessThan(RevokeApiKeysWorkflowImpl.HISTORY_LENGTH_LIMIT + 200);
@@ -90,22 +97,30 @@ class LongLivedRevocationTest {
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
     assertThat(result.revocationId()).isEqualTo(handle.revocation().revocationId());
     long events =
-        db.jdbi().withHandle(h -> h.createQuery(
-                "select count(*) from apikeys_event where name = 'api_key.revoked'")
-            .mapTo(Long.class).one());
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery(
+                            "select count(*) from apikeys_event where name = 'api_key.revoked'")
+                        .mapTo(Long.class)
+                        .one());
     assertThat(events).isEqualTo(1);
     long moves =
-        db.jdbi().withHandle(h -> h.createQuery(
-                "select count(*) from apikeys_event where name = 'api_key.revocation_rescheduled'")
-            .mapTo(Long.class).one());
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery(
+                            "select count(*) from apikeys_event where name = 'api_key.revocation_rescheduled'")
+                        .mapTo(Long.class)
+                        .one());
     assertThat(moves).isEqualTo(RESCHEDULES + 1);
   }
 
   /**
    * A change that reaches a new run in its very first workflow task, before the run's method has
    * begun (the run after a continue-as-new, or one the reconciler starts), waits for the run to
-   * restore its revocation instead of being refused as "not scheduled yet". The change is sent
-   * with the start, so it always lands in that first task.
+   * restore its revocation instead of being refused as "not scheduled yet". The change is sent with
+   * the start, so it always lands in that first task.
    */
   @Test
   void aChangeInTheFirstTaskOfAContinuedRunIsApplied(Worker worker) throws Exception {
@@ -138,8 +153,13 @@ class LongLivedRevocationTest {
     assertThat(moved.state()).isEqualTo(RevocationState.SCHEDULED);
     assertThat(moved.scheduledAt()).isBefore(scheduled.scheduledAt());
     Instant stored =
-        db.jdbi().withHandle(h -> h.createQuery("select revoked_at from api_key where id = :id")
-            .bind("id", key.id()).mapTo(Instant.class).one());
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select revoked_at from api_key where id = :id")
+                        .bind("id", key.id())
+                        .mapTo(Instant.class)
+                        .one());
     assertThat(stored).isEqualTo(moved.scheduledAt());
   }
 }

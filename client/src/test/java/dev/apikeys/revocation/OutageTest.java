@@ -3,10 +3,10 @@ package dev.apikeys.revocation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.apikeys.activities.RevocationActivitiesImpl;
-import dev.apikeys.model.ApiKeyDTO;
-import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.client.RevocationHandle;
+import dev.apikeys.model.ApiKeyDTO;
+import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.Database;
 import dev.apikeys.store.RevocationStore;
@@ -34,11 +34,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A database that stays unreachable longer than the bounded activities' retry budget (about an
- * hour and a half) and then comes back: the stamp and the cancel's undo keep retrying, so the
- * revocation is stamped at its original instant, or cancelled with its keys restored, once the
- * database answers again. Time skipping crosses the hours; the outage is a data source that
- * refuses connections, as an unreachable server does.
+ * A database that stays unreachable longer than the bounded activities' retry budget (about an hour
+ * and a half) and then comes back: the stamp and the cancel's undo keep retrying, so the revocation
+ * is stamped at its original instant, or cancelled with its keys restored, once the database
+ * answers again. Time skipping crosses the hours; the outage is a data source that refuses
+ * connections, as an unreachable server does.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class OutageTest {
@@ -109,17 +109,22 @@ class OutageTest {
     assertThat(revokedAt(key)).isNotNull();
 
     outage.down = false;
-    for (int i = 0; i < 200
-        && workflow(handle).describe().getStatus()
-            == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING; i++) {
+    for (int i = 0;
+        i < 200
+            && workflow(handle).describe().getStatus()
+                == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+        i++) {
       Thread.sleep(50);
     }
     assertThat(workflow(handle).describe().getStatus())
         .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED);
     assertThat(handle.status().state()).isEqualTo(RevocationState.CANCELLED);
     assertThat(revokedAt(key)).isNull();
-    assertThat(count("select count(*) from apikeys_revocation where status = 'cancelled'"
-        + " and cancelled_by = 'ops'")).isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from apikeys_revocation where status = 'cancelled'"
+                    + " and cancelled_by = 'ops'"))
+        .isEqualTo(1);
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -193,9 +198,15 @@ class OutageTest {
   }
 
   private Instant revokedAt(ApiKeyDTO key) {
-    Instant at = db.jdbi().withHandle(h -> h.createQuery(
-            "select revoked_at from api_key where id = :id")
-        .bind("id", key.id()).mapTo(Instant.class).findOne().orElse(null));
+    Instant at =
+        db.jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select revoked_at from api_key where id = :id")
+                        .bind("id", key.id())
+                        .mapTo(Instant.class)
+                        .findOne()
+                        .orElse(null));
     return at == null ? null : at.truncatedTo(ChronoUnit.MILLIS);
   }
 

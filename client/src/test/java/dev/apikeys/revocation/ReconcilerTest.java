@@ -3,11 +3,11 @@ package dev.apikeys.revocation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.apikeys.activities.ReconcileActivitiesImpl;
-import dev.apikeys.model.ApiKeyDTO;
-import dev.apikeys.model.CreateApiKeyDTO;
+import dev.apikeys.activities.RevocationReconciler;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.client.RevocationHandle;
-import dev.apikeys.activities.RevocationReconciler;
+import dev.apikeys.model.ApiKeyDTO;
+import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.RevocationStore;
 import dev.apikeys.store.TestDatabase;
@@ -75,11 +75,14 @@ class ReconcilerTest {
 
     assertThat(report.scheduled()).isEqualTo(1);
     assertThat(report.restarted()).isEqualTo(1);
-    assertThat(report.findings()).singleElement().satisfies(f -> {
-      assertThat(f.revocationId()).isEqualTo(handle.revocation().revocationId());
-      assertThat(f.workflow()).isEqualTo("terminated");
-      assertThat(f.action()).isEqualTo("restarted");
-    });
+    assertThat(report.findings())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.revocationId()).isEqualTo(handle.revocation().revocationId());
+              assertThat(f.workflow()).isEqualTo("terminated");
+              assertThat(f.action()).isEqualTo("restarted");
+            });
     assertThat(reconciler.reconcile().running()).as("now looked after").isEqualTo(1);
     RevokeResult result = handle.await(Duration.ofSeconds(60));
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
@@ -102,7 +105,8 @@ class ReconcilerTest {
     ReconcileReport report = runReconcileWorkflow();
 
     assertThat(report.stamped()).isEqualTo(1);
-    assertThat(report.findings()).singleElement()
+    assertThat(report.findings())
+        .singleElement()
         .satisfies(f -> assertThat(f.action()).isEqualTo("stamped"));
     assertThat(status(handle)).isEqualTo("revoked");
     assertThat(revokedAt(key)).isEqualTo(instant);
@@ -116,14 +120,26 @@ class ReconcilerTest {
     ApiKeyDTO key = secret();
     // What a process leaves behind when it dies between committing and starting the workflow.
     ValidRevokeRequest request =
-        RevokeRequestParser.parse(RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 600L),
-            SharedContext.newBuilder().setIdempotencyKey("orphan").build()));
-    Instant instant = Instant.ofEpochMilli(env.currentTimeMillis()).plusSeconds(600)
-        .truncatedTo(ChronoUnit.MILLIS);
-    Revocation orphan = revocations.schedule(new ScheduleRevocation(
-        RevocationNames.workflowIdFor("orphan"), "never-started", request, instant, null)
-        .fingerprinted());
-    assertThat(reconciler.list()).singleElement()
+        RevokeRequestParser.parse(
+            RevokeRequest.ofId(
+                key.id(),
+                new RevokeApiKeyDTO("me", 600L),
+                SharedContext.newBuilder().setIdempotencyKey("orphan").build()));
+    Instant instant =
+        Instant.ofEpochMilli(env.currentTimeMillis())
+            .plusSeconds(600)
+            .truncatedTo(ChronoUnit.MILLIS);
+    Revocation orphan =
+        revocations.schedule(
+            new ScheduleRevocation(
+                    RevocationNames.workflowIdFor("orphan"),
+                    "never-started",
+                    request,
+                    instant,
+                    null)
+                .fingerprinted());
+    assertThat(reconciler.list())
+        .singleElement()
         .satisfies(f -> assertThat(f.workflow()).isEqualTo("missing"));
 
     ReconcileReport report = reconciler.reconcile();
@@ -151,7 +167,8 @@ class ReconcilerTest {
   // ---- helpers --------------------------------------------------------------------------------
 
   private ReconcileReport runReconcileWorkflow() {
-    return client.newWorkflowStub(
+    return client
+        .newWorkflowStub(
             ReconcileRevocationsWorkflow.class,
             WorkflowOptions.newBuilder().setTaskQueue(taskQueue).build())
         .reconcile();
@@ -167,21 +184,31 @@ class ReconcilerTest {
 
   private RevocationHandle revoke(ApiKeyDTO key, long in, String idempotencyKey) {
     SharedContext ctx =
-        idempotencyKey == null ? null
+        idempotencyKey == null
+            ? null
             : SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build();
     return module.startRevoke(RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", in), ctx));
   }
 
   private Instant revokedAt(ApiKeyDTO key) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select revoked_at from api_key where id = :id")
-        .bind("id", key.id()).mapTo(Instant.class).one()).truncatedTo(ChronoUnit.MILLIS);
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select revoked_at from api_key where id = :id")
+                    .bind("id", key.id())
+                    .mapTo(Instant.class)
+                    .one())
+        .truncatedTo(ChronoUnit.MILLIS);
   }
 
   private String status(RevocationHandle handle) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select status from apikeys_revocation where id = :id")
-        .bind("id", handle.revocation().revocationId()).mapTo(String.class).one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select status from apikeys_revocation where id = :id")
+                    .bind("id", handle.revocation().revocationId())
+                    .mapTo(String.class)
+                    .one());
   }
 
   private long count(String sql) {

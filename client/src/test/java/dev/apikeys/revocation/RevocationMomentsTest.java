@@ -6,14 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.client.ApiKeyModuleService;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
-import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.TestDatabase;
 import dev.apikeys.testing.ApiKeysTestKit;
@@ -46,9 +46,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Each promise of a revocation at its worst moment, with time skipping on the real activities and
  * PostgreSQL: a cancel while the schedule activity has committed but not answered, a cancel before
  * the first workflow task, a cancel while a reschedule or a revoke-now is in flight, one
- * idempotency key used for two different requests, and results whose keys would not fit a
- * payload. The activities pause where the test says (see {@link ScriptedActivities}), so every
- * interleaving here happens on every run.
+ * idempotency key used for two different requests, and results whose keys would not fit a payload.
+ * The activities pause where the test says (see {@link ScriptedActivities}), so every interleaving
+ * here happens on every run.
  *
  * <p>No test blocks on a workflow result while another revocation waits for its instant: a client
  * blocked on a result lets the test server skip time.
@@ -101,8 +101,9 @@ class RevocationMomentsTest {
     ApiKeyDTO key = secret("k");
     activities.scheduleCommitted = new CountDownLatch(1);
     activities.releaseSchedule = new CountDownLatch(1);
-    WorkflowStub stub = startByTypeName(
-        "{\"id\":\"" + key.id() + "\",\"data\":{\"revoked_by\":\"me\",\"revoke_in\":600}}");
+    WorkflowStub stub =
+        startByTypeName(
+            "{\"id\":\"" + key.id() + "\",\"data\":{\"revoked_by\":\"me\",\"revoke_in\":600}}");
 
     assertThat(activities.scheduleCommitted.await(30, TimeUnit.SECONDS)).isTrue();
     assertThat(row(key.id()).revokedAt()).as("the schedule committed").isNotNull();
@@ -133,7 +134,8 @@ class RevocationMomentsTest {
                 .setWorkflowId("zero-delay-" + UUID.randomUUID())
                 .setStartDelay(Duration.ofMinutes(1))
                 .build());
-    stub.start(node("{\"id\":\"" + key.id() + "\",\"data\":{\"revoked_by\":\"me\",\"revoke_in\":600}}"));
+    stub.start(
+        node("{\"id\":\"" + key.id() + "\",\"data\":{\"revoked_by\":\"me\",\"revoke_in\":600}}"));
     stub.cancel();
     env.sleep(Duration.ofMinutes(2));
 
@@ -227,12 +229,16 @@ class RevocationMomentsTest {
     ApiKeyDTO b = secret("b");
     RevocationHandle first = revoke(a.id(), "me", 60, "k");
 
-    assertRefused(() -> revoke(b.id(), "me", 60, "k"), ApiKeyErrorType.CONFLICT,
+    assertRefused(
+        () -> revoke(b.id(), "me", 60, "k"),
+        ApiKeyErrorType.CONFLICT,
         "idempotency key \"k\" was already used for a different revoke request");
-    assertRefused(() -> revoke(a.id(), "someone-else", 60, "k"), ApiKeyErrorType.CONFLICT,
+    assertRefused(
+        () -> revoke(a.id(), "someone-else", 60, "k"),
+        ApiKeyErrorType.CONFLICT,
         "idempotency key \"k\"");
-    assertRefused(() -> revoke(a.id(), "me", 61, "k"), ApiKeyErrorType.CONFLICT,
-        "idempotency key \"k\"");
+    assertRefused(
+        () -> revoke(a.id(), "me", 61, "k"), ApiKeyErrorType.CONFLICT, "idempotency key \"k\"");
     assertThat(row(b.id()).revokedAt()).isNull();
     // The same request joins.
     assertThat(revoke(a.id(), "me", 60, "k").revocation().revocationId())
@@ -240,7 +246,9 @@ class RevocationMomentsTest {
 
     RevokeResult done = first.await(Duration.ofSeconds(30));
     assertThat(done.status()).isEqualTo(RevocationState.REVOKED);
-    assertRefused(() -> revoke(b.id(), "me", 60, "k"), ApiKeyErrorType.CONFLICT,
+    assertRefused(
+        () -> revoke(b.id(), "me", 60, "k"),
+        ApiKeyErrorType.CONFLICT,
         "idempotency key \"k\" was already used for a different revoke request");
     assertThat(revoke(a.id(), "me", 60, "k").revocation().revocationId())
         .isEqualTo(first.revocation().revocationId());
@@ -257,19 +265,22 @@ class RevocationMomentsTest {
     SharedContext ctx = SharedContext.newBuilder().setIdempotencyKey("svc").build();
     module.revoke(a.id(), new RevokeApiKeyDTO("me", 60L), ctx);
 
-    assertRefused(() -> module.revoke(b.id(), new RevokeApiKeyDTO("me", 60L), ctx),
-        ApiKeyErrorType.CONFLICT, "idempotency key \"svc\"");
+    assertRefused(
+        () -> module.revoke(b.id(), new RevokeApiKeyDTO("me", 60L), ctx),
+        ApiKeyErrorType.CONFLICT,
+        "idempotency key \"svc\"");
     assertRefused(
         () -> module.revoke(FilterableApiKeyProps.ids(b.id()), new RevokeApiKeyDTO("me", 60L), ctx),
-        ApiKeyErrorType.CONFLICT, "idempotency key \"svc\"");
+        ApiKeyErrorType.CONFLICT,
+        "idempotency key \"svc\"");
     assertThat(row(b.id()).revokedAt()).isNull();
   }
 
   // ---- payloads bounded by bytes --------------------------------------------------------------
 
   /**
-   * The issue's third report: 1,000 keys with 10,000-character titles. Every payload in the
-   * history stays under Temporal's 512 KB warning; the result lists what fits its byte budget.
+   * The issue's third report: 1,000 keys with 10,000-character titles. Every payload in the history
+   * stays under Temporal's 512 KB warning; the result lists what fits its byte budget.
    */
   @Test
   void aThousandKeysWithTenThousandCharacterTitlesComplete() throws Exception {
@@ -281,9 +292,11 @@ class RevocationMomentsTest {
               .toList());
     }
     RevocationHandle handle =
-        module.startRevoke(RevokeRequest.ofSelector(
-            FilterableApiKeyProps.where("created_by", "wide").json(), RevokeApiKeyDTO.now("me"),
-            null));
+        module.startRevoke(
+            RevokeRequest.ofSelector(
+                FilterableApiKeyProps.where("created_by", "wide").json(),
+                RevokeApiKeyDTO.now("me"),
+                null));
     RevokeResult result = handle.await(Duration.ofSeconds(60));
 
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
@@ -293,22 +306,31 @@ class RevocationMomentsTest {
     assertThat(JSON.writeValueAsBytes(result).length).isLessThan(300 * 1024);
     assertThat(largestHistoryEvent(handle.workflowId())).isLessThan(512 * 1024);
     assertThat(revokedEvents()).isEqualTo(1_000);
-    assertThat(module.revoke(FilterableApiKeyProps.where("created_by", "nobody"),
-        RevokeApiKeyDTO.now("me"), null)).isEmpty();
+    assertThat(
+            module.revoke(
+                FilterableApiKeyProps.where("created_by", "nobody"),
+                RevokeApiKeyDTO.now("me"),
+                null))
+        .isEmpty();
   }
 
   /** 100,000 keys: the same budget, and the history does not grow with the key count. */
   @Test
   void aHundredThousandKeysComplete() throws Exception {
-    db.jdbi().useHandle(h -> h.execute(
-        "insert into api_key (id, token, salt, redacted, title, type, created_by)"
-            + " select 'apk_bulk' || lpad(cast(n as text), 8, '0'), 'pk_bulk' || n, '',"
-            + " 'pk_bul***' || n, 'bulk', 'publishable', 'bulk'"
-            + " from generate_series(1, 100000) n"));
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.execute(
+                    "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                        + " select 'apk_bulk' || lpad(cast(n as text), 8, '0'), 'pk_bulk' || n, '',"
+                        + " 'pk_bul***' || n, 'bulk', 'publishable', 'bulk'"
+                        + " from generate_series(1, 100000) n"));
     RevocationHandle handle =
-        module.startRevoke(RevokeRequest.ofSelector(
-            FilterableApiKeyProps.where("created_by", "bulk").json(), RevokeApiKeyDTO.now("me"),
-            null));
+        module.startRevoke(
+            RevokeRequest.ofSelector(
+                FilterableApiKeyProps.where("created_by", "bulk").json(),
+                RevokeApiKeyDTO.now("me"),
+                null));
     RevokeResult result = handle.await(Duration.ofSeconds(90));
 
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
@@ -316,8 +338,13 @@ class RevocationMomentsTest {
     assertThat(result.truncated()).isTrue();
     assertThat(JSON.writeValueAsBytes(result).length).isLessThan(300 * 1024);
     assertThat(largestHistoryEvent(handle.workflowId())).isLessThan(512 * 1024);
-    assertThat(count("select count(*) from api_key where created_by = 'bulk'"
-        + " and revoked_at = '" + result.scheduledAt() + "'")).isEqualTo(100_000);
+    assertThat(
+            count(
+                "select count(*) from api_key where created_by = 'bulk'"
+                    + " and revoked_at = '"
+                    + result.scheduledAt()
+                    + "'"))
+        .isEqualTo(100_000);
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -335,8 +362,10 @@ class RevocationMomentsTest {
   }
 
   private RevocationHandle revoke(String id, String by, long in, String idempotencyKey) {
-    SharedContext ctx = idempotencyKey == null ? null
-        : SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build();
+    SharedContext ctx =
+        idempotencyKey == null
+            ? null
+            : SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build();
     return module.startRevoke(RevokeRequest.ofId(id, new RevokeApiKeyDTO(by, in), ctx));
   }
 
@@ -353,8 +382,8 @@ class RevocationMomentsTest {
   }
 
   /**
-   * Waits until the workflow has run a workflow task after its cancel request, or closed: from
-   * then on, the workflow knows of the cancel.
+   * Waits until the workflow has run a workflow task after its cancel request, or closed: from then
+   * on, the workflow knows of the cancel.
    */
   private void awaitCancelSeen(WorkflowStub stub) throws InterruptedException {
     String workflowId = stub.getExecution().getWorkflowId();
@@ -385,7 +414,8 @@ class RevocationMomentsTest {
   private static void assertClosed(WorkflowStub stub, WorkflowExecutionStatus expected)
       throws InterruptedException {
     WorkflowExecutionStatus status = stub.describe().getStatus();
-    for (int i = 0; i < 400 && status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    for (int i = 0;
+        i < 400 && status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
         i++) {
       Thread.sleep(50);
       status = stub.describe().getStatus();
@@ -414,30 +444,48 @@ class RevocationMomentsTest {
   record KeyRow(Instant revokedAt, String revokedBy) {}
 
   private KeyRow row(String id) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select revoked_at, revoked_by from api_key where id = :id")
-        .bind("id", id)
-        .map((rs, ctx) -> new KeyRow(
-            rs.getTimestamp("revoked_at") == null ? null
-                : rs.getTimestamp("revoked_at").toInstant().truncatedTo(ChronoUnit.MILLIS),
-            rs.getString("revoked_by")))
-        .one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select revoked_at, revoked_by from api_key where id = :id")
+                    .bind("id", id)
+                    .map(
+                        (rs, ctx) ->
+                            new KeyRow(
+                                rs.getTimestamp("revoked_at") == null
+                                    ? null
+                                    : rs.getTimestamp("revoked_at")
+                                        .toInstant()
+                                        .truncatedTo(ChronoUnit.MILLIS),
+                                rs.getString("revoked_by")))
+                    .one());
   }
 
   private java.util.List<String> revocationStatuses() {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select status from apikeys_revocation order by seq").mapTo(String.class).list());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select status from apikeys_revocation order by seq")
+                    .mapTo(String.class)
+                    .list());
   }
 
   private String revocationColumn(String column) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select " + column + " from apikeys_revocation order by seq limit 1")
-        .mapTo(String.class).one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select " + column + " from apikeys_revocation order by seq limit 1")
+                    .mapTo(String.class)
+                    .one());
   }
 
   private java.util.List<String> eventNames() {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select name from apikeys_event order by seq").mapTo(String.class).list());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select name from apikeys_event order by seq")
+                    .mapTo(String.class)
+                    .list());
   }
 
   private long revokedEvents() {

@@ -6,14 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.client.ApiKeyModuleService;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
-import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.EventOutbox;
 import dev.apikeys.store.TestDatabase;
@@ -44,8 +44,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The workflow's rules with time skipping, against the real activities on a real PostgreSQL:
- * every assertion is about what a user sees — rows, results, events, errors.
+ * The workflow's rules with time skipping, against the real activities on a real PostgreSQL: every
+ * assertion is about what a user sees — rows, results, events, errors.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class RevokeApiKeysWorkflowTest {
@@ -98,12 +98,14 @@ class RevokeApiKeysWorkflowTest {
     ApiKeyDTO key = secret("k");
     RevocationHandle handle = revoke(key.id(), "user_1", 90, null);
     Instant scheduled = handle.scheduled().scheduledAt();
-    assertThat(handle.scheduled().apiKeys()).singleElement()
-        .satisfies(k -> {
-          assertThat(k.revokedAt()).isEqualTo(scheduled);
-          assertThat(k.revokedBy()).isEqualTo("user_1");
-          assertThat(k.token()).isEmpty();
-        });
+    assertThat(handle.scheduled().apiKeys())
+        .singleElement()
+        .satisfies(
+            k -> {
+              assertThat(k.revokedAt()).isEqualTo(scheduled);
+              assertThat(k.revokedBy()).isEqualTo("user_1");
+              assertThat(k.token()).isEmpty();
+            });
     assertThat(row(key.id()).revokedAt()).isEqualTo(scheduled);
 
     RevokeResult result = handle.await(Duration.ofSeconds(30));
@@ -161,9 +163,13 @@ class RevokeApiKeysWorkflowTest {
   @Test
   void publishableKeyIsNeverReactivatedOrMovedLater() throws Exception {
     ApiKeyDTO key = keys.createApiKey(new CreateApiKeyDTO("p", "publishable", "u"));
-    db.jdbi().useHandle(h -> h.execute(
-        "update api_key set revoked_at = now() - interval '1 day', revoked_by = 'medusa'"
-            + " where id = ?", key.id()));
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.execute(
+                    "update api_key set revoked_at = now() - interval '1 day', revoked_by = 'medusa'"
+                        + " where id = ?",
+                    key.id()));
     Instant before = row(key.id()).revokedAt();
 
     revoke(key.id(), "user_1", 60, null).await(Duration.ofSeconds(30));
@@ -200,8 +206,7 @@ class RevokeApiKeysWorkflowTest {
     RevocationHandle handle = revoke(key.id(), "user_1", 60, null);
     WorkflowStub stub = env.getWorkflowClient().newUntypedWorkflowStub(handle.workflowId());
     Future<RevokeResult> result =
-        Executors.newSingleThreadExecutor()
-            .submit(() -> stub.getResult(RevokeResult.class));
+        Executors.newSingleThreadExecutor().submit(() -> stub.getResult(RevokeResult.class));
     assertThat(activities.stampStarted.await(30, TimeUnit.SECONDS)).isTrue();
 
     handle.cancel();
@@ -233,7 +238,8 @@ class RevokeApiKeysWorkflowTest {
     env.sleep(Duration.ofMinutes(30));
     second.await(Duration.ofSeconds(30));
     assertThat(row(key.id()).revokedAt()).isEqualTo(second.scheduled().scheduledAt());
-    assertThat(events()).extracting(EventOutbox.Event::revocationId)
+    assertThat(events())
+        .extracting(EventOutbox.Event::revocationId)
         .containsExactly(second.scheduled().revocationId());
   }
 
@@ -336,7 +342,9 @@ class RevokeApiKeysWorkflowTest {
     assertThat(revocationIds).hasSize(1);
     assertThat(count("select count(*) from apikeys_revocation")).isEqualTo(1);
     RevokeResult result =
-        module.revocation(RevocationNames.workflowIdFor("rk-concurrent")).await(Duration.ofSeconds(30));
+        module
+            .revocation(RevocationNames.workflowIdFor("rk-concurrent"))
+            .await(Duration.ofSeconds(30));
     assertThat(result.revocationId()).isIn(revocationIds);
     assertThat(eventCount()).isEqualTo(1);
 
@@ -353,11 +361,19 @@ class RevokeApiKeysWorkflowTest {
     ApiKeyDTO key = secret("k");
     RevocationHandle original = revoke(key.id(), "user_1", 60, "rk-cli");
     // The Temporal CLI picks its own workflow id.
-    WorkflowStub cli = env.getWorkflowClient().newUntypedWorkflowStub(
-        RevocationNames.WORKFLOW_TYPE,
-        WorkflowOptions.newBuilder().setTaskQueue(taskQueue).setWorkflowId("cli-chosen-id").build());
-    cli.start(RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("user_1", 60L),
-        SharedContext.newBuilder().setIdempotencyKey("rk-cli").build()));
+    WorkflowStub cli =
+        env.getWorkflowClient()
+            .newUntypedWorkflowStub(
+                RevocationNames.WORKFLOW_TYPE,
+                WorkflowOptions.newBuilder()
+                    .setTaskQueue(taskQueue)
+                    .setWorkflowId("cli-chosen-id")
+                    .build());
+    cli.start(
+        RevokeRequest.ofId(
+            key.id(),
+            new RevokeApiKeyDTO("user_1", 60L),
+            SharedContext.newBuilder().setIdempotencyKey("rk-cli").build()));
 
     RevokeResult dup = cli.getResult(RevokeResult.class);
 
@@ -372,19 +388,30 @@ class RevokeApiKeysWorkflowTest {
   void theSameIdempotencyKeyWithAnotherRequestIsAConflict() {
     ApiKeyDTO key = secret("k");
     revoke(key.id(), "user_1", 60, "rk-conflict");
-    WorkflowStub cli = env.getWorkflowClient().newUntypedWorkflowStub(
-        RevocationNames.WORKFLOW_TYPE,
-        WorkflowOptions.newBuilder().setTaskQueue(taskQueue).setWorkflowId("other").build());
-    cli.start(RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("someone_else", 60L),
-        SharedContext.newBuilder().setIdempotencyKey("rk-conflict").build()));
+    WorkflowStub cli =
+        env.getWorkflowClient()
+            .newUntypedWorkflowStub(
+                RevocationNames.WORKFLOW_TYPE,
+                WorkflowOptions.newBuilder()
+                    .setTaskQueue(taskQueue)
+                    .setWorkflowId("other")
+                    .build());
+    cli.start(
+        RevokeRequest.ofId(
+            key.id(),
+            new RevokeApiKeyDTO("someone_else", 60L),
+            SharedContext.newBuilder().setIdempotencyKey("rk-conflict").build()));
 
     assertThatThrownBy(() -> cli.getResult(RevokeResult.class))
         .isInstanceOf(WorkflowFailedException.class)
         .cause()
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo("CONFLICT");
-          assertThat(f.getOriginalMessage()).startsWith("idempotency key \"rk-conflict\" was already used");
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo("CONFLICT");
+              assertThat(f.getOriginalMessage())
+                  .startsWith("idempotency key \"rk-conflict\" was already used");
+            });
     assertThat(count("select count(*) from apikeys_revocation")).isEqualTo(1);
     assertThat(row(key.id()).revokedBy()).isEqualTo("user_1");
   }
@@ -410,29 +437,53 @@ class RevokeApiKeysWorkflowTest {
     ApiKeyDTO key = secret("k");
     ApiKeyDTO revoked = secret("r");
     ApiKeyDTO revoked2 = secret("r2");
-    db.jdbi().useHandle(h -> h.execute(
-        "update api_key set revoked_at = now() - interval '1 minute', revoked_by = 'x'"
-            + " where id in (?, ?)", revoked.id(), revoked2.id()));
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.execute(
+                    "update api_key set revoked_at = now() - interval '1 minute', revoked_by = 'x'"
+                        + " where id in (?, ?)",
+                    revoked.id(),
+                    revoked2.id()));
 
-    assertRefused(() -> module.revoke(key.id(), new RevokeApiKeyDTO(null, 0L), null),
-        ApiKeyErrorType.INVALID_DATA, "You must provide a revoked_by field when revoking a key.");
-    assertRefused(() -> module.revoke(key.id(), new RevokeApiKeyDTO("  ", 0L), null),
-        ApiKeyErrorType.INVALID_DATA, "You must provide a revoked_by field when revoking a key.");
-    assertRefused(() -> module.revoke("apk_missing", RevokeApiKeyDTO.now("u"), null),
-        ApiKeyErrorType.NOT_FOUND, "ApiKey with id \"apk_missing\" not found");
     assertRefused(
-        () -> module.revoke(FilterableApiKeyProps.ids(key.id(), revoked.id(), revoked2.id()),
-            RevokeApiKeyDTO.now("u"), null),
-        ApiKeyErrorType.INVALID_DATA, "There are 2 secret keys that are already revoked.");
-    assertRefused(() -> module.revoke(FilterableApiKeyProps.of(JSON.createObjectNode()),
-            RevokeApiKeyDTO.now("u"), null),
-        ApiKeyErrorType.INVALID_DATA, "selector: an empty selector would match every key");
-    assertRefused(() -> module.revoke(key.id(), new RevokeApiKeyDTO("u", -1L), null),
-        ApiKeyErrorType.INVALID_DATA, "data.revoke_in: must be 0 or more seconds");
+        () -> module.revoke(key.id(), new RevokeApiKeyDTO(null, 0L), null),
+        ApiKeyErrorType.INVALID_DATA,
+        "You must provide a revoked_by field when revoking a key.");
     assertRefused(
-        () -> module.revoke(FilterableApiKeyProps.of(node("{\"revoked_at\":{\"$foo\":1}}")),
-            RevokeApiKeyDTO.now("u"), null),
-        ApiKeyErrorType.INVALID_DATA, "selector.revoked_at.$foo");
+        () -> module.revoke(key.id(), new RevokeApiKeyDTO("  ", 0L), null),
+        ApiKeyErrorType.INVALID_DATA,
+        "You must provide a revoked_by field when revoking a key.");
+    assertRefused(
+        () -> module.revoke("apk_missing", RevokeApiKeyDTO.now("u"), null),
+        ApiKeyErrorType.NOT_FOUND,
+        "ApiKey with id \"apk_missing\" not found");
+    assertRefused(
+        () ->
+            module.revoke(
+                FilterableApiKeyProps.ids(key.id(), revoked.id(), revoked2.id()),
+                RevokeApiKeyDTO.now("u"),
+                null),
+        ApiKeyErrorType.INVALID_DATA,
+        "There are 2 secret keys that are already revoked.");
+    assertRefused(
+        () ->
+            module.revoke(
+                FilterableApiKeyProps.of(JSON.createObjectNode()), RevokeApiKeyDTO.now("u"), null),
+        ApiKeyErrorType.INVALID_DATA,
+        "selector: an empty selector would match every key");
+    assertRefused(
+        () -> module.revoke(key.id(), new RevokeApiKeyDTO("u", -1L), null),
+        ApiKeyErrorType.INVALID_DATA,
+        "data.revoke_in: must be 0 or more seconds");
+    assertRefused(
+        () ->
+            module.revoke(
+                FilterableApiKeyProps.of(node("{\"revoked_at\":{\"$foo\":1}}")),
+                RevokeApiKeyDTO.now("u"),
+                null),
+        ApiKeyErrorType.INVALID_DATA,
+        "selector.revoked_at.$foo");
 
     // Through the workflow as raw JSON, where Medusa would coerce or guess.
     assertWorkflowRefused(
@@ -455,8 +506,8 @@ class RevokeApiKeysWorkflowTest {
   void aSelectorMatchingNothingIsAnEmptyResult() throws Exception {
     secret("k");
     List<ApiKeyDTO> scheduled =
-        module.revoke(FilterableApiKeyProps.where("created_by", "nobody"),
-            RevokeApiKeyDTO.now("u"), null);
+        module.revoke(
+            FilterableApiKeyProps.where("created_by", "nobody"), RevokeApiKeyDTO.now("u"), null);
     assertThat(scheduled).isEmpty();
     assertThat(count("select count(*) from api_key where revoked_at is not null")).isZero();
   }
@@ -468,8 +519,10 @@ class RevokeApiKeysWorkflowTest {
     ApiKeyDTO c = keys.createApiKey(new CreateApiKeyDTO("c", "publishable", "bob"));
 
     List<ApiKeyDTO> scheduled =
-        module.revoke(FilterableApiKeyProps.where("created_by", "alice"),
-            new RevokeApiKeyDTO("admin", 120L), null);
+        module.revoke(
+            FilterableApiKeyProps.where("created_by", "alice"),
+            new RevokeApiKeyDTO("admin", 120L),
+            null);
 
     assertThat(scheduled).extracting(ApiKeyDTO::id).containsExactlyInAnyOrder(a.id(), b.id());
     assertThat(scheduled).extracting(ApiKeyDTO::revokedBy).containsOnly("admin");
@@ -486,8 +539,11 @@ class RevokeApiKeysWorkflowTest {
   @Test
   void isCancellingStartsNothing() {
     ApiKeyDTO key = secret("k");
-    ApiKeyDTO answer = module.revoke(key.id(), RevokeApiKeyDTO.now("u"),
-        SharedContext.newBuilder().setIsCancelling(true).build());
+    ApiKeyDTO answer =
+        module.revoke(
+            key.id(),
+            RevokeApiKeyDTO.now("u"),
+            SharedContext.newBuilder().setIsCancelling(true).build());
     assertThat(answer.revokedAt()).isNull();
     assertThat(count("select count(*) from apikeys_revocation")).isZero();
   }
@@ -495,23 +551,32 @@ class RevokeApiKeysWorkflowTest {
   @Test
   void contextIsRecordedAndHeldEventsWaitForTheirGroup() throws Exception {
     ApiKeyDTO key = secret("k");
-    SharedContext ctx = SharedContext.newBuilder()
-        .setRequestId("req_1").setTransactionId("tx_1").setRunId("run_1")
-        .setEventGroupId("grp_1").setPreventReleaseEvents(true).build();
-    RevocationHandle handle = startRevoke(RevokeRequest.ofId(key.id(), RevokeApiKeyDTO.now("u"), ctx));
+    SharedContext ctx =
+        SharedContext.newBuilder()
+            .setRequestId("req_1")
+            .setTransactionId("tx_1")
+            .setRunId("run_1")
+            .setEventGroupId("grp_1")
+            .setPreventReleaseEvents(true)
+            .build();
+    RevocationHandle handle =
+        startRevoke(RevokeRequest.ofId(key.id(), RevokeApiKeyDTO.now("u"), ctx));
     handle.await(Duration.ofSeconds(30));
 
     EventOutbox outbox = new EventOutbox();
     assertThat(outbox.readAfter(db.jdbi(), 0, 100)).isEmpty();
     assertThat(eventCount()).isEqualTo(1);
     assertThat(outbox.releaseGroup(db.jdbi(), "grp_1")).isEqualTo(1);
-    assertThat(outbox.readAfter(db.jdbi(), 0, 100)).singleElement().satisfies(e -> {
-      assertThat(e.name()).isEqualTo("api_key.revoked");
-      assertThat(e.eventGroupId()).isEqualTo("grp_1");
-      assertThat(e.requestId()).isEqualTo("req_1");
-      assertThat(e.transactionId()).isEqualTo("tx_1");
-      assertThat(e.runId()).isEqualTo("run_1");
-    });
+    assertThat(outbox.readAfter(db.jdbi(), 0, 100))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.name()).isEqualTo("api_key.revoked");
+              assertThat(e.eventGroupId()).isEqualTo("grp_1");
+              assertThat(e.requestId()).isEqualTo("req_1");
+              assertThat(e.transactionId()).isEqualTo("tx_1");
+              assertThat(e.runId()).isEqualTo("run_1");
+            });
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -534,22 +599,29 @@ class RevokeApiKeysWorkflowTest {
   }
 
   /**
-   * Waits, without blocking on the result, until the workflow has closed as cancelled. Blocking
-   * on a result lets the test server skip time while it waits, and a skip would run the timers of
-   * the other revocations still pending in the test, which the test means to act on before their
+   * Waits, without blocking on the result, until the workflow has closed as cancelled. Blocking on
+   * a result lets the test server skip time while it waits, and a skip would run the timers of the
+   * other revocations still pending in the test, which the test means to act on before their
    * instants (the cause of an earlier flaky failure: "expected cancelled but was revoked").
    */
   private void assertClosedAsCancelled(RevocationHandle handle) throws InterruptedException {
     WorkflowStub stub = env.getWorkflowClient().newUntypedWorkflowStub(handle.workflowId());
-    for (int i = 0; i < 200 && stub.describe().getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING; i++) {
+    for (int i = 0;
+        i < 200
+            && stub.describe().getStatus()
+                == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+        i++) {
       Thread.sleep(50);
     }
-    assertThat(stub.describe().getStatus()).isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED);
+    assertThat(stub.describe().getStatus())
+        .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED);
   }
 
   private RevocationHandle revoke(String id, String by, long in, String idempotencyKey) {
-    SharedContext ctx = idempotencyKey == null ? null
-        : SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build();
+    SharedContext ctx =
+        idempotencyKey == null
+            ? null
+            : SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build();
     return startRevoke(RevokeRequest.ofId(id, new RevokeApiKeyDTO(by, in), ctx));
   }
 
@@ -558,19 +630,25 @@ class RevokeApiKeysWorkflowTest {
   }
 
   private void assertWorkflowRefused(String json, String messagePrefix) {
-    WorkflowStub stub = env.getWorkflowClient().newUntypedWorkflowStub(
-        RevocationNames.WORKFLOW_TYPE,
-        WorkflowOptions.newBuilder().setTaskQueue(taskQueue)
-            .setWorkflowId("refused-" + java.util.UUID.randomUUID()).build());
+    WorkflowStub stub =
+        env.getWorkflowClient()
+            .newUntypedWorkflowStub(
+                RevocationNames.WORKFLOW_TYPE,
+                WorkflowOptions.newBuilder()
+                    .setTaskQueue(taskQueue)
+                    .setWorkflowId("refused-" + java.util.UUID.randomUUID())
+                    .build());
     stub.start(node(json));
     assertThatThrownBy(() -> stub.getResult(RevokeResult.class))
         .isInstanceOf(WorkflowFailedException.class)
         .cause()
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo("INVALID_DATA");
-          assertThat(f.getOriginalMessage()).startsWith(messagePrefix);
-          assertThat(f.isNonRetryable()).isTrue();
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo("INVALID_DATA");
+              assertThat(f.getOriginalMessage()).startsWith(messagePrefix);
+              assertThat(f.isNonRetryable()).isTrue();
+            });
   }
 
   private static void assertRefused(Runnable call, ApiKeyErrorType type, String messagePrefix) {
@@ -590,21 +668,31 @@ class RevokeApiKeysWorkflowTest {
   record KeyRow(Instant revokedAt, String revokedBy) {}
 
   private KeyRow row(String id) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select revoked_at, revoked_by from api_key where id = :id")
-        .bind("id", id)
-        .map((rs, ctx) -> new KeyRow(
-            rs.getTimestamp("revoked_at") == null ? null
-                : rs.getTimestamp("revoked_at").toInstant().truncatedTo(ChronoUnit.MILLIS),
-            rs.getString("revoked_by")))
-        .one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select revoked_at, revoked_by from api_key where id = :id")
+                    .bind("id", id)
+                    .map(
+                        (rs, ctx) ->
+                            new KeyRow(
+                                rs.getTimestamp("revoked_at") == null
+                                    ? null
+                                    : rs.getTimestamp("revoked_at")
+                                        .toInstant()
+                                        .truncatedTo(ChronoUnit.MILLIS),
+                                rs.getString("revoked_by")))
+                    .one());
   }
 
   private String revocationStatus(RevocationHandle handle) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select status from apikeys_revocation where id = :id")
-        .bind("id", handle.scheduled().revocationId())
-        .mapTo(String.class).one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select status from apikeys_revocation where id = :id")
+                    .bind("id", handle.scheduled().revocationId())
+                    .mapTo(String.class)
+                    .one());
   }
 
   private long eventCount() {
@@ -613,13 +701,13 @@ class RevokeApiKeysWorkflowTest {
 
   /** The {@code api_key.revoked} events, oldest first. */
   private List<EventOutbox.Event> events() {
-    return new EventOutbox().readAfter(db.jdbi(), 0, 10_000).stream()
-        .filter(e -> e.name().equals("api_key.revoked"))
-        .toList();
+    return new EventOutbox()
+        .readAfter(db.jdbi(), 0, 10_000).stream()
+            .filter(e -> e.name().equals("api_key.revoked"))
+            .toList();
   }
 
   private long count(String sql) {
     return db.jdbi().withHandle(h -> h.createQuery(sql).mapTo(Long.class).one());
   }
-
 }

@@ -6,8 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The real activities with faults and pauses a test can switch on: a stamp whose completion is
- * lost after it committed, and a schedule, stamp or reschedule that holds (before or after its
+ * The real activities with faults and pauses a test can switch on: a stamp whose completion is lost
+ * after it committed, and a schedule, stamp or reschedule that holds (before or after its
  * transaction) until the test lets it go, so a test chooses the moment a cancel or an update
  * arrives.
  */
@@ -17,12 +17,16 @@ final class ScriptedActivities implements RevocationActivities {
   volatile boolean loseFirstStampCompletion;
   volatile CountDownLatch stampStarted;
   volatile CountDownLatch releaseStamp;
+
   /** Counted down once the schedule transaction has committed. */
   volatile CountDownLatch scheduleCommitted;
+
   /** Awaited after the schedule transaction committed, before the activity answers. */
   volatile CountDownLatch releaseSchedule;
+
   /** Counted down once a reschedule transaction has committed. */
   volatile CountDownLatch rescheduleCommitted;
+
   /** Awaited after a reschedule transaction committed, before the activity answers. */
   volatile CountDownLatch releaseReschedule;
 

@@ -11,12 +11,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import dev.apikeys.activities.RevocationActivitiesImpl;
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.FilterableApiKeyProps;
-import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
@@ -67,19 +67,22 @@ import org.junit.jupiter.params.provider.MethodSource;
  * sends it, as raw {@code json/plain} bytes to an untyped workflow stub. Every refusal must be
  * typed, name the problem, change no row, create no revocation and leave the worker healthy.
  *
- * <p>One test environment and one database serve the whole class: the catalogue has about a
- * hundred cases, and a fresh server and database for each would cost most of a minute. Each case
- * snapshots the tables itself, so the cases stay independent. Time skipping is off: nothing here
- * waits for an instant, and across a hundred cases the test server's skipping to its own internal
- * timers moves its clock on by centuries, until the SDK's latency arithmetic overflows.
+ * <p>One test environment and one database serve the whole class: the catalogue has about a hundred
+ * cases, and a fresh server and database for each would cost most of a minute. Each case snapshots
+ * the tables itself, so the cases stay independent. Time skipping is off: nothing here waits for an
+ * instant, and across a hundred cases the test server's skipping to its own internal timers moves
+ * its clock on by centuries, until the SDK's latency arithmetic overflows.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BadInputCatalogueTest {
   private static final String QUEUE = "catalogue";
+
   /** A worker whose selector queries give up quickly, for the catastrophic regular expression. */
   private static final String IMPATIENT_QUEUE = "catalogue-impatient";
+
   private static final Duration IMPATIENT_TIMEOUT = Duration.ofMillis(250);
+
   /** Long enough for any refusal; a workflow still open after it is stuck. */
   private static final long CLOSE_WITHIN_SECONDS = 20;
 
@@ -150,7 +153,8 @@ class BadInputCatalogueTest {
               h.execute(
                   "update api_key set revoked_at = now() - interval '1 minute', revoked_by = 'x'"
                       + " where id in (?, ?)",
-                  revoked.id(), gone.id());
+                  revoked.id(),
+                  gone.id());
             });
     keys.deleteApiKeys(List.of(gone.id()));
     return Map.of(
@@ -164,8 +168,7 @@ class BadInputCatalogueTest {
   // ---- the catalogue ----------------------------------------------------------------------------
 
   /** One refusal: what is sent, and what each path must answer. */
-  record BadRequest(
-      String json, ApiKeyErrorType type, String javaMessage, String workflowMessage) {
+  record BadRequest(String json, ApiKeyErrorType type, String javaMessage, String workflowMessage) {
     @Override
     public String toString() {
       // Some inputs are megabytes long; test names show the case name only.
@@ -178,8 +181,7 @@ class BadInputCatalogueTest {
     String deep40 = "{`$and`:[".repeat(40) + "{`id`:`x`}" + "]}".repeat(40);
     String deep2000 = "{`$and`:[".repeat(2_000) + "{`id`:`x`}" + "]}".repeat(2_000);
     String deepAnd = "selector" + ".$and[0]".repeat(32) + ": nested deeper than 32 levels";
-    String deepNot =
-        "{`title`:" + "{`$not`:".repeat(40) + "{`$eq`:`a`}" + "}".repeat(40) + "}";
+    String deepNot = "{`title`:" + "{`$not`:".repeat(40) + "{`$eq`:`a`}" + "}".repeat(40) + "}";
     String longName = "k".repeat(20_000);
     String longerThanTheReaderTakes = "k".repeat(100_000);
     String shownName = "k".repeat(64) + "…";
@@ -200,56 +202,115 @@ class BadInputCatalogueTest {
     ApiKeyErrorType notFound = ApiKeyErrorType.NOT_FOUND;
     return Stream.of(
         // Wrong JSON types, at every level of the request.
-        refused("types: request is an array", "[1,2]", invalid,
-            "request: expected a JSON object"),
-        refused("types: request is a string", "`apk_1`", invalid,
-            "request: expected a JSON object"),
+        refused("types: request is an array", "[1,2]", invalid, "request: expected a JSON object"),
+        refused(
+            "types: request is a string", "`apk_1`", invalid, "request: expected a JSON object"),
         refused("types: request is a number", "42", invalid, "request: expected a JSON object"),
         refused("types: request is null", "null", invalid, "request: expected a JSON object"),
-        refused("types: request is empty bytes", "", invalid, null,
-            "request: expected a JSON object"),
+        refused(
+            "types: request is empty bytes", "", invalid, null, "request: expected a JSON object"),
         refused("types: request is {}", "{}", invalid, "request: give \"id\" or \"selector\""),
         refused("types: id is a number", withId("5"), invalid, "id: expected a string, got number"),
-        refused("types: id is an array", withId("[`{live}`]"), invalid,
+        refused(
+            "types: id is an array",
+            withId("[`{live}`]"),
+            invalid,
             "id: expected a string, got array"),
-        refused("types: id is an object", withId("{`$eq`:`{live}`}"), invalid,
+        refused(
+            "types: id is an object",
+            withId("{`$eq`:`{live}`}"),
+            invalid,
             "id: expected a string, got object"),
         refused("types: id is null", withId("null"), invalid, "id: expected a string, got null"),
-        refused("types: id and selector both", json("{`id`:`{live}`,`selector`:{`id`:`{live}`},"
-            + "`data`:{`revoked_by`:`u`}}"), invalid, "request: give either \"id\" or"),
-        refused("types: selector is a string", withSelector("`{live}`"), invalid,
+        refused(
+            "types: id and selector both",
+            json("{`id`:`{live}`,`selector`:{`id`:`{live}`}," + "`data`:{`revoked_by`:`u`}}"),
+            invalid,
+            "request: give either \"id\" or"),
+        refused(
+            "types: selector is a string",
+            withSelector("`{live}`"),
+            invalid,
             "selector: expected an object, got string"),
-        refused("types: selector is an array", withSelector("[`{live}`]"), invalid,
+        refused(
+            "types: selector is an array",
+            withSelector("[`{live}`]"),
+            invalid,
             "selector: expected an object, got array"),
-        refused("types: selector is null", withSelector("null"), invalid,
+        refused(
+            "types: selector is null",
+            withSelector("null"),
+            invalid,
             "selector: expected an object, got null"),
-        refused("types: data is a string", withData("`u`"), invalid,
+        refused(
+            "types: data is a string",
+            withData("`u`"),
+            invalid,
             "data: expected an object, got string"),
-        refused("types: data is an array", withData("[`u`]"), invalid,
+        refused(
+            "types: data is an array",
+            withData("[`u`]"),
+            invalid,
             "data: expected an object, got array"),
-        refused("types: context is a string", withContext("`ctx`"), invalid,
+        refused(
+            "types: context is a string",
+            withContext("`ctx`"),
+            invalid,
             "context: expected an object, got string"),
-        refused("types: context id is a number", withContext("{`requestId`:7}"), invalid,
+        refused(
+            "types: context id is a number",
+            withContext("{`requestId`:7}"),
+            invalid,
             "context.requestId: expected a string, got number"),
-        refused("types: context flag is a string", withContext("{`isCancelling`:`true`}"),
-            invalid, "context.isCancelling: expected true or false, got string"),
-        refused("types: revoked_by is a number", withData("{`revoked_by`:7}"), invalid,
+        refused(
+            "types: context flag is a string",
+            withContext("{`isCancelling`:`true`}"),
+            invalid,
+            "context.isCancelling: expected true or false, got string"),
+        refused(
+            "types: revoked_by is a number",
+            withData("{`revoked_by`:7}"),
+            invalid,
             "data.revoked_by: expected a string, got number"),
-        refused("types: revoked_by is an object", withData("{`revoked_by`:{`id`:`u`}}"), invalid,
+        refused(
+            "types: revoked_by is an object",
+            withData("{`revoked_by`:{`id`:`u`}}"),
+            invalid,
             "data.revoked_by: expected a string, got object"),
-        refused("types: selector value is a number", withSelector("{`id`:5}"), invalid,
+        refused(
+            "types: selector value is a number",
+            withSelector("{`id`:5}"),
+            invalid,
             "selector.id: expected a string, got number"),
-        refused("types: $in is a string", withSelector("{`id`:{`$in`:`{live}`}}"), invalid,
+        refused(
+            "types: $in is a string",
+            withSelector("{`id`:{`$in`:`{live}`}}"),
+            invalid,
             "selector.id.$in: expected an array, got string"),
-        refused("types: timestamp is a number", withSelector("{`revoked_at`:{`$lt`:5}}"), invalid,
+        refused(
+            "types: timestamp is a number",
+            withSelector("{`revoked_at`:{`$lt`:5}}"),
+            invalid,
             "selector.revoked_at.$lt: expected an ISO-8601 timestamp, got number"),
-        refused("types: $exists is a string", withSelector("{`revoked_at`:{`$exists`:`yes`}}"),
-            invalid, "selector.revoked_at.$exists: expected a boolean, got string"),
-        refused("types: q is a number", withSelector("{`q`:1}"), invalid,
+        refused(
+            "types: $exists is a string",
+            withSelector("{`revoked_at`:{`$exists`:`yes`}}"),
+            invalid,
+            "selector.revoked_at.$exists: expected a boolean, got string"),
+        refused(
+            "types: q is a number",
+            withSelector("{`q`:1}"),
+            invalid,
             "selector.q: expected a string, got number"),
-        refused("types: $and is an object", withSelector("{`$and`:{`id`:`x`}}"), invalid,
+        refused(
+            "types: $and is an object",
+            withSelector("{`$and`:{`id`:`x`}}"),
+            invalid,
             "selector.$and: expected an array, got object"),
-        refused("types: type is not a key type", withSelector("{`type`:`admin`}"), invalid,
+        refused(
+            "types: type is not a key type",
+            withSelector("{`type`:`admin`}"),
+            invalid,
             "selector.type: expected \"publishable\" or \"secret\""),
 
         // revoked_by missing, blank or null: Medusa's own words.
@@ -258,141 +319,295 @@ class BadInputCatalogueTest {
         refused("revoked_by: missing", withData("{}"), invalid, revokedByRequired),
         refused("revoked_by: null", withData("{`revoked_by`:null}"), invalid, revokedByRequired),
         refused("revoked_by: empty", withData("{`revoked_by`:``}"), invalid, revokedByRequired),
-        refused("revoked_by: whitespace", withData("{`revoked_by`:` \\t\\n\\u2003`}"), invalid,
+        refused(
+            "revoked_by: whitespace",
+            withData("{`revoked_by`:` \\t\\n\\u2003`}"),
+            invalid,
             revokedByRequired),
 
         // revoke_in out of range or not a whole number.
-        refused("revoke_in: negative", revokeIn("-1"), invalid,
+        refused(
+            "revoke_in: negative",
+            revokeIn("-1"),
+            invalid,
             "data.revoke_in: must be 0 or more seconds"),
-        refused("revoke_in: fractional", revokeIn("1.5"), invalid,
+        refused(
+            "revoke_in: fractional",
+            revokeIn("1.5"),
+            invalid,
             "data.revoke_in: must be a whole number of seconds"),
-        refused("revoke_in: a string", revokeIn("`60`"), invalid,
+        refused(
+            "revoke_in: a string",
+            revokeIn("`60`"),
+            invalid,
             "data.revoke_in: expected a whole number of seconds, got string"),
-        refused("revoke_in: a boolean", revokeIn("true"), invalid,
+        refused(
+            "revoke_in: a boolean",
+            revokeIn("true"),
+            invalid,
             "data.revoke_in: expected a whole number of seconds, got boolean"),
-        refused("revoke_in: an array", revokeIn("[60]"), invalid,
+        refused(
+            "revoke_in: an array",
+            revokeIn("[60]"),
+            invalid,
             "data.revoke_in: expected a whole number of seconds, got array"),
         refused("revoke_in: ten years and a second", revokeIn("315576001"), invalid, tenYears),
-        refused("revoke_in: beyond the largest timestamp", revokeIn("9223372036854775807"),
-            invalid, tenYears),
+        refused(
+            "revoke_in: beyond the largest timestamp",
+            revokeIn("9223372036854775807"),
+            invalid,
+            tenYears),
         refused("revoke_in: 1e30", revokeIn("1e30"), invalid, tenYears),
         refused("revoke_in: 1e400 (infinite as a double)", revokeIn("1e400"), invalid, tenYears),
-        refused("revoke_in: -1e400", revokeIn("-1e400"), invalid,
+        refused(
+            "revoke_in: -1e400",
+            revokeIn("-1e400"),
+            invalid,
             "data.revoke_in: must be 0 or more seconds"),
-        refused("revoke_in: NaN (not JSON)", revokeIn("NaN"), invalid,
-            "data.revoke_in: expected a whole number of seconds, got NaN", unreadable),
-        refused("revoke_in: a 1,200-digit number", revokeIn("9".repeat(1_200)), invalid,
-            tenYears, unreadable),
+        refused(
+            "revoke_in: NaN (not JSON)",
+            revokeIn("NaN"),
+            invalid,
+            "data.revoke_in: expected a whole number of seconds, got NaN",
+            unreadable),
+        refused(
+            "revoke_in: a 1,200-digit number",
+            revokeIn("9".repeat(1_200)),
+            invalid,
+            tenYears,
+            unreadable),
 
         // Unknown fields and operators.
-        refused("unknown: request field", json("{`id`:`{live}`,`data`:{`revoked_by`:`u`},"
-            + "`selectr`:{}}"), invalid, "request.selectr: unknown field \"selectr\""),
-        refused("unknown: data field", withData("{`revoked_by`:`u`,`revokeIn`:5}"), invalid,
+        refused(
+            "unknown: request field",
+            json("{`id`:`{live}`,`data`:{`revoked_by`:`u`}," + "`selectr`:{}}"),
+            invalid,
+            "request.selectr: unknown field \"selectr\""),
+        refused(
+            "unknown: data field",
+            withData("{`revoked_by`:`u`,`revokeIn`:5}"),
+            invalid,
             "data.revokeIn: unknown field \"revokeIn\""),
-        refused("unknown: context field", withContext("{`idempotency_key`:`k`}"), invalid,
+        refused(
+            "unknown: context field",
+            withContext("{`idempotency_key`:`k`}"),
+            invalid,
             "context.idempotency_key: unknown field \"idempotency_key\""),
-        refused("unknown: selector field", withSelector("{`salt`:`abc`}"), invalid,
+        refused(
+            "unknown: selector field",
+            withSelector("{`salt`:`abc`}"),
+            invalid,
             "selector.salt: unknown field \"salt\""),
-        refused("unknown: nested selector field", withSelector("{`$or`:[{`id`:`x`},{`foo`:1}]}"),
-            invalid, "selector.$or[1].foo: unknown field \"foo\""),
-        refused("unknown: operator", withSelector("{`revoked_at`:{`$foo`:1}}"), invalid,
+        refused(
+            "unknown: nested selector field",
+            withSelector("{`$or`:[{`id`:`x`},{`foo`:1}]}"),
+            invalid,
+            "selector.$or[1].foo: unknown field \"foo\""),
+        refused(
+            "unknown: operator",
+            withSelector("{`revoked_at`:{`$foo`:1}}"),
+            invalid,
             "selector.revoked_at.$foo: unknown operator \"$foo\""),
-        refused("unknown: top-level operator", withSelector("{`$where`:`1=1`}"), invalid,
+        refused(
+            "unknown: top-level operator",
+            withSelector("{`$where`:`1=1`}"),
+            invalid,
             "selector.$where: unknown operator \"$where\""),
-        refused("unknown: array operator", withSelector("{`id`:{`$overlap`:[`x`]}}"), invalid,
+        refused(
+            "unknown: array operator",
+            withSelector("{`id`:{`$overlap`:[`x`]}}"),
+            invalid,
             "selector.id.$overlap: $overlap is an array operator"),
-        refused("unknown: $like on a timestamp", withSelector("{`revoked_at`:{`$like`:`2%`}}"),
-            invalid, "selector.revoked_at.$like: $like applies to text fields only"),
+        refused(
+            "unknown: $like on a timestamp",
+            withSelector("{`revoked_at`:{`$like`:`2%`}}"),
+            invalid,
+            "selector.revoked_at.$like: $like applies to text fields only"),
 
         // Selectors that say nothing, or too much.
         refused("empty: {}", withSelector("{}"), invalid, emptySelector),
-        refused("empty: $and []", withSelector("{`$and`:[]}"), invalid,
+        refused(
+            "empty: $and []",
+            withSelector("{`$and`:[]}"),
+            invalid,
             "selector.$and: $and needs at least one condition"),
         refused("empty: $or [{}]", withSelector("{`$or`:[{}]}"), invalid, emptySelector),
-        refused("empty: $or [{}, id]", withSelector("{`$or`:[{},{`id`:`{live}`}]}"), invalid,
+        refused(
+            "empty: $or [{}, id]",
+            withSelector("{`$or`:[{},{`id`:`{live}`}]}"),
+            invalid,
             emptySelector),
         refused("empty: blank q", withSelector("{`q`:`   `}"), invalid, emptySelector),
         refused("empty: $nin []", withSelector("{`id`:{`$nin`:[]}}"), invalid, emptySelector),
         refused("nesting: 40 levels of $and", withSelector(deep40), invalid, deepAnd),
-        refused("nesting: 40 levels of $not", withSelector(deepNot), invalid,
+        refused(
+            "nesting: 40 levels of $not",
+            withSelector(deepNot),
+            invalid,
             "selector.title" + ".$not".repeat(31) + ": nested deeper than 32 levels"),
-        refused("nesting: 2,000 levels of $and", withSelector(deep2000), invalid, deepAnd,
-            unreadable),
-        refused("size: 100,000-element $in", withSelector("{`id`:{`$in`:[" + hundredThousand
-            + "]}}"), invalid, "selector.id.$in: more than 10000 elements"),
-        refused("size: 100,000 ids", withSelector("{`id`:[" + hundredThousand + "]}"), invalid,
+        refused(
+            "nesting: 2,000 levels of $and", withSelector(deep2000), invalid, deepAnd, unreadable),
+        refused(
+            "size: 100,000-element $in",
+            withSelector("{`id`:{`$in`:[" + hundredThousand + "]}}"),
+            invalid,
+            "selector.id.$in: more than 10000 elements"),
+        refused(
+            "size: 100,000 ids",
+            withSelector("{`id`:[" + hundredThousand + "]}"),
+            invalid,
             "selector.id: more than 10000 elements"),
 
         // NUL characters: PostgreSQL text cannot hold them, so they never reach it.
         refused("NUL: id", withId("`apk_\\u0000x`"), invalid, "id: contains a NUL character"),
-        refused("NUL: revoked_by", withData("{`revoked_by`:`u\\u0000`}"), invalid,
+        refused(
+            "NUL: revoked_by",
+            withData("{`revoked_by`:`u\\u0000`}"),
+            invalid,
             "data.revoked_by: contains a NUL character"),
-        refused("NUL: selector value", withSelector("{`title`:`a\\u0000`}"), invalid,
+        refused(
+            "NUL: selector value",
+            withSelector("{`title`:`a\\u0000`}"),
+            invalid,
             "selector.title: contains a NUL character"),
-        refused("NUL: selector key", withSelector("{`ti\\u0000tle`:`a`}"), invalid,
+        refused(
+            "NUL: selector key",
+            withSelector("{`ti\\u0000tle`:`a`}"),
+            invalid,
             "selector.ti\\u0000tle: unknown field \"ti\\u0000tle\""),
-        refused("NUL: q", withSelector("{`q`:`a\\u0000`}"), invalid,
+        refused(
+            "NUL: q",
+            withSelector("{`q`:`a\\u0000`}"),
+            invalid,
             "selector.q: contains a NUL character"),
-        refused("NUL: $re", withSelector("{`title`:{`$re`:`a\\u0000`}}"), invalid,
+        refused(
+            "NUL: $re",
+            withSelector("{`title`:{`$re`:`a\\u0000`}}"),
+            invalid,
             "selector.title.$re: contains a NUL character"),
-        refused("NUL: context id", withContext("{`requestId`:`r\\u0000`}"), invalid,
+        refused(
+            "NUL: context id",
+            withContext("{`requestId`:`r\\u0000`}"),
+            invalid,
             "context.requestId: contains a NUL character"),
-        refused("NUL: idempotencyKey", withContext("{`idempotencyKey`:`k\\u0000`}"), invalid,
+        refused(
+            "NUL: idempotencyKey",
+            withContext("{`idempotencyKey`:`k\\u0000`}"),
+            invalid,
             "context.idempotencyKey: contains a NUL character"),
 
         // Overlong strings: refused by length, and never echoed back whole.
-        refused("long: id", withId("`" + tooLong + "`"), invalid,
-            "id: longer than 10000 characters"),
-        refused("long: revoked_by", withData("{`revoked_by`:`" + tooLong + "`}"), invalid,
+        refused(
+            "long: id", withId("`" + tooLong + "`"), invalid, "id: longer than 10000 characters"),
+        refused(
+            "long: revoked_by",
+            withData("{`revoked_by`:`" + tooLong + "`}"),
+            invalid,
             "data.revoked_by: longer than 10000 characters"),
-        refused("long: selector value", withSelector("{`title`:`" + tooLong + "`}"), invalid,
+        refused(
+            "long: selector value",
+            withSelector("{`title`:`" + tooLong + "`}"),
+            invalid,
             "selector.title: longer than 10000 characters"),
-        refused("long: selector key", withSelector("{`" + longName + "`:1}"), invalid,
+        refused(
+            "long: selector key",
+            withSelector("{`" + longName + "`:1}"),
+            invalid,
             "selector." + shownName + ": unknown field \"" + shownName + "\""),
-        refused("long: 100,000-character selector key",
-            withSelector("{`" + longerThanTheReaderTakes + "`:1}"), invalid,
-            "selector." + shownName + ": unknown field \"" + shownName + "\"", unreadable),
-        refused("long: context id", withContext("{`transactionId`:`" + tooLong + "`}"), invalid,
+        refused(
+            "long: 100,000-character selector key",
+            withSelector("{`" + longerThanTheReaderTakes + "`:1}"),
+            invalid,
+            "selector." + shownName + ": unknown field \"" + shownName + "\"",
+            unreadable),
+        refused(
+            "long: context id",
+            withContext("{`transactionId`:`" + tooLong + "`}"),
+            invalid,
             "context.transactionId: longer than 10000 characters"),
-        refused("long: idempotencyKey", withContext("{`idempotencyKey`:`" + tooLong + "`}"),
-            invalid, "context.idempotencyKey: longer than 10000 characters"),
+        refused(
+            "long: idempotencyKey",
+            withContext("{`idempotencyKey`:`" + tooLong + "`}"),
+            invalid,
+            "context.idempotencyKey: longer than 10000 characters"),
 
         // SQL injection where a refusal is the right answer; see also the accepted cases below.
-        refused("SQL: id", withId("`apk_x' OR '1'='1`"), notFound,
+        refused(
+            "SQL: id",
+            withId("`apk_x' OR '1'='1`"),
+            notFound,
             "ApiKey with id \"apk_x' OR '1'='1\" not found"),
-        refused("SQL: id drops the table", withId("`'; DROP TABLE api_key; --`"), notFound,
+        refused(
+            "SQL: id drops the table",
+            withId("`'; DROP TABLE api_key; --`"),
+            notFound,
             "ApiKey with id \"'; DROP TABLE api_key; --\" not found"),
-        refused("SQL: selector key", withSelector("{`id = id OR 1=1 --`:`x`}"), invalid,
+        refused(
+            "SQL: selector key",
+            withSelector("{`id = id OR 1=1 --`:`x`}"),
+            invalid,
             "selector.id = id OR 1=1 --: unknown field \"id = id OR 1=1 --\""),
-        refused("SQL: quoted selector key", withSelector("{`title\\\" OR \\\"1\\\"=\\\"1`:`x`}"),
-            invalid, "selector.title\" OR \"1\"=\"1: unknown field"),
-        refused("SQL: operator key", withSelector("{`title`:{`$eq) OR (1=1`:`x`}}"), invalid,
+        refused(
+            "SQL: quoted selector key",
+            withSelector("{`title\\\" OR \\\"1\\\"=\\\"1`:`x`}"),
+            invalid,
+            "selector.title\" OR \"1\"=\"1: unknown field"),
+        refused(
+            "SQL: operator key",
+            withSelector("{`title`:{`$eq) OR (1=1`:`x`}}"),
+            invalid,
             "selector.title.$eq) OR (1=1: unknown operator \"$eq) OR (1=1\""),
-        refused("SQL: $re that is no regular expression",
-            withSelector("{`title`:{`$re`:`') OR 1=1 --`}}"), invalid,
+        refused(
+            "SQL: $re that is no regular expression",
+            withSelector("{`title`:{`$re`:`') OR 1=1 --`}}"),
+            invalid,
             "selector: a $re pattern is not a valid PostgreSQL regular expression"),
-        refused("SQL: timestamp", withSelector(
-            "{`revoked_at`:{`$lt`:`2020-01-01'); DROP TABLE api_key; --`}}"), invalid,
+        refused(
+            "SQL: timestamp",
+            withSelector("{`revoked_at`:{`$lt`:`2020-01-01'); DROP TABLE api_key; --`}}"),
+            invalid,
             "selector.revoked_at.$lt: expected an ISO-8601 timestamp"),
-        refused("SQL: type", withSelector("{`type`:`secret' OR '1'='1`}"), invalid,
+        refused(
+            "SQL: type",
+            withSelector("{`type`:`secret' OR '1'='1`}"),
+            invalid,
             "selector.type: expected \"publishable\" or \"secret\""),
 
         // Keys that cannot be revoked, and pasted secrets.
-        refused("keys: soft-deleted id", withId("`{deleted}`"), notFound,
+        refused(
+            "keys: soft-deleted id",
+            withId("`{deleted}`"),
+            notFound,
             "ApiKey with id \"{deleted}\" not found"),
-        refused("keys: deleted row", withId("`{gone}`"), notFound,
+        refused(
+            "keys: deleted row",
+            withId("`{gone}`"),
+            notFound,
             "ApiKey with id \"{gone}\" not found"),
-        refused("keys: already revoked secret", withId("`{revoked}`"), invalid,
+        refused(
+            "keys: already revoked secret",
+            withId("`{revoked}`"),
+            invalid,
             "There are 1 secret keys that are already revoked."),
-        refused("keys: a revoked secret among live ones",
-            withSelector("{`id`:[`{live}`,`{revoked}`]}"), invalid,
+        refused(
+            "keys: a revoked secret among live ones",
+            withSelector("{`id`:[`{live}`,`{revoked}`]}"),
+            invalid,
             "There are 1 secret keys that are already revoked."),
-        refused("keys: raw secret token as id", withId("`" + token + "`"), invalid,
+        refused(
+            "keys: raw secret token as id",
+            withId("`" + token + "`"),
+            invalid,
             "id: looks like a raw secret token, not a key id"),
-        refused("keys: raw secret token in selector", withSelector("{`token`:`" + token + "`}"),
-            invalid, "selector.token: " + pastedToken),
-        refused("keys: raw secret token in $in",
-            withSelector("{`id`:{`$in`:[`{live}`,`" + token + "`]}}"), invalid,
+        refused(
+            "keys: raw secret token in selector",
+            withSelector("{`token`:`" + token + "`}"),
+            invalid,
+            "selector.token: " + pastedToken),
+        refused(
+            "keys: raw secret token in $in",
+            withSelector("{`id`:{`$in`:[`{live}`,`" + token + "`]}}"),
+            invalid,
             "selector.id.$in[1]: " + pastedToken),
         refused("malformed: truncated JSON", "{`id`:", invalid, null, unreadable));
   }
@@ -455,7 +670,7 @@ class BadInputCatalogueTest {
         case "eventGroupId" -> ctx.setEventGroupId(value);
         case "parentStepIdempotencyKey" -> ctx.setParentStepIdempotencyKey(value);
         case "idempotencyKey" -> ctx.setIdempotencyKey(value);
-        default -> { }
+        default -> {}
       }
       RevokeRequest request =
           RevokeRequest.ofId(target.id(), RevokeApiKeyDTO.now(revokedBy), ctx.build());
@@ -471,8 +686,10 @@ class BadInputCatalogueTest {
       assertThat(text("select revoked_by from api_key where id = ?", target.id()))
           .isEqualTo(revokedBy);
       String column = field.equals("revoked_by") ? "revoked_by" : snakeCase(field);
-      assertThat(text("select " + column + " from apikeys_revocation where id = ?",
-              result.revocationId()))
+      assertThat(
+              text(
+                  "select " + column + " from apikeys_revocation where id = ?",
+                  result.revocationId()))
           .isEqualTo(value);
       assertThat(snapshot().keysOtherThan(target.id()))
           .isEqualTo(before.keysOtherThan(target.id()));
@@ -509,8 +726,9 @@ class BadInputCatalogueTest {
     List<ApiKeyDTO> scheduled =
         module.revoke(FilterableApiKeyProps.of(tree), RevokeApiKeyDTO.now("u"), null);
     RevokeResult raw =
-        startRaw(QUEUE, RevokeRequest.ofSelector(tree, RevokeApiKeyDTO.now("u"), null).json()
-                .toString())
+        startRaw(
+                QUEUE,
+                RevokeRequest.ofSelector(tree, RevokeApiKeyDTO.now("u"), null).json().toString())
             .getResult(CLOSE_WITHIN_SECONDS, TimeUnit.SECONDS, RevokeResult.class);
 
     assertThat(scheduled).isEmpty();
@@ -531,13 +749,15 @@ class BadInputCatalogueTest {
             + "\"data\":{\"revoked_by\":\"u\"}}";
     String message =
         "selector: evaluating it took longer than the statement timeout of "
-            + IMPATIENT_TIMEOUT.toMillis() + " ms";
+            + IMPATIENT_TIMEOUT.toMillis()
+            + " ms";
     Snapshot before = snapshot();
     long started = System.nanoTime();
 
     assertRefusedByJava(
         () -> impatientModule.startRevoke(RevokeRequest.fromJson(javaSideTree(json).orElseThrow())),
-        ApiKeyErrorType.INVALID_DATA, message);
+        ApiKeyErrorType.INVALID_DATA,
+        message);
     ApplicationFailure failure = refusedByWorkflow(IMPATIENT_QUEUE, json);
 
     assertThat(failure.getType()).isEqualTo("INVALID_DATA");
@@ -567,7 +787,8 @@ class BadInputCatalogueTest {
 
     assertRefusedByJava(
         () -> module.startRevoke(RevokeRequest.fromJson(javaSideTree(json).orElseThrow())),
-        ApiKeyErrorType.INVALID_DATA, message);
+        ApiKeyErrorType.INVALID_DATA,
+        message);
     WorkflowStub stub = null;
     try {
       stub = startRaw(QUEUE, json);
@@ -651,8 +872,8 @@ class BadInputCatalogueTest {
 
   /**
    * The typed overload that sends this request, when one can: {@code revoke(id, …)} or {@code
-   * revoke(selector, …)} with a {@code RevokeApiKeyDTO} and a {@code SharedContext}. A string
-   * where data belongs, a fraction of a second or an unknown field cannot be built that way.
+   * revoke(selector, …)} with a {@code RevokeApiKeyDTO} and a {@code SharedContext}. A string where
+   * data belongs, a fraction of a second or an unknown field cannot be built that way.
    */
   private Optional<Runnable> typedCall(JsonNode request) {
     if (!request.isObject()
@@ -742,8 +963,7 @@ class BadInputCatalogueTest {
 
   // ---- inputs and tables ------------------------------------------------------------------------
 
-  private static Arguments refused(
-      String name, String json, ApiKeyErrorType type, String message) {
+  private static Arguments refused(String name, String json, ApiKeyErrorType type, String message) {
     return refused(name, json, type, message, message);
   }
 
@@ -820,9 +1040,10 @@ class BadInputCatalogueTest {
     List<String> rows =
         db.jdbi()
             .withHandle(
-                h -> h.createQuery("select cast(to_jsonb(k) as text) from api_key k order by id")
-                    .mapTo(String.class)
-                    .list());
+                h ->
+                    h.createQuery("select cast(to_jsonb(k) as text) from api_key k order by id")
+                        .mapTo(String.class)
+                        .list());
     return new Snapshot(
         rows,
         count("select count(*) from apikeys_revocation"),

@@ -15,10 +15,10 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Where the leak tests look for secrets, and how: every run of every workflow the server knows,
- * as JSON and with every payload's bytes decoded (in JSON, payload data is base64, which a plain
- * text search would walk straight past); and a search that names what it found and where, never
- * the secret itself.
+ * Where the leak tests look for secrets, and how: every run of every workflow the server knows, as
+ * JSON and with every payload's bytes decoded (in JSON, payload data is base64, which a plain text
+ * search would walk straight past); and a search that names what it found and where, never the
+ * secret itself.
  */
 public final class LeakScan {
   private LeakScan() {}
@@ -28,17 +28,20 @@ public final class LeakScan {
     var stub = client.getWorkflowServiceStubs().blockingStub();
     String namespace = client.getOptions().getNamespace();
     List<WorkflowExecutionInfo> executions = new ArrayList<>();
-    executions.addAll(stub.listOpenWorkflowExecutions(
-            ListOpenWorkflowExecutionsRequest.newBuilder().setNamespace(namespace).build())
-        .getExecutionsList());
-    executions.addAll(stub.listClosedWorkflowExecutions(
-            ListClosedWorkflowExecutionsRequest.newBuilder().setNamespace(namespace).build())
-        .getExecutionsList());
+    executions.addAll(
+        stub.listOpenWorkflowExecutions(
+                ListOpenWorkflowExecutionsRequest.newBuilder().setNamespace(namespace).build())
+            .getExecutionsList());
+    executions.addAll(
+        stub.listClosedWorkflowExecutions(
+                ListClosedWorkflowExecutionsRequest.newBuilder().setNamespace(namespace).build())
+            .getExecutionsList());
     Map<String, String> histories = new LinkedHashMap<>();
     for (WorkflowExecutionInfo info : executions) {
       String workflowId = info.getExecution().getWorkflowId();
       String runId = info.getExecution().getRunId();
-      histories.put("history of " + workflowId + " run " + runId,
+      histories.put(
+          "history of " + workflowId + " run " + runId,
           text(client.fetchHistory(workflowId, runId)));
     }
     return histories;
@@ -56,13 +59,14 @@ public final class LeakScan {
       Object value = field.getValue();
       Stream<?> values =
           field.getKey().isRepeated() ? ((List<?>) value).stream() : Stream.of(value);
-      values.forEach(v -> {
-        if (v instanceof Message nested) {
-          decodeAll(nested, out);
-        } else if (v instanceof ByteString bytes) {
-          out.append('\n').append(bytes.toStringUtf8());
-        }
-      });
+      values.forEach(
+          v -> {
+            if (v instanceof Message nested) {
+              decodeAll(nested, out);
+            } else if (v instanceof ByteString bytes) {
+              out.append('\n').append(bytes.toStringUtf8());
+            }
+          });
     }
   }
 
@@ -72,11 +76,14 @@ public final class LeakScan {
    */
   public static List<String> hits(Map<String, String> haystacks, Map<String, String> secrets) {
     List<String> hits = new ArrayList<>();
-    haystacks.forEach((where, text) -> secrets.forEach((what, secret) -> {
-      if (text.contains(secret)) {
-        hits.add(what + " in " + where);
-      }
-    }));
+    haystacks.forEach(
+        (where, text) ->
+            secrets.forEach(
+                (what, secret) -> {
+                  if (text.contains(secret)) {
+                    hits.add(what + " in " + where);
+                  }
+                }));
     return hits;
   }
 

@@ -3,8 +3,8 @@ package dev.apikeys.testing;
 import dev.apikeys.client.ApiKeyModuleService;
 
 /**
- * {@link ApiKeysTestKit} for tests that drive the client: each test's stack also provides an
- * {@link ApiKeyModuleService} on its client, stores and task queue, as an application builds one.
+ * {@link ApiKeysTestKit} for tests that drive the client: each test's stack also provides an {@link
+ * ApiKeyModuleService} on its client, stores and task queue, as an application builds one.
  */
 public final class ClientTestKit {
   private ClientTestKit() {}

@@ -11,10 +11,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -194,7 +194,9 @@ public final class ApiKeysCommand implements Runnable {
     }
   }
 
-  @Command(name = "migrate", description = "Create or update the schema (Medusa's api_key table included).")
+  @Command(
+      name = "migrate",
+      description = "Create or update the schema (Medusa's api_key table included).")
   static final class Migrate extends Subcommand {
     @Override
     public Integer call() {
@@ -207,15 +209,29 @@ public final class ApiKeysCommand implements Runnable {
     }
   }
 
-  @Command(name = "create", description = "Create a key; prints it with its raw token, shown only this once.")
+  @Command(
+      name = "create",
+      description = "Create a key; prints it with its raw token, shown only this once.")
   static final class Create extends Subcommand {
-    @Option(names = "--title", paramLabel = "<title>", required = true, description = "The key's title.")
+    @Option(
+        names = "--title",
+        paramLabel = "<title>",
+        required = true,
+        description = "The key's title.")
     String title;
 
-    @Option(names = "--type", paramLabel = "<type>", required = true, description = "secret or publishable.")
+    @Option(
+        names = "--type",
+        paramLabel = "<type>",
+        required = true,
+        description = "secret or publishable.")
     String type;
 
-    @Option(names = "--created-by", paramLabel = "<who>", required = true, description = "Who creates it, e.g. user_123.")
+    @Option(
+        names = "--created-by",
+        paramLabel = "<who>",
+        required = true,
+        description = "Who creates it, e.g. user_123.")
     String createdBy;
 
     @Override
@@ -225,21 +241,35 @@ public final class ApiKeysCommand implements Runnable {
     }
   }
 
-  @Command(name = "list", description = "List keys matching a selector (Medusa's FilterableApiKeyProps as JSON).")
+  @Command(
+      name = "list",
+      description = "List keys matching a selector (Medusa's FilterableApiKeyProps as JSON).")
   static final class ListKeys extends Subcommand {
-    @Option(names = "--selector", paramLabel = "<json>", defaultValue = "{}", description = "Selector JSON, e.g. '{\"type\":\"secret\"}'.")
+    @Option(
+        names = "--selector",
+        paramLabel = "<json>",
+        defaultValue = "{}",
+        description = "Selector JSON, e.g. '{\"type\":\"secret\"}'.")
     String selector;
 
     @Option(names = "--skip", paramLabel = "<n>", description = "Rows to skip.")
     Integer skip;
 
-    @Option(names = "--take", paramLabel = "<n>", description = "Rows to return at most (default: all).")
+    @Option(
+        names = "--take",
+        paramLabel = "<n>",
+        description = "Rows to return at most (default: all).")
     Integer take;
 
-    @Option(names = "--order", paramLabel = "<field:dir>", description = "field:asc|desc, repeatable, e.g. --order created_at:desc.")
+    @Option(
+        names = "--order",
+        paramLabel = "<field:dir>",
+        description = "field:asc|desc, repeatable, e.g. --order created_at:desc.")
     List<String> order;
 
-    @Option(names = "--count", description = "Print {\"api_keys\": […], \"count\": N} instead of an array.")
+    @Option(
+        names = "--count",
+        description = "Print {\"api_keys\": […], \"count\": N} instead of an array.")
     boolean count;
 
     @Override
@@ -348,7 +378,11 @@ public final class ApiKeysCommand implements Runnable {
     @Parameters(paramLabel = "ID", description = "The key's id.")
     String id;
 
-    @Option(names = "--title", paramLabel = "<title>", required = true, description = "The new title.")
+    @Option(
+        names = "--title",
+        paramLabel = "<title>",
+        required = true,
+        description = "The new title.")
     String title;
 
     @Override
@@ -358,7 +392,9 @@ public final class ApiKeysCommand implements Runnable {
     }
   }
 
-  @Command(name = "delete", description = "Delete revoked keys (refused, deleting none, if any is not revoked).")
+  @Command(
+      name = "delete",
+      description = "Delete revoked keys (refused, deleting none, if any is not revoked).")
   static final class Delete extends Subcommand {
     @Parameters(arity = "1..*", paramLabel = "ID", description = "Ids of revoked keys.")
     List<String> ids;

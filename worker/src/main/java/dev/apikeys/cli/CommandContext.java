@@ -1,18 +1,18 @@
 package dev.apikeys.cli;
 
-import dev.apikeys.config.DatabaseConfig;
-import dev.apikeys.config.TemporalConfig;
-import dev.apikeys.config.TemporalConnection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.apikeys.activities.RevocationReconciler;
+import dev.apikeys.client.ApiKeyModuleService;
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.model.MessageText;
-import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.activities.RevocationReconciler;
-import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.Database;
@@ -22,8 +22,8 @@ import java.util.Map;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * What every command shares: the environment it was started with, where it writes, the database
- * and the Temporal connection, each opened the first time a command needs it and closed when the
+ * What every command shares: the environment it was started with, where it writes, the database and
+ * the Temporal connection, each opened the first time a command needs it and closed when the
  * command ends.
  */
 final class CommandContext implements AutoCloseable {
@@ -49,8 +49,7 @@ final class CommandContext implements AutoCloseable {
   }
 
   CommandContext(
-      Map<String, String> env, InputStream in, PrintWriter out, PrintWriter err,
-      boolean oneShot) {
+      Map<String, String> env, InputStream in, PrintWriter out, PrintWriter err, boolean oneShot) {
     this.env = Map.copyOf(env);
     this.in = in;
     this.out = out;
@@ -102,17 +101,17 @@ final class CommandContext implements AutoCloseable {
   }
 
   /**
-   * The process's database: its Jdbi, stores and outbox, built on first use and shared by every
-   * use after it. Its stores report to no metrics; {@code worker} builds it with
-   * {@link #database(ApiKeyMetrics)} first.
+   * The process's database: its Jdbi, stores and outbox, built on first use and shared by every use
+   * after it. Its stores report to no metrics; {@code worker} builds it with {@link
+   * #database(ApiKeyMetrics)} first.
    */
   ApiKeysDatabase database() {
     return database(ApiKeyMetrics.NONE);
   }
 
   /**
-   * The process's database, built on this first call with {@code metrics}; a later call returns
-   * the same one whatever it passes.
+   * The process's database, built on this first call with {@code metrics}; a later call returns the
+   * same one whatever it passes.
    */
   ApiKeysDatabase database(ApiKeyMetrics metrics) {
     if (database == null) {
@@ -149,7 +148,9 @@ final class CommandContext implements AutoCloseable {
     temporalConfig();
     ApiKeysDatabase database = database();
     return new ApiKeyModuleService(
-        temporal().client(), database.apiKeys(), database.revocations(),
+        temporal().client(),
+        database.apiKeys(),
+        database.revocations(),
         temporalConfig().taskQueue());
   }
 
@@ -159,14 +160,16 @@ final class CommandContext implements AutoCloseable {
     temporalConfig();
     ApiKeysDatabase database = database();
     return new RevocationReconciler(
-        temporal().client(), database.revocations(), temporalConfig().taskQueue(),
+        temporal().client(),
+        database.revocations(),
+        temporalConfig().taskQueue(),
         database.metrics());
   }
 
   /**
-   * Parses a JSON option, refusing text that is not JSON with the option's name in the message.
-   * The parser's own message quotes the text it stumbled on, which may be a pasted token; it is
-   * passed on scrubbed (see {@link MessageText#scrubParserMessage}).
+   * Parses a JSON option, refusing text that is not JSON with the option's name in the message. The
+   * parser's own message quotes the text it stumbled on, which may be a pasted token; it is passed
+   * on scrubbed (see {@link MessageText#scrubParserMessage}).
    */
   JsonNode parseJson(String option, String text) {
     try {
@@ -177,7 +180,8 @@ final class CommandContext implements AutoCloseable {
       return node;
     } catch (JsonProcessingException e) {
       throw new UsageException(
-          option + "=<json>: expected JSON, e.g. '{\"type\":\"secret\"}' ("
+          option
+              + "=<json>: expected JSON, e.g. '{\"type\":\"secret\"}' ("
               + MessageText.scrubParserMessage(DatabaseConfig.firstLine(e.getOriginalMessage()))
               + ")");
     }

@@ -35,7 +35,8 @@ final class DevCommand extends ApiKeysCommand.Subcommand {
     DevConfig config = DevConfig.fromEnvironment(context.env());
     log.info(
         "apikeys dev: starting PostgreSQL on port {} and Temporal on port {}",
-        config.postgresPort(), config.temporalPort());
+        config.postgresPort(),
+        config.temporalPort());
     try (ShutdownSignal signal = new ShutdownSignal();
         DevEnvironment dev = DevEnvironment.start(config, context.env())) {
       printInstructions(context.out(), dev, config);
@@ -56,13 +57,16 @@ final class DevCommand extends ApiKeysCommand.Subcommand {
         "--address " + dev.temporalAddress() + " --task-queue " + dev.taskQueue();
     out.println("apikeys dev is running:");
     out.println(
-        "  PostgreSQL  " + loopbackAddressOf(dev.databaseUrl())
+        "  PostgreSQL  "
+            + loopbackAddressOf(dev.databaseUrl())
             + " (password authentication, superuser password in the URL below)"
-            + config.dataDirectory()
+            + config
+                .dataDirectory()
                 .map(d -> " (data in " + d + ")")
                 .orElse(" (temporary data, deleted on exit)"));
     out.println(
-        "  Temporal    " + dev.temporalAddress()
+        "  Temporal    "
+            + dev.temporalAddress()
             + " (Java test server, time skipping off, namespace default)");
     out.println("  Worker      task queue " + dev.taskQueue());
     dev.monitoringUrl()
@@ -87,13 +91,17 @@ final class DevCommand extends ApiKeysCommand.Subcommand {
     }
     out.println("  bin/apikeys create --title demo --type secret --created-by me");
     out.println("  bin/apikeys revoke --id <id> --revoked-by me --revoke-in 5 --wait");
-    out.println("  bin/apikeys authenticate              # paste the token; it is read from"
-        + " standard input");
+    out.println(
+        "  bin/apikeys authenticate              # paste the token; it is read from"
+            + " standard input");
     out.println();
     out.println("The same revocation from the Temporal CLI:");
     out.println(
-        "  temporal workflow start " + temporalFlags + " --type "
-            + RevocationNames.WORKFLOW_TYPE + " \\");
+        "  temporal workflow start "
+            + temporalFlags
+            + " --type "
+            + RevocationNames.WORKFLOW_TYPE
+            + " \\");
     out.println(
         "    --input '{\"id\":\"<id>\",\"data\":{\"revoked_by\":\"me\",\"revoke_in\":5},"
             + "\"context\":{\"idempotencyKey\":\"rk-1\"}}'");

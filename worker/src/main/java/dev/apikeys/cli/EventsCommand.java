@@ -36,12 +36,17 @@ final class EventsCommand implements Runnable {
     @ParentCommand EventsCommand parent;
 
     @Option(
-        names = "--after", paramLabel = "<release_seq>",
+        names = "--after",
+        paramLabel = "<release_seq>",
         defaultValue = "0",
         description = "The last release_seq already handled (default 0: from the start).")
     long after;
 
-    @Option(names = "--limit", paramLabel = "<n>", defaultValue = "100", description = "At most this many events.")
+    @Option(
+        names = "--limit",
+        paramLabel = "<n>",
+        defaultValue = "100",
+        description = "At most this many events.")
     int limit;
 
     @Override

@@ -1,9 +1,9 @@
 package dev.apikeys.cli;
 
+import dev.apikeys.codec.PayloadKeyUnavailableException;
 import dev.apikeys.config.ConfigurationException;
 import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.config.TemporalConfig;
-import dev.apikeys.codec.PayloadKeyUnavailableException;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import io.grpc.Status;
@@ -11,8 +11,8 @@ import io.grpc.StatusRuntimeException;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowFailedException;
-import io.temporal.common.converter.RawValue;
 import io.temporal.common.converter.DataConverterException;
+import io.temporal.common.converter.RawValue;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.payload.codec.PayloadCodecException;
 import java.sql.SQLException;
@@ -38,7 +38,8 @@ final class Failures {
 
   private static final Set<String> DECODE_FAILURE_TYPES =
       Set.of(
-          DataConverterException.class.getName(), PayloadCodecException.class.getName(),
+          DataConverterException.class.getName(),
+          PayloadCodecException.class.getName(),
           PayloadKeyUnavailableException.class.getName());
 
   private Failures() {}
@@ -64,7 +65,8 @@ final class Failures {
     if (refusal.isPresent()) {
       return new Report(
           ApiKeysCommand.ExitCodes.REFUSED,
-          refusal.get().getType() + ": "
+          refusal.get().getType()
+              + ": "
               + DatabaseConfig.firstLine(refusal.get().getOriginalMessage()));
     }
     Optional<SQLException> schema =
@@ -72,25 +74,32 @@ final class Failures {
     if (schema.isPresent()) {
       return new Report(
           ApiKeysCommand.ExitCodes.CONFIGURATION,
-          DatabaseConfig.URL + ": " + postgresMessage(schema.get())
+          DatabaseConfig.URL
+              + ": "
+              + postgresMessage(schema.get())
               + ": the database is not migrated to this version; run `apikeys migrate`");
     }
-    Optional<SQLException> connection =
-        find(e, SQLException.class, Failures::isConnectionFailure);
+    Optional<SQLException> connection = find(e, SQLException.class, Failures::isConnectionFailure);
     if (connection.isPresent()) {
       return new Report(
           ApiKeysCommand.ExitCodes.CONFIGURATION,
-          DatabaseConfig.URL + ": cannot reach PostgreSQL (" + postgresMessage(connection.get())
+          DatabaseConfig.URL
+              + ": cannot reach PostgreSQL ("
+              + postgresMessage(connection.get())
               + ")");
     }
     Optional<StatusRuntimeException> unavailable =
-        find(e, StatusRuntimeException.class,
+        find(
+            e,
+            StatusRuntimeException.class,
             s -> s.getStatus().getCode() == Status.Code.UNAVAILABLE);
     if (unavailable.isPresent()) {
       return new Report(
           ApiKeysCommand.ExitCodes.CONFIGURATION,
-          TemporalConfig.ADDRESS + ": lost the connection to Temporal ("
-              + clean(unavailable.get().getStatus().getDescription()) + ")");
+          TemporalConfig.ADDRESS
+              + ": lost the connection to Temporal ("
+              + clean(unavailable.get().getStatus().getDescription())
+              + ")");
     }
     LoggerFactory.getLogger(Failures.class).debug("apikeys {} failed", command, e);
     return new Report(ApiKeysCommand.ExitCodes.FAULT, "error: " + faultMessage(e));
@@ -98,8 +107,8 @@ final class Failures {
 
   /**
    * A request that failed because its workflow closed first (an update sent to a workflow that
-   * failed at once, for example because the worker could not read its input) says nothing of
-   * why; the workflow's own failure does. This adds it as the cause when there is one.
+   * failed at once, for example because the worker could not read its input) says nothing of why;
+   * the workflow's own failure does. This adds it as the cause when there is one.
    */
   static RuntimeException withWorkflowOutcome(RuntimeException e, WorkflowClient client) {
     if (find(e, ApplicationFailure.class, a -> isRefusal(a) || isDecodeFailure(a)).isPresent()
@@ -126,8 +135,8 @@ final class Failures {
 
   /**
    * Payloads one side encrypts with {@code APIKEYS_CODEC_KEYS} and the other cannot read: a
-   * configuration error, whose line also says what the command got done before it hit it, since
-   * the request itself may well have gone through.
+   * configuration error, whose line also says what the command got done before it hit it, since the
+   * request itself may well have gone through.
    */
   private static Optional<String> codecMismatch(Throwable e, String command) {
     String workflow =
@@ -139,17 +148,23 @@ final class Failures {
             || find(e, PayloadCodecException.class, d -> true).isPresent();
     if (unreadableHere) {
       return Optional.of(
-          TemporalConfig.CODEC_KEYS + ": cannot read the worker's answer: its payloads are"
-              + " encrypted with keys this side does not have; set " + TemporalConfig.CODEC_KEYS
-              + " as on the worker. " + doneAnyway(command, workflow));
+          TemporalConfig.CODEC_KEYS
+              + ": cannot read the worker's answer: its payloads are"
+              + " encrypted with keys this side does not have; set "
+              + TemporalConfig.CODEC_KEYS
+              + " as on the worker. "
+              + doneAnyway(command, workflow));
     }
     boolean unreadableByWorker =
         find(e, ApplicationFailure.class, Failures::isDecodeFailure).isPresent();
     if (unreadableByWorker) {
       return Optional.of(
-          TemporalConfig.CODEC_KEYS + ": the worker cannot read this side's payloads: they are"
-              + " encrypted with keys it does not have; set " + TemporalConfig.CODEC_KEYS
-              + " as on this side. " + notDone(command, workflow));
+          TemporalConfig.CODEC_KEYS
+              + ": the worker cannot read this side's payloads: they are"
+              + " encrypted with keys it does not have; set "
+              + TemporalConfig.CODEC_KEYS
+              + " as on this side. "
+              + notDone(command, workflow));
     }
     return Optional.empty();
   }
@@ -170,8 +185,11 @@ final class Failures {
   private static String notDone(String command, String workflow) {
     String id = workflow == null ? "" : " (workflow " + workflow + ")";
     return switch (command) {
-      case "revoke" -> "The revocation was started" + id + " and waits until a worker with the"
-          + " keys runs it; no key was changed yet.";
+      case "revoke" ->
+          "The revocation was started"
+              + id
+              + " and waits until a worker with the"
+              + " keys runs it; no key was changed yet.";
       case "run" -> "The rotation was started" + id + " and failed; no key was changed.";
       default -> "Nothing was changed.";
     };
@@ -210,7 +228,8 @@ final class Failures {
     String message = null;
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String text =
-          t instanceof ApplicationFailure app ? app.getOriginalMessage()
+          t instanceof ApplicationFailure app
+              ? app.getOriginalMessage()
               : t instanceof WorkflowException ? null : t.getMessage();
       String cleaned = clean(text);
       if (!cleaned.isBlank()) {
@@ -232,7 +251,9 @@ final class Failures {
     return ConfigurationException.clean(message);
   }
 
-  /** The first throwable in {@code e}'s causes that is a {@code type} and satisfies {@code test}. */
+  /**
+   * The first throwable in {@code e}'s causes that is a {@code type} and satisfies {@code test}.
+   */
   static <T extends Throwable> Optional<T> find(
       Throwable e, Class<T> type, java.util.function.Predicate<T> test) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {

@@ -19,15 +19,19 @@ final class PrivateKeyFile {
 
   static void create(Path file, String privateKey) throws IOException {
     try {
-      if (Files.getFileStore(file.toAbsolutePath().getParent()).supportsFileAttributeView("posix")) {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(
-            PosixFilePermissions.fromString("rw-------")));
+      if (Files.getFileStore(file.toAbsolutePath().getParent())
+          .supportsFileAttributeView("posix")) {
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       } else {
         Files.createFile(file);
       }
     } catch (FileAlreadyExistsException e) {
       throw ApiKeyException.invalidData(
-          "--private-key-file: " + file + " already exists; it may hold the key to tokens already"
+          "--private-key-file: "
+              + file
+              + " already exists; it may hold the key to tokens already"
               + " sealed to it, so choose another path");
     } catch (NoSuchFileException e) {
       throw ApiKeyException.invalidData(

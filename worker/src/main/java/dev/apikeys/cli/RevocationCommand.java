@@ -1,25 +1,19 @@
 package dev.apikeys.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.client.RevocationHandle;
+import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevocationStatus;
-import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.RevokeRequestParser;
-import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowNotFoundException;
-import io.temporal.client.WorkflowUpdateException;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,9 +21,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code apikeys revocation …}: one running or finished revocation, by its workflow id (the
- * {@code workflow_id} that {@code apikeys revoke} prints): ask it, move it, cancel it, or wait for
- * it.
+ * {@code apikeys revocation …}: one running or finished revocation, by its workflow id (the {@code
+ * workflow_id} that {@code apikeys revoke} prints): ask it, move it, cancel it, or wait for it.
  */
 @Command(
     name = "revocation",
@@ -63,9 +56,9 @@ final class RevocationCommand implements Runnable {
   }
 
   /**
-   * Waits for the workflow to close and prints what it came to: the result (also when a cancel
-   * came after the instant and the revocation stands: the result says so), or {@code
-   * {"workflow_id", "status": "cancelled"}} when it was cancelled before its instant.
+   * Waits for the workflow to close and prints what it came to: the result (also when a cancel came
+   * after the instant and the revocation stands: the result says so), or {@code {"workflow_id",
+   * "status": "cancelled"}} when it was cancelled before its instant.
    */
   static int awaitAndPrint(CommandContext context, RevocationHandle handle, Duration timeout) {
     try {
@@ -91,8 +84,13 @@ final class RevocationCommand implements Runnable {
   }
 
   private static String stillRunning(RevocationHandle handle, Duration timeout) {
-    return "revocation " + handle.workflowId() + " is still running after " + timeout.toSeconds()
-        + "s; see `apikeys revocation result " + handle.workflowId() + "`";
+    return "revocation "
+        + handle.workflowId()
+        + " is still running after "
+        + timeout.toSeconds()
+        + "s; see `apikeys revocation result "
+        + handle.workflowId()
+        + "`";
   }
 
   private static Object awaitResult(RevocationHandle handle, Duration timeout) {
@@ -158,7 +156,11 @@ final class RevocationCommand implements Runnable {
 
   @Command(name = "reschedule", description = "Move the instant to --revoke-in seconds from now.")
   static final class Reschedule extends ByWorkflowId {
-    @Option(names = "--revoke-in", paramLabel = "<seconds>", required = true, description = "Seconds from now.")
+    @Option(
+        names = "--revoke-in",
+        paramLabel = "<seconds>",
+        required = true,
+        description = "Seconds from now.")
     long revokeIn;
 
     @Option(names = "--by", paramLabel = "<who>", description = "Recorded as who moved it.")
@@ -208,8 +210,11 @@ final class RevocationCommand implements Runnable {
       throw ApiKeyException.notAllowed(
           status.message() != null
               ? status.message()
-              : "revocation workflow \"" + handle.workflowId() + "\" has closed ("
-                  + status.state().value() + "); nothing was cancelled");
+              : "revocation workflow \""
+                  + handle.workflowId()
+                  + "\" has closed ("
+                  + status.state().value()
+                  + "); nothing was cancelled");
     }
   }
 

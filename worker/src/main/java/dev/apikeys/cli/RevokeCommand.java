@@ -1,11 +1,11 @@
 package dev.apikeys.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.client.LeakedTokenAnswer;
 import dev.apikeys.client.LeakedTokensAnswer;
 import dev.apikeys.client.RevocationHandle;
+import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeResult;
@@ -36,11 +36,16 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
 
   /** Exactly one of the two overloads' first arguments. */
   static final class Target {
-    @Option(names = "--id", paramLabel = "<id>", required = true, description = "The key's id (apk_…).")
+    @Option(
+        names = "--id",
+        paramLabel = "<id>",
+        required = true,
+        description = "The key's id (apk_…).")
     String id;
 
     @Option(
-        names = "--selector", paramLabel = "<json>",
+        names = "--selector",
+        paramLabel = "<json>",
         required = true,
         description =
             "Selector JSON (Medusa's FilterableApiKeyProps), e.g. '{\"type\":\"secret\"}'.")
@@ -59,18 +64,29 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Target target;
 
-  @Option(names = "--revoked-by", paramLabel = "<who>", required = true, description = "Who revokes, e.g. user_123.")
+  @Option(
+      names = "--revoked-by",
+      paramLabel = "<who>",
+      required = true,
+      description = "Who revokes, e.g. user_123.")
   String revokedBy;
 
-  @Option(names = "--revoke-in", paramLabel = "<seconds>", description = "Seconds from now (default 0: at once).")
+  @Option(
+      names = "--revoke-in",
+      paramLabel = "<seconds>",
+      description = "Seconds from now (default 0: at once).")
   Long revokeIn;
 
   @Option(
-      names = "--idempotency-key", paramLabel = "<key>",
+      names = "--idempotency-key",
+      paramLabel = "<key>",
       description = "The same key again returns the same revocation instead of a second one.")
   String idempotencyKey;
 
-  @Option(names = "--event-group-id", paramLabel = "<group>", description = "Groups the api_key.revoked events.")
+  @Option(
+      names = "--event-group-id",
+      paramLabel = "<group>",
+      description = "Groups the api_key.revoked events.")
   String eventGroupId;
 
   @Option(
@@ -108,10 +124,17 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
       context.print(scheduled);
       return ApiKeysCommand.ExitCodes.OK;
     }
-    context.err().println(
-        "scheduled " + scheduled.revocationId() + " for " + scheduled.keyCount()
-            + (scheduled.keyCount() == 1 ? " key" : " keys") + " at " + scheduled.scheduledAt()
-            + "; waiting…");
+    context
+        .err()
+        .println(
+            "scheduled "
+                + scheduled.revocationId()
+                + " for "
+                + scheduled.keyCount()
+                + (scheduled.keyCount() == 1 ? " key" : " keys")
+                + " at "
+                + scheduled.scheduledAt()
+                + "; waiting…");
     context.err().flush();
     return RevocationCommand.awaitAndPrint(context, handle, RevocationCommand.WAIT_UNTIL_CLOSED);
   }
@@ -122,9 +145,9 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
   /**
    * {@code --leaked-token-stdin}: the tokens are read from standard input, never from the command
    * line (where ps and shell history would show them), identified in this process and revoked by
-   * id. One token answers as {@link ApiKeyModuleService#revokeLeakedToken(String,
-   * RevokeApiKeyDTO, SharedContext)} does; several answer each by its line number and redacted
-   * form. Exit code 0 whatever the tokens turned out to be.
+   * id. One token answers as {@link ApiKeyModuleService#revokeLeakedToken(String, RevokeApiKeyDTO,
+   * SharedContext)} does; several answer each by its line number and redacted form. Exit code 0
+   * whatever the tokens turned out to be.
    */
   private int revokeLeakedTokens() throws IOException {
     if (await) {
@@ -177,8 +200,11 @@ final class RevokeCommand extends ApiKeysCommand.Subcommand {
     byte[] bytes = context.in().readNBytes(MAX_LEAKED_INPUT + 1);
     if (bytes.length > MAX_LEAKED_INPUT) {
       throw ApiKeyException.invalidData(
-          "standard input: more than " + (MAX_LEAKED_INPUT >> 20) + " MiB; give at most "
-              + ApiKeyModuleService.MAX_LEAKED_TOKENS + " tokens a call");
+          "standard input: more than "
+              + (MAX_LEAKED_INPUT >> 20)
+              + " MiB; give at most "
+              + ApiKeyModuleService.MAX_LEAKED_TOKENS
+              + " tokens a call");
     }
     return new String(bytes, StandardCharsets.UTF_8);
   }

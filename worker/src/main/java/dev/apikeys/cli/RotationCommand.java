@@ -1,10 +1,10 @@
 package dev.apikeys.cli;
 
-import dev.apikeys.config.ConfigurationException;
-import dev.apikeys.config.TemporalConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.client.RotationClient;
+import dev.apikeys.config.ConfigurationException;
+import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
 import dev.apikeys.rotation.Recipient;
@@ -68,10 +68,18 @@ final class RotationCommand implements Runnable {
 
   /** Which keys: one id, or a selector. */
   static final class Target {
-    @Option(names = "--id", paramLabel = "<id>", required = true, description = "The key's id (apk_…).")
+    @Option(
+        names = "--id",
+        paramLabel = "<id>",
+        required = true,
+        description = "The key's id (apk_…).")
     String id;
 
-    @Option(names = "--selector", paramLabel = "<json>", required = true, description = "Selector JSON, e.g. '{\"created_by\":\"svc\"}'.")
+    @Option(
+        names = "--selector",
+        paramLabel = "<json>",
+        required = true,
+        description = "Selector JSON, e.g. '{\"created_by\":\"svc\"}'.")
     String selector;
   }
 
@@ -82,10 +90,18 @@ final class RotationCommand implements Runnable {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
-    @Option(names = "--grace", paramLabel = "<duration>", defaultValue = "24h", description = "How long old keys keep working: 30m, 24h, 7d (default 24h).")
+    @Option(
+        names = "--grace",
+        paramLabel = "<duration>",
+        defaultValue = "24h",
+        description = "How long old keys keep working: 30m, 24h, 7d (default 24h).")
     String grace;
 
-    @Option(names = "--rotated-by", paramLabel = "<who>", defaultValue = "apikeys-rotation", description = "Recorded as the old keys' revoked_by.")
+    @Option(
+        names = "--rotated-by",
+        paramLabel = "<who>",
+        defaultValue = "apikeys-rotation",
+        description = "Recorded as the old keys' revoked_by.")
     String rotatedBy;
 
     CommandContext context() {
@@ -93,8 +109,8 @@ final class RotationCommand implements Runnable {
     }
 
     /**
-     * The request, checked here as a revoke request is, before anything is started: a mistake
-     * costs no round trip, and a refused request (a pasted token, say) never reaches history.
+     * The request, checked here as a revoke request is, before anything is started: a mistake costs
+     * no round trip, and a refused request (a pasted token, say) never reaches history.
      */
     RotateRequest request(Recipient recipient) {
       long graceSeconds = parseDuration("--grace", grace).toSeconds();
@@ -102,7 +118,9 @@ final class RotationCommand implements Runnable {
           target.id != null
               ? RotateRequest.ofId(target.id, rotatedBy, graceSeconds, recipient)
               : RotateRequest.ofSelector(
-                  context().parseJson("--selector", target.selector), rotatedBy, graceSeconds,
+                  context().parseJson("--selector", target.selector),
+                  rotatedBy,
+                  graceSeconds,
                   recipient);
       ValidRotateRequest valid = ValidRotateRequest.parse(request);
       if (valid.selector() != null) {
@@ -120,10 +138,15 @@ final class RotationCommand implements Runnable {
             + " --recipient-key, the sealed result is printed for that recipient to open."
       })
   static final class Run extends RotationOptions {
-    @Option(names = "--recipient-key", description = "Base64 X25519 public key to seal the new tokens to (apikeys rotation keygen).")
+    @Option(
+        names = "--recipient-key",
+        description =
+            "Base64 X25519 public key to seal the new tokens to (apikeys rotation keygen).")
     String recipientKey;
 
-    @Option(names = "--recipient-name", description = "Who holds that key's private half, e.g. billing-service.")
+    @Option(
+        names = "--recipient-name",
+        description = "Who holds that key's private half, e.g. billing-service.")
     String recipientName;
 
     @Override
@@ -132,8 +155,7 @@ final class RotationCommand implements Runnable {
       Recipient recipient =
           oneTime != null
               ? new Recipient(
-                  recipientName != null ? recipientName : ONE_TIME_RECIPIENT,
-                  oneTime.publicKey())
+                  recipientName != null ? recipientName : ONE_TIME_RECIPIENT, oneTime.publicKey())
               : new Recipient(recipientName, recipientKey);
       RotateRequest request = request(recipient);
       CommandContext context = context();
@@ -149,26 +171,51 @@ final class RotationCommand implements Runnable {
       List<RotationResult.Successor> successors = new ArrayList<>();
       for (RotationResult.Successor s : result.successors()) {
         String token = TokenSeal.open(privateKey, s.apiKey().id(), s.sealedToken());
-        successors.add(new RotationResult.Successor(s.oldKeyId(), s.apiKey().withToken(token),
-            null));
+        successors.add(
+            new RotationResult.Successor(s.oldKeyId(), s.apiKey().withToken(token), null));
       }
-      return new RotationResult(result.rotationId(), result.workflowId(), result.recipient(),
-          successors, result.revocationWorkflowId(), result.graceSeconds(), result.message());
+      return new RotationResult(
+          result.rotationId(),
+          result.workflowId(),
+          result.recipient(),
+          successors,
+          result.revocationWorkflowId(),
+          result.graceSeconds(),
+          result.message());
     }
   }
 
-  @Command(name = "schedule", description = "Create a Temporal Schedule that rotates the keys every --every (overlap: skip).")
+  @Command(
+      name = "schedule",
+      description =
+          "Create a Temporal Schedule that rotates the keys every --every (overlap: skip).")
   static final class ScheduleRotation extends RotationOptions {
-    @Option(names = "--every", paramLabel = "<duration>", required = true, description = "How often: e.g. 90d, 12h.")
+    @Option(
+        names = "--every",
+        paramLabel = "<duration>",
+        required = true,
+        description = "How often: e.g. 90d, 12h.")
     String every;
 
-    @Option(names = "--recipient-key", paramLabel = "<base64>", required = true, description = "Base64 X25519 public key of the service that receives the new tokens (apikeys rotation keygen).")
+    @Option(
+        names = "--recipient-key",
+        paramLabel = "<base64>",
+        required = true,
+        description =
+            "Base64 X25519 public key of the service that receives the new tokens (apikeys rotation keygen).")
     String recipientKey;
 
-    @Option(names = "--recipient-name", paramLabel = "<name>", required = true, description = "That service's name, recorded with each rotation and its events.")
+    @Option(
+        names = "--recipient-name",
+        paramLabel = "<name>",
+        required = true,
+        description = "That service's name, recorded with each rotation and its events.")
     String recipientName;
 
-    @Option(names = "--schedule-id", paramLabel = "<id>", description = "The Schedule's id (default: apikeys-rotation-<random>).")
+    @Option(
+        names = "--schedule-id",
+        paramLabel = "<id>",
+        description = "The Schedule's id (default: apikeys-rotation-<random>).")
     String scheduleId;
 
     @Override
@@ -181,11 +228,16 @@ final class RotationCommand implements Runnable {
       try {
         rotations(context).createSchedule(id, request, interval);
       } catch (RuntimeException e) {
-        if (Failures.find(e, StatusRuntimeException.class,
-                s -> s.getStatus().getCode() == Status.Code.UNIMPLEMENTED).isPresent()) {
+        if (Failures.find(
+                e,
+                StatusRuntimeException.class,
+                s -> s.getStatus().getCode() == Status.Code.UNIMPLEMENTED)
+            .isPresent()) {
           // Temporal's Java test server, which `apikeys dev` runs, has no Schedules.
           throw new ConfigurationException(
-              TemporalConfig.ADDRESS + ": the Temporal server at " + config.address()
+              TemporalConfig.ADDRESS
+                  + ": the Temporal server at "
+                  + config.address()
                   + " has no Schedules (apikeys dev runs Temporal's Java test server); rotate"
                   + " with `apikeys rotation run` from cron, or use a Temporal server such as"
                   + " `docker compose up`'s; nothing was created");
@@ -212,7 +264,10 @@ final class RotationCommand implements Runnable {
   static final class Keygen implements Callable<Integer> {
     @ParentCommand RotationCommand parent;
 
-    @Option(names = "--private-key-file", required = true, description = "Where to write the private key; must not exist yet.")
+    @Option(
+        names = "--private-key-file",
+        required = true,
+        description = "Where to write the private key; must not exist yet.")
     Path privateKeyFile;
 
     @Override
@@ -237,7 +292,10 @@ final class RotationCommand implements Runnable {
   static final class Open implements Callable<Integer> {
     @ParentCommand RotationCommand parent;
 
-    @Option(names = "--private-key-file", required = true, description = "The private key file rotation keygen wrote.")
+    @Option(
+        names = "--private-key-file",
+        required = true,
+        description = "The private key file rotation keygen wrote.")
     Path privateKeyFile;
 
     @Option(names = "--input", description = "A file to read instead of standard input.")
@@ -276,8 +334,11 @@ final class RotationCommand implements Runnable {
       List<SealedSuccessor> found = new ArrayList<>();
       if (json.has("successors")) {
         for (JsonNode s : json.get("successors")) {
-          found.add(new SealedSuccessor(s.path("api_key").path("id").asText(null),
-              s.path("old_key_id").asText(null), sealed(s.get("sealed_token"))));
+          found.add(
+              new SealedSuccessor(
+                  s.path("api_key").path("id").asText(null),
+                  s.path("old_key_id").asText(null),
+                  sealed(s.get("sealed_token"))));
         }
       } else if (json.isArray()) {
         for (JsonNode event : json) {
@@ -287,8 +348,11 @@ final class RotationCommand implements Runnable {
           found.addAll(findIn(event.has("data") ? event.get("data") : event));
         }
       } else if (json.has("successor_id")) {
-        found.add(new SealedSuccessor(json.get("successor_id").asText(),
-            json.path("id").asText(null), sealed(json.get("sealed_token"))));
+        found.add(
+            new SealedSuccessor(
+                json.get("successor_id").asText(),
+                json.path("id").asText(null),
+                sealed(json.get("sealed_token"))));
       } else {
         throw ApiKeyException.invalidData(
             "input: expected a rotation's result, api_key.rotated events or one event's data");
@@ -312,7 +376,9 @@ final class RotationCommand implements Runnable {
     return new RotationClient(context.temporal().client(), context.temporalConfig().taskQueue());
   }
 
-  /** {@code 45s}, {@code 30m}, {@code 24h}, {@code 90d}, or ISO-8601 ({@code PT24H}); above zero. */
+  /**
+   * {@code 45s}, {@code 30m}, {@code 24h}, {@code 90d}, or ISO-8601 ({@code PT24H}); above zero.
+   */
   static Duration parseDuration(String option, String text) {
     Duration duration = null;
     Matcher m = HUMAN_DURATION.matcher(text == null ? "" : text.trim().toLowerCase(Locale.ROOT));
@@ -334,10 +400,11 @@ final class RotationCommand implements Runnable {
     }
     if (duration == null || duration.isNegative() || duration.isZero()) {
       throw new UsageException(
-          option + "=<duration>: expected a duration such as 45s, 30m, 24h or 90d, got \"" + text
+          option
+              + "=<duration>: expected a duration such as 45s, 30m, 24h or 90d, got \""
+              + text
               + "\"");
     }
     return duration;
   }
-
 }

@@ -33,8 +33,8 @@ final class ShutdownSignal implements AutoCloseable {
 
   /**
    * Blocks until the process is asked to stop, or the calling thread is interrupted. An interrupt
-   * is the in-process way of asking, so it is consumed here: the graceful stop that follows must
-   * be able to wait for tasks in flight.
+   * is the in-process way of asking, so it is consumed here: the graceful stop that follows must be
+   * able to wait for tasks in flight.
    */
   void await() {
     try {

@@ -1,11 +1,11 @@
 package dev.apikeys.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.config.DevConfig;
 import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.dev.DevEnvironment;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -21,8 +21,8 @@ import java.util.Optional;
 /**
  * The run that the command line's class-data archive is recorded from, at package time (see
  * worker/pom.xml and bin/apikeys): the JVM runs this with {@code -XX:ArchiveClassesAtExit} and
- * writes every class it loaded, parsed and verified, to an archive that later starts map instead
- * of loading the same classes from the jar again.
+ * writes every class it loaded, parsed and verified, to an archive that later starts map instead of
+ * loading the same classes from the jar again.
  *
  * <p>It starts what {@code apikeys dev} starts, on free loopback ports, and runs the one-shot
  * commands against it in this JVM, the refusals and usage errors included, so that the archive
@@ -60,24 +60,43 @@ public final class StartupTraining {
     } catch (Exception | AssertionError e) {
       System.out.println(
           "apikeys: warning: the class-data training run stopped early, so the command line will"
-              + " start slower (" + Failures.clean(e.getMessage()) + ")");
+              + " start slower ("
+              + Failures.clean(e.getMessage())
+              + ")");
     }
   }
 
   private void commands() throws IOException {
     run("migrate");
-    JsonNode key = json(run("create", "--title", "training", "--type", "secret", "--created-by", "t"));
+    JsonNode key =
+        json(run("create", "--title", "training", "--type", "secret", "--created-by", "t"));
     String id = key.get("id").asText();
     run("retrieve", id);
     run("authenticate", key.get("token").asText());
     run("authenticate", "sk_unknown");
     run("update", id, "--title", "training-renamed");
-    run("list", "--selector", "{\"created_by\":\"t\"}", "--take", "10", "--order", "created_at:desc");
+    run(
+        "list",
+        "--selector",
+        "{\"created_by\":\"t\"}",
+        "--take",
+        "10",
+        "--order",
+        "created_at:desc");
     run("list", "--count");
 
     JsonNode scheduled =
-        json(run("revoke", "--id", id, "--revoked-by", "t", "--revoke-in", "3600",
-            "--idempotency-key", "training-" + id));
+        json(
+            run(
+                "revoke",
+                "--id",
+                id,
+                "--revoked-by",
+                "t",
+                "--revoke-in",
+                "3600",
+                "--idempotency-key",
+                "training-" + id));
     String workflowId = scheduled.get("workflow_id").asText();
     run("revocation", "status", workflowId);
     run("revocation", "reschedule", workflowId, "--revoke-in", "1800");

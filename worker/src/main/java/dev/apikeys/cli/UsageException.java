@@ -11,8 +11,8 @@ import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * The command line itself was wrong: a missing or unknown option, a value of the wrong kind, text
- * that should be JSON and is not. The message is one line naming the option and what it takes;
- * the command prints it after the command's name and follows it with where to find the help.
+ * that should be JSON and is not. The message is one line naming the option and what it takes; the
+ * command prints it after the command's name and follows it with where to find the help.
  */
 final class UsageException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -28,8 +28,8 @@ final class UsageException extends RuntimeException {
   }
 
   /**
-   * Whole numbers are read by these converters, so that a bad value is described in words
-   * ("a whole number") rather than by the name of a Java type.
+   * Whole numbers are read by these converters, so that a bad value is described in words ("a whole
+   * number") rather than by the name of a Java type.
    */
   static void registerConverters(CommandLine cli) {
     WholeNumbers numbers = new WholeNumbers();
@@ -78,7 +78,9 @@ final class UsageException extends RuntimeException {
       }
       CommandSpec spec = e.getCommandLine().getCommandSpec();
       if (!spec.subcommands().isEmpty()) {
-        return "unknown command \"" + first + "\"; the commands are "
+        return "unknown command \""
+            + first
+            + "\"; the commands are "
             + String.join(", ", spec.subcommands().keySet());
       }
       return "unexpected argument \"" + first + "\"";

@@ -4,19 +4,19 @@ import dev.apikeys.config.MetricsConfig;
 import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.config.TemporalConnection;
 import dev.apikeys.config.WorkerConfig;
+import dev.apikeys.store.Migrations;
 import dev.apikeys.worker.Readiness;
 import dev.apikeys.worker.RevocationWorker;
 import dev.apikeys.worker.RevocationWorkerOptions;
 import dev.apikeys.worker.WorkerMonitoring;
-import dev.apikeys.store.Migrations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 
 /**
- * {@code apikeys worker}: hosts the revocation workflow and its activities against a real
- * Temporal and PostgreSQL until SIGTERM or Ctrl-C, then stops gracefully. It serves {@code
- * /metrics} and {@code /healthz} while it runs (see {@link WorkerMonitoring}).
+ * {@code apikeys worker}: hosts the revocation workflow and its activities against a real Temporal
+ * and PostgreSQL until SIGTERM or Ctrl-C, then stops gracefully. It serves {@code /metrics} and
+ * {@code /healthz} while it runs (see {@link WorkerMonitoring}).
  */
 @Command(
     name = "worker",
@@ -58,15 +58,22 @@ final class WorkerCommand extends ApiKeysCommand.Subcommand {
                   connection.client(),
                   context.database(monitoring.domainMetrics()),
                   new RevocationWorkerOptions(
-                      temporal.taskQueue(), config.stickyTimeout(), config.rotationEnabled(),
+                      temporal.taskQueue(),
+                      config.stickyTimeout(),
+                      config.rotationEnabled(),
                       config.examples()));
           Readiness readiness =
               new Readiness(
-                  worker, connection.stubs(), temporal.address(), context.dataSource(),
+                  worker,
+                  connection.stubs(),
+                  temporal.address(),
+                  context.dataSource(),
                   context.jdbi())) {
         worker.start();
         monitoring.serveReadiness(readiness);
-        log.info("apikeys worker started: {}, rotation {}", temporal.describe(),
+        log.info(
+            "apikeys worker started: {}, rotation {}",
+            temporal.describe(),
             config.rotationEnabled() ? "enabled" : "off");
         signal.await();
         log.info("apikeys worker stopping: finishing the tasks in flight");

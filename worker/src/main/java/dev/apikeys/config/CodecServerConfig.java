@@ -20,8 +20,8 @@ import java.util.Optional;
  * @param token the bearer token every request must carry, if {@value #TOKEN} is set
  * @param corsOrigins the browser origins (the Temporal UI's) allowed to call it, exactly as a
  *     browser sends them in {@code Origin}: scheme, host and port, lower case, no path
- * @param namespace the Temporal namespace whose payloads these keys encrypt; a request whose
- *     {@code X-Namespace} names another is refused
+ * @param namespace the Temporal namespace whose payloads these keys encrypt; a request whose {@code
+ *     X-Namespace} names another is refused
  * @param keys the payload keys, the same {@code APIKEYS_CODEC_KEYS} the worker and clients use
  */
 public record CodecServerConfig(
@@ -42,8 +42,17 @@ public record CodecServerConfig(
   @Override
   public String toString() {
     // The token and the keys stay out of any log line that prints this.
-    return "CodecServerConfig[address=" + address + ", token=" + (token.isPresent() ? "set" : "unset")
-        + ", corsOrigins=" + corsOrigins + ", namespace=" + namespace + ", keys=" + keys + "]";
+    return "CodecServerConfig[address="
+        + address
+        + ", token="
+        + (token.isPresent() ? "set" : "unset")
+        + ", corsOrigins="
+        + corsOrigins
+        + ", namespace="
+        + namespace
+        + ", keys="
+        + keys
+        + "]";
   }
 
   /** Reads and checks the configuration; a problem is one line naming the variable. */
@@ -88,7 +97,9 @@ public record CodecServerConfig(
       return InetAddress.getByName(host);
     } catch (UnknownHostException e) {
       throw new ConfigurationException(
-          BIND + " must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0, got \"" + text
+          BIND
+              + " must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0, got \""
+              + text
               + "\"");
     }
   }
@@ -98,7 +109,9 @@ public record CodecServerConfig(
     if (text == null || text.isEmpty()) {
       return Optional.empty();
     }
-    if (text.isBlank() || !text.strip().equals(text) || text.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
+    if (text.isBlank()
+        || !text.strip().equals(text)
+        || text.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
       throw new ConfigurationException(
           TOKEN + " must be printable ASCII without spaces (it travels in an HTTP header)");
     }
@@ -118,7 +131,8 @@ public record CodecServerConfig(
       }
       if (origin.equals("*")) {
         throw new ConfigurationException(
-            CORS_ORIGINS + ": \"*\" would let any web page its users visit decrypt through their"
+            CORS_ORIGINS
+                + ": \"*\" would let any web page its users visit decrypt through their"
                 + " browser; list the Temporal UI's origins, e.g. http://localhost:8080");
       }
       origins.add(normalizedOrigin(origin));
@@ -126,10 +140,15 @@ public record CodecServerConfig(
     return List.copyOf(origins);
   }
 
-  /** {@code http://Host:8080/} as a browser sends it in {@code Origin}: {@code http://host:8080}. */
+  /**
+   * {@code http://Host:8080/} as a browser sends it in {@code Origin}: {@code http://host:8080}.
+   */
   private static String normalizedOrigin(String origin) {
     String invalid =
-        CORS_ORIGINS + ": \"" + origin + "\" is not an origin such as http://localhost:8080"
+        CORS_ORIGINS
+            + ": \""
+            + origin
+            + "\" is not an origin such as http://localhost:8080"
             + " (scheme, host and port only)";
     URI uri;
     try {
@@ -150,7 +169,12 @@ public record CodecServerConfig(
     // Browsers leave a scheme's default port out of Origin.
     int port = uri.getPort();
     boolean defaultPort =
-        port < 0 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
-    return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port);
+        port < 0
+            || (scheme.equals("http") && port == 80)
+            || (scheme.equals("https") && port == 443);
+    return scheme
+        + "://"
+        + uri.getHost().toLowerCase(Locale.ROOT)
+        + (defaultPort ? "" : ":" + port);
   }
 }

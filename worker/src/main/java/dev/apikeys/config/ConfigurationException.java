@@ -8,8 +8,7 @@ public final class ConfigurationException extends RuntimeException {
 
   /** A fully qualified Java class name, e.g. {@code org.postgresql.util.PSQLException}. */
   private static final Pattern QUALIFIED_CLASS =
-      Pattern.compile(
-          "\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:\\.[A-Z][A-Za-z0-9_$]*)*");
+      Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:\\.[A-Z][A-Za-z0-9_$]*)*");
 
   /** A simple exception class name, with the colon that usually follows it. */
   private static final Pattern EXCEPTION_NAME =

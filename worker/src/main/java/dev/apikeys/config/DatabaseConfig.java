@@ -30,7 +30,8 @@ public record DatabaseConfig(
     String url = env.get(URL);
     if (url == null || url.isBlank()) {
       throw new ConfigurationException(
-          URL + " is not set: give a JDBC URL such as"
+          URL
+              + " is not set: give a JDBC URL such as"
               + " jdbc:postgresql://localhost:5432/medusa?user=postgres");
     }
     if (!url.startsWith("jdbc:postgresql:")) {
@@ -46,8 +47,8 @@ public record DatabaseConfig(
   }
 
   /**
-   * Connections of the pool that selector evaluation never takes, so that {@code authenticate},
-   * a revocation's stamp and its undo always find one however many slow selectors are running.
+   * Connections of the pool that selector evaluation never takes, so that {@code authenticate}, a
+   * revocation's stamp and its undo always find one however many slow selectors are running.
    */
   static final int RESERVED_FOR_NON_SELECTOR_WORK = 2;
 
@@ -115,7 +116,8 @@ public record DatabaseConfig(
     } catch (NumberFormatException ignored) {
       // Falls through to the one error below.
     }
-    throw new ConfigurationException(name + " must be a whole number above 0, got \"" + text + "\"");
+    throw new ConfigurationException(
+        name + " must be a whole number above 0, got \"" + text + "\"");
   }
 
   private static String blankToNull(String s) {

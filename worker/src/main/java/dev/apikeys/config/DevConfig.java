@@ -6,13 +6,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Where {@code apikeys dev} puts its servers, read from the environment and checked at start.
- * Both listen on 127.0.0.1 only.
+ * Where {@code apikeys dev} puts its servers, read from the environment and checked at start. Both
+ * listen on 127.0.0.1 only.
  *
  * @param postgresPort the embedded PostgreSQL's port
  * @param temporalPort the Temporal test server's gRPC port
- * @param dataDirectory where PostgreSQL keeps its data across runs; empty for a temporary
- *     directory deleted on exit
+ * @param dataDirectory where PostgreSQL keeps its data across runs; empty for a temporary directory
+ *     deleted on exit
  */
 public record DevConfig(int postgresPort, int temporalPort, Optional<Path> dataDirectory) {
   public static final String POSTGRES_PORT = "APIKEYS_DEV_POSTGRES_PORT";

@@ -56,8 +56,10 @@ public record MetricsConfig(int port, InetAddress bind) {
       // Falls through to the one error below.
     }
     throw new ConfigurationException(
-        PORT + " must be a TCP port from 1 to 65535, or 0 to turn /metrics and /healthz off, got \""
-            + text + "\"");
+        PORT
+            + " must be a TCP port from 1 to 65535, or 0 to turn /metrics and /healthz off, got \""
+            + text
+            + "\"");
   }
 
   private static InetAddress bind(Map<String, String> env) {
@@ -69,7 +71,9 @@ public record MetricsConfig(int port, InetAddress bind) {
       return InetAddress.getByName(text.strip());
     } catch (UnknownHostException | SecurityException e) {
       throw new ConfigurationException(
-          BIND + " must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0, got \"" + text
+          BIND
+              + " must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0, got \""
+              + text
               + "\"",
           e);
     }

@@ -96,8 +96,8 @@ public record TemporalConfig(
   }
 
   /**
-   * The payload encryption keys, {@value #CODEC_KEYS}={@code id:base64key[,…]}; the first
-   * encrypts, all decrypt. Unset: payloads are plain JSON (and secret keys cannot be rotated).
+   * The payload encryption keys, {@value #CODEC_KEYS}={@code id:base64key[,…]}; the first encrypts,
+   * all decrypt. Unset: payloads are plain JSON (and secret keys cannot be rotated).
    */
   static Optional<PayloadKeys> codecKeys(Map<String, String> env) {
     String spec = env.get(CODEC_KEYS);
@@ -123,7 +123,8 @@ public record TemporalConfig(
       // Only the TLS material can fail here: a certificate or key that cannot be read or parsed.
       throw new ConfigurationException(
           "TEMPORAL_TLS_*: cannot set up TLS for Temporal ("
-              + DatabaseConfig.firstLine(rootMessage(e)) + ")",
+              + DatabaseConfig.firstLine(rootMessage(e))
+              + ")",
           e);
     }
     WorkflowClientOptions client =
@@ -134,7 +135,12 @@ public record TemporalConfig(
                     .orElseGet(ApiKeysDataConverter::newDataConverter))
             .build();
     return new TemporalConfig(
-        stubs, client, profile.getAddress(), profile.getNamespace(), taskQueue, connectTimeout,
+        stubs,
+        client,
+        profile.getAddress(),
+        profile.getNamespace(),
+        taskQueue,
+        connectTimeout,
         codecKeys.isPresent());
   }
 
@@ -146,9 +152,7 @@ public record TemporalConfig(
     return connect(new NoopScope());
   }
 
-  /**
-   * {@link #connect()}, with the SDK's client and worker metrics reported to {@code metrics}.
-   */
+  /** {@link #connect()}, with the SDK's client and worker metrics reported to {@code metrics}. */
   public TemporalConnection connect(Scope metrics) {
     probe();
     // The first call asks the server for its capabilities, with a deadline of its own; bounding
@@ -166,9 +170,14 @@ public record TemporalConfig(
     } catch (RuntimeException e) {
       stubs.shutdownNow();
       throw new ConfigurationException(
-          ADDRESS + ": cannot reach Temporal at " + address + " within "
-              + connectTimeout.toSeconds() + "s ("
-              + ConfigurationException.clean(e.getMessage()) + ")",
+          ADDRESS
+              + ": cannot reach Temporal at "
+              + address
+              + " within "
+              + connectTimeout.toSeconds()
+              + "s ("
+              + ConfigurationException.clean(e.getMessage())
+              + ")",
           e);
     }
     return new TemporalConnection(stubs, WorkflowClient.newInstance(stubs, clientOptions));
@@ -215,7 +224,12 @@ public record TemporalConfig(
 
   /** The one line the worker logs at start: nothing secret, enough to find the right cluster. */
   public String describe() {
-    return "task queue " + taskQueue + ", namespace " + namespace + ", address " + address
+    return "task queue "
+        + taskQueue
+        + ", namespace "
+        + namespace
+        + ", address "
+        + address
         + (encryptedPayloads ? ", payloads encrypted" : "");
   }
 
@@ -236,9 +250,12 @@ public record TemporalConfig(
           LoadClientConfigProfileOptions.newBuilder().setEnvOverrides(env).build());
     } catch (IOException e) {
       throw new ConfigurationException(
-          CONFIG_FILE + ": cannot read Temporal's client configuration"
+          CONFIG_FILE
+              + ": cannot read Temporal's client configuration"
               + (file == null || file.isEmpty() ? " from its default location" : " " + file)
-              + " (" + DatabaseConfig.firstLine(e.getMessage()) + ")",
+              + " ("
+              + DatabaseConfig.firstLine(e.getMessage())
+              + ")",
           e);
     } catch (IllegalArgumentException e) {
       // The one argument the loader refuses is a profile that its file does not define.
@@ -247,9 +264,12 @@ public record TemporalConfig(
     } catch (RuntimeException e) {
       // The loader fails this way on a file it parsed but could not use, e.g. an empty one.
       throw new ConfigurationException(
-          CONFIG_FILE + ": Temporal's client configuration"
+          CONFIG_FILE
+              + ": Temporal's client configuration"
               + (file == null || file.isEmpty() ? " in its default location" : " " + file)
-              + " has no usable profiles (" + e.getClass().getSimpleName() + ")",
+              + " has no usable profiles ("
+              + e.getClass().getSimpleName()
+              + ")",
           e);
     }
   }
@@ -269,7 +289,9 @@ public record TemporalConfig(
     }
     if (value.isBlank() || !value.strip().equals(value)) {
       throw new ConfigurationException(
-          TASK_QUEUE + " must be a task queue name without surrounding spaces, got \"" + value
+          TASK_QUEUE
+              + " must be a task queue name without surrounding spaces, got \""
+              + value
               + "\"");
     }
     return value;

@@ -21,8 +21,7 @@ import java.util.Optional;
  *     OffboardUserWorkflow}); off unless asked for, since production has no use for them
  */
 public record WorkerConfig(
-    boolean migrate, Optional<Duration> stickyTimeout, boolean rotationEnabled,
-    boolean examples) {
+    boolean migrate, Optional<Duration> stickyTimeout, boolean rotationEnabled, boolean examples) {
   public static final String MIGRATE = "APIKEYS_MIGRATE";
   public static final String STICKY_TIMEOUT = "APIKEYS_STICKY_TIMEOUT";
   static final String ROTATION_ENABLED = RotationStore.ENABLED_VARIABLE;
@@ -30,7 +29,9 @@ public record WorkerConfig(
 
   public static WorkerConfig fromEnvironment(Map<String, String> env) {
     return new WorkerConfig(
-        flag(env, MIGRATE, true), stickyTimeout(env), rotationEnabled(env),
+        flag(env, MIGRATE, true),
+        stickyTimeout(env),
+        rotationEnabled(env),
         flag(env, EXAMPLES, false));
   }
 

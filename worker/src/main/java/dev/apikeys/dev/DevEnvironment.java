@@ -1,5 +1,6 @@
 package dev.apikeys.dev;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.apikeys.config.ConfigurationException;
 import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.config.DevConfig;
@@ -7,13 +8,12 @@ import dev.apikeys.config.MetricsConfig;
 import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.config.TemporalConnection;
 import dev.apikeys.config.WorkerConfig;
+import dev.apikeys.store.ApiKeysDatabase;
+import dev.apikeys.store.Migrations;
 import dev.apikeys.worker.Readiness;
 import dev.apikeys.worker.RevocationWorker;
 import dev.apikeys.worker.RevocationWorkerOptions;
 import dev.apikeys.worker.WorkerMonitoring;
-import com.zaxxer.hikari.HikariDataSource;
-import dev.apikeys.store.ApiKeysDatabase;
-import dev.apikeys.store.Migrations;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.File;
 import java.io.IOException;
@@ -35,18 +35,18 @@ import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * Everything {@code apikeys dev} runs, in one process and on 127.0.0.1 only: an embedded
- * PostgreSQL (real server binaries), Temporal's Java test server with time skipping off, and the
- * revocation worker connected to it over gRPC exactly as {@code apikeys worker} connects to a
- * cluster. Closing it stops them in reverse order.
+ * Everything {@code apikeys dev} runs, in one process and on 127.0.0.1 only: an embedded PostgreSQL
+ * (real server binaries), Temporal's Java test server with time skipping off, and the revocation
+ * worker connected to it over gRPC exactly as {@code apikeys worker} connects to a cluster. Closing
+ * it stops them in reverse order.
  */
 public final class DevEnvironment implements AutoCloseable {
   /** PostgreSQL's superuser in a cluster initialized by the embedded server. */
   private static final String POSTGRES_USER = "postgres";
 
   /**
-   * Where a kept data directory (APIKEYS_DEV_DATA_DIR) holds its superuser's password, so the
-   * next start can connect. PostgreSQL keeps that directory readable by its owner only.
+   * Where a kept data directory (APIKEYS_DEV_DATA_DIR) holds its superuser's password, so the next
+   * start can connect. PostgreSQL keeps that directory readable by its owner only.
    */
   public static final String PASSWORD_FILE = "apikeys-dev-password";
 
@@ -92,8 +92,14 @@ public final class DevEnvironment implements AutoCloseable {
       // development server's, made for this data directory, and the URL is how every command
       // here is told where the database is.
       String databaseUrl =
-          "jdbc:postgresql://" + loopback() + ":" + config.postgresPort() + "/postgres?user="
-              + POSTGRES_USER + "&password=" + password;
+          "jdbc:postgresql://"
+              + loopback()
+              + ":"
+              + config.postgresPort()
+              + "/postgres?user="
+              + POSTGRES_USER
+              + "&password="
+              + password;
       DatabaseConfig database =
           DatabaseConfig.fromEnvironment(databaseEnvironment(env, databaseUrl));
       HikariDataSource pool = database.openPool();
@@ -113,7 +119,9 @@ public final class DevEnvironment implements AutoCloseable {
               connection.client(),
               new ApiKeysDatabase(jdbi, database.selectorTimeout(), monitoring.domainMetrics()),
               new RevocationWorkerOptions(
-                  temporal.taskQueue(), dev.stickyTimeout(), dev.rotationEnabled(),
+                  temporal.taskQueue(),
+                  dev.stickyTimeout(),
+                  dev.rotationEnabled(),
                   dev.examples()));
       worker.start();
       opened.push(worker);
@@ -142,11 +150,12 @@ public final class DevEnvironment implements AutoCloseable {
     return temporal.taskQueue();
   }
 
-  /** {@code http://127.0.0.1:<port>}, where {@code /metrics} and {@code /healthz} are; empty when off. */
+  /**
+   * {@code http://127.0.0.1:<port>}, where {@code /metrics} and {@code /healthz} are; empty when
+   * off.
+   */
   public Optional<String> monitoringUrl() {
-    return monitoring
-        .address()
-        .map(a -> "http://" + loopback() + ":" + a.getPort());
+    return monitoring.address().map(a -> "http://" + loopback() + ":" + a.getPort());
   }
 
   @Override
@@ -155,11 +164,11 @@ public final class DevEnvironment implements AutoCloseable {
   }
 
   /**
-   * Starts PostgreSQL with password authentication only. The embedded server's default trusts
-   * every local connection, so any user of the machine could connect as superuser and, through
-   * {@code COPY … TO PROGRAM}, run commands as the developer. Here initdb makes every pg_hba
-   * rule scram-sha-256 and gives the superuser a random password (from a file only its owner can
-   * read, deleted once the cluster exists), so there is no moment of trust at all.
+   * Starts PostgreSQL with password authentication only. The embedded server's default trusts every
+   * local connection, so any user of the machine could connect as superuser and, through {@code
+   * COPY … TO PROGRAM}, run commands as the developer. Here initdb makes every pg_hba rule
+   * scram-sha-256 and gives the superuser a random password (from a file only its owner can read,
+   * deleted once the cluster exists), so there is no moment of trust at all.
    */
   private static EmbeddedPostgres startPostgres(DevConfig config, String password) {
     EmbeddedPostgres.Builder builder =
@@ -176,18 +185,27 @@ public final class DevEnvironment implements AutoCloseable {
       passwordFile = Files.createTempFile("apikeys-dev", ".pw");
       Files.writeString(passwordFile, password, StandardCharsets.UTF_8);
       // initdb's own options, after the embedded server's "-A trust", which they override.
-      builder.setLocaleConfig("auth", "scram-sha-256")
+      builder
+          .setLocaleConfig("auth", "scram-sha-256")
           .setLocaleConfig("pwfile", passwordFile.toString());
-      config.dataDirectory()
-          .ifPresent(dir -> builder.setDataDirectory(dir.toFile()).setCleanDataDirectory(false)
-              .setDataDirectoryCustomizer(keepPassword(password)));
+      config
+          .dataDirectory()
+          .ifPresent(
+              dir ->
+                  builder
+                      .setDataDirectory(dir.toFile())
+                      .setCleanDataDirectory(false)
+                      .setDataDirectoryCustomizer(keepPassword(password)));
       return builder.start();
     } catch (IOException | RuntimeException e) {
       throw new ConfigurationException(
-          DevConfig.POSTGRES_PORT + ": cannot start the embedded PostgreSQL on port "
+          DevConfig.POSTGRES_PORT
+              + ": cannot start the embedded PostgreSQL on port "
               + config.postgresPort()
               + config.dataDirectory().map(d -> " with data in " + d).orElse("")
-              + " (" + DatabaseConfig.firstLine(e.getMessage()) + ")",
+              + " ("
+              + DatabaseConfig.firstLine(e.getMessage())
+              + ")",
           e);
     } finally {
       if (passwordFile != null) {
@@ -201,9 +219,9 @@ public final class DevEnvironment implements AutoCloseable {
   }
 
   /**
-   * The superuser's password: the one a kept data directory was made with, or a new random one.
-   * A kept directory without it was made by an earlier {@code apikeys dev} that trusted every
-   * local connection; it is refused rather than started that way.
+   * The superuser's password: the one a kept data directory was made with, or a new random one. A
+   * kept directory without it was made by an earlier {@code apikeys dev} that trusted every local
+   * connection; it is refused rather than started that way.
    */
   private static String password(DevConfig config) {
     Optional<Path> dir = config.dataDirectory();
@@ -213,9 +231,15 @@ public final class DevEnvironment implements AutoCloseable {
         return Files.readString(file, StandardCharsets.UTF_8).strip();
       } catch (IOException e) {
         throw new ConfigurationException(
-            DevConfig.DATA_DIR + ": " + dir.get() + " holds a PostgreSQL cluster without "
-                + PASSWORD_FILE + "; an earlier apikeys dev made it trusting every local"
-                + " connection. Delete it, or set " + DevConfig.DATA_DIR + " to a new directory",
+            DevConfig.DATA_DIR
+                + ": "
+                + dir.get()
+                + " holds a PostgreSQL cluster without "
+                + PASSWORD_FILE
+                + "; an earlier apikeys dev made it trusting every local"
+                + " connection. Delete it, or set "
+                + DevConfig.DATA_DIR
+                + " to a new directory",
             e);
       }
     }
@@ -234,8 +258,9 @@ public final class DevEnvironment implements AutoCloseable {
         return;
       }
       try {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(
-            PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(file, password, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -248,15 +273,21 @@ public final class DevEnvironment implements AutoCloseable {
       return LocalTemporalServer.start(port);
     } catch (IOException e) {
       throw new ConfigurationException(
-          DevConfig.TEMPORAL_PORT + ": cannot start the Temporal test server on " + loopback()
-              + ":" + port + " (" + DatabaseConfig.firstLine(e.getMessage()) + ")",
+          DevConfig.TEMPORAL_PORT
+              + ": cannot start the Temporal test server on "
+              + loopback()
+              + ":"
+              + port
+              + " ("
+              + DatabaseConfig.firstLine(e.getMessage())
+              + ")",
           e);
     }
   }
 
   /**
-   * The command's environment with the database pointed at the embedded server. A user and
-   * password left over from a real database's settings would not be valid here, so they go.
+   * The command's environment with the database pointed at the embedded server. A user and password
+   * left over from a real database's settings would not be valid here, so they go.
    */
   private static Map<String, String> databaseEnvironment(Map<String, String> env, String url) {
     Map<String, String> merged = new HashMap<>(env);
@@ -272,7 +303,13 @@ public final class DevEnvironment implements AutoCloseable {
       probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     } catch (IOException e) {
       throw new ConfigurationException(
-          variable + ": " + loopback() + ":" + port + " is already in use; set " + variable
+          variable
+              + ": "
+              + loopback()
+              + ":"
+              + port
+              + " is already in use; set "
+              + variable
               + " to a free port",
           e);
     }

@@ -15,10 +15,9 @@ import java.util.concurrent.TimeUnit;
  * the wall clock as on a real cluster. Clients reach it over real gRPC.
  *
  * <p>{@code TestServer.createPortBoundServer} would do the same but listens on every interface,
- * which would put an unauthenticated Temporal on the network; so this assembles the same parts
- * (the test services and their health checks) behind a server bound to 127.0.0.1 only. Those
- * parts live in the SDK's {@code internal} package, so an SDK upgrade may need this class to
- * follow.
+ * which would put an unauthenticated Temporal on the network; so this assembles the same parts (the
+ * test services and their health checks) behind a server bound to 127.0.0.1 only. Those parts live
+ * in the SDK's {@code internal} package, so an SDK upgrade may need this class to follow.
  */
 public final class LocalTemporalServer implements AutoCloseable {
   /** The test services start with time skipping locked, which is what "off" means there. */

@@ -1,13 +1,13 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.config.CodecServerConfig;
-import dev.apikeys.config.ConfigurationException;
-import dev.apikeys.config.DatabaseConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.apikeys.codec.AesGcmPayloadCodec;
+import dev.apikeys.config.CodecServerConfig;
+import dev.apikeys.config.ConfigurationException;
+import dev.apikeys.config.DatabaseConfig;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.payload.codec.PayloadCodecException;
 import java.io.ByteArrayOutputStream;
@@ -31,26 +31,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Temporal's remote codec protocol over HTTP, so the Temporal UI and {@code temporal
- * --codec-endpoint} can show the payloads that {@link AesGcmPayloadCodec} encrypts:
- * {@code POST …/decode} and {@code POST …/encode} (only the last path segment counts, so the
- * server can sit behind a path prefix), each taking and returning a {@code Payloads} message as
- * protobuf JSON.
+ * --codec-endpoint} can show the payloads that {@link AesGcmPayloadCodec} encrypts: {@code POST
+ * …/decode} and {@code POST …/encode} (only the last path segment counts, so the server can sit
+ * behind a path prefix), each taking and returning a {@code Payloads} message as protobuf JSON.
  *
  * <p>Built on the JDK's {@code com.sun.net.httpserver}: two endpoints, CORS and a bearer token do
  * not need a framework, and nothing is added to the jar.
  *
  * <p>Every refusal is one line of JSON, {@code {"error":"…"}}, with a 4xx status, and the server
- * goes on serving. Neither a refusal nor a log line ever contains a payload: they name where in
- * the request the problem is, and log lines carry only the method, path, status and count.
+ * goes on serving. Neither a refusal nor a log line ever contains a payload: they name where in the
+ * request the problem is, and log lines carry only the method, path, status and count.
  */
 public final class CodecServer implements AutoCloseable {
   /** The largest request body read; anything longer is refused with 413. */
   static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
 
   /**
-   * How much of an oversized body is still read (and dropped) before the 413, so that a client
-   * that sends it whole receives the answer instead of a reset connection. Beyond this the
-   * connection is closed.
+   * How much of an oversized body is still read (and dropped) before the 413, so that a client that
+   * sends it whole receives the answer instead of a reset connection. Beyond this the connection is
+   * closed.
    */
   private static final long MAX_DRAINED_BYTES = 64L * 1024 * 1024;
 
@@ -84,8 +83,14 @@ public final class CodecServer implements AutoCloseable {
       server = HttpServer.create(config.address(), 0);
     } catch (IOException e) {
       throw new ConfigurationException(
-          CodecServerConfig.BIND + "/" + CodecServerConfig.PORT + ": cannot listen on "
-              + config.address() + " (" + DatabaseConfig.firstLine(e.getMessage()) + ")",
+          CodecServerConfig.BIND
+              + "/"
+              + CodecServerConfig.PORT
+              + ": cannot listen on "
+              + config.address()
+              + " ("
+              + DatabaseConfig.firstLine(e.getMessage())
+              + ")",
           e);
     }
     AtomicInteger threads = new AtomicInteger();
@@ -135,7 +140,9 @@ public final class CodecServer implements AutoCloseable {
     String path = exchange.getRequestURI().getRawPath();
     // Logged instead of the path, which is the client's text.
     String endpoint =
-        path.endsWith("/decode") ? "/decode" : path.endsWith("/encode") ? "/encode" : "(other path)";
+        path.endsWith("/decode")
+            ? "/decode"
+            : path.endsWith("/encode") ? "/encode" : "(other path)";
     Optional<String> origin = allowedOrigin(exchange.getRequestHeaders());
     origin.ifPresent(o -> corsHeaders(exchange.getResponseHeaders(), o));
     int status;
@@ -169,7 +176,8 @@ public final class CodecServer implements AutoCloseable {
     authorize(headers, exchange.getResponseHeaders());
     boolean decode = path.endsWith("/decode");
     if (!decode && !path.endsWith("/encode")) {
-      throw new CodecRefusal(404, "no such endpoint: the codec server serves POST /encode and POST /decode");
+      throw new CodecRefusal(
+          404, "no such endpoint: the codec server serves POST /encode and POST /decode");
     }
     if (!method.equals("POST")) {
       exchange.getResponseHeaders().set("Allow", ALLOWED_METHODS);
@@ -179,8 +187,11 @@ public final class CodecServer implements AutoCloseable {
     if (namespace != null && !namespace.isEmpty() && !namespace.equals(config.namespace())) {
       throw new CodecRefusal(
           403,
-          "X-Namespace: this codec server holds the keys of namespace \"" + config.namespace()
-              + "\", not \"" + namespace + "\"");
+          "X-Namespace: this codec server holds the keys of namespace \""
+              + config.namespace()
+              + "\", not \""
+              + namespace
+              + "\"");
     }
     requireJsonContentType(headers.getFirst("Content-Type"));
     List<Payload> payloads = PayloadsJson.parse(readBody(exchange));
@@ -205,16 +216,15 @@ public final class CodecServer implements AutoCloseable {
   }
 
   /**
-   * The answer to a browser's preflight. It never needs the token: browsers do not send one
-   * with a preflight, and the request that follows is checked in full.
+   * The answer to a browser's preflight. It never needs the token: browsers do not send one with a
+   * preflight, and the request that follows is checked in full.
    */
   private int preflight(HttpExchange exchange, Optional<String> origin)
       throws CodecRefusal, IOException {
     if (origin.isEmpty()) {
       throw new CodecRefusal(
           403,
-          "origin not allowed: list the Temporal UI's origin in "
-              + CodecServerConfig.CORS_ORIGINS);
+          "origin not allowed: list the Temporal UI's origin in " + CodecServerConfig.CORS_ORIGINS);
     }
     Headers response = exchange.getResponseHeaders();
     response.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
@@ -222,8 +232,9 @@ public final class CodecServer implements AutoCloseable {
     response.set("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS);
     // A UI served from a public address calling this server on a private one (Chrome's Private
     // Network Access) asks for this too.
-    if ("true".equalsIgnoreCase(
-        exchange.getRequestHeaders().getFirst("Access-Control-Request-Private-Network"))) {
+    if ("true"
+        .equalsIgnoreCase(
+            exchange.getRequestHeaders().getFirst("Access-Control-Request-Private-Network"))) {
       response.set("Access-Control-Allow-Private-Network", "true");
     }
     exchange.sendResponseHeaders(204, -1);
@@ -236,7 +247,9 @@ public final class CodecServer implements AutoCloseable {
       return Optional.empty();
     }
     String normalized = origin.strip().toLowerCase(Locale.ROOT);
-    return config.corsOrigins().contains(normalized) ? Optional.of(origin.strip()) : Optional.empty();
+    return config.corsOrigins().contains(normalized)
+        ? Optional.of(origin.strip())
+        : Optional.empty();
   }
 
   private static void corsHeaders(Headers response, String origin) {
@@ -269,15 +282,15 @@ public final class CodecServer implements AutoCloseable {
 
   private static void requireJsonContentType(String contentType) throws CodecRefusal {
     String mediaType =
-        contentType == null
-            ? ""
-            : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        contentType == null ? "" : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
     if (!mediaType.equals("application/json")) {
       throw new CodecRefusal(415, "Content-Type: expected application/json");
     }
   }
 
-  /** The body, at most {@link #MAX_BODY_BYTES}; a longer one is drained (up to a point) and refused. */
+  /**
+   * The body, at most {@link #MAX_BODY_BYTES}; a longer one is drained (up to a point) and refused.
+   */
   private static byte[] readBody(HttpExchange exchange) throws CodecRefusal, IOException {
     String declared = exchange.getRequestHeaders().getFirst("Content-Length");
     long declaredLength = -1;
@@ -294,8 +307,7 @@ public final class CodecServer implements AutoCloseable {
       throw tooLarge();
     }
     ByteArrayOutputStream body =
-        new ByteArrayOutputStream(
-            (int) Math.max(0, Math.min(declaredLength, MAX_BODY_BYTES)));
+        new ByteArrayOutputStream((int) Math.max(0, Math.min(declaredLength, MAX_BODY_BYTES)));
     byte[] buffer = new byte[64 * 1024];
     long total = 0;
     int n;
@@ -355,9 +367,17 @@ public final class CodecServer implements AutoCloseable {
 
   /** For the start-up log line: nothing secret. */
   public static String describe(CodecServerConfig config, String endpoint) {
-    return "codec server on " + endpoint + " for namespace " + config.namespace() + ", "
-        + config.keys() + ", " + (config.token().isPresent() ? "bearer token required"
-        : "NO TOKEN: anyone who reaches the port can decrypt") + ", CORS origins "
+    return "codec server on "
+        + endpoint
+        + " for namespace "
+        + config.namespace()
+        + ", "
+        + config.keys()
+        + ", "
+        + (config.token().isPresent()
+            ? "bearer token required"
+            : "NO TOKEN: anyone who reaches the port can decrypt")
+        + ", CORS origins "
         + (config.corsOrigins().isEmpty() ? "none" : String.join(" ", config.corsOrigins()));
   }
 }

@@ -42,7 +42,9 @@ final class PayloadsJson {
       JsonLocation at = e.getLocation();
       throw badRequest(
           "request body is not valid JSON"
-              + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+              + (at == null
+                  ? ""
+                  : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     } catch (IOException e) {
       throw badRequest("request body could not be read");
     }

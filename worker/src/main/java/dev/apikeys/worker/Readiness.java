@@ -24,8 +24,8 @@ import org.jdbi.v3.core.Jdbi;
  * Whether the worker is ready, as {@code /healthz} answers it: the worker polls its task queue
  * (started, not stopping, and Temporal's frontend answers its connection), PostgreSQL answers on
  * the worker's own pool, and the schema has every migration this build carries. Each check is
- * bounded by {@link #CHECK_TIMEOUT}, so a probe answers in about that long however the database
- * or Temporal fails.
+ * bounded by {@link #CHECK_TIMEOUT}, so a probe answers in about that long however the database or
+ * Temporal fails.
  */
 public final class Readiness implements AutoCloseable {
   /** How long one probe waits for Temporal and for PostgreSQL; both are asked at once. */
@@ -135,8 +135,8 @@ public final class Readiness implements AutoCloseable {
 
   /**
    * The most telling message in a failure's causes: the innermost SQL exception's, where there is
-   * one (the driver's; the pool's own only says that it timed out), else the first. No class
-   * names, one line.
+   * one (the driver's; the pool's own only says that it timed out), else the first. No class names,
+   * one line.
    */
   private static String detail(Throwable e) {
     String message = null;

@@ -1,14 +1,14 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.config.ConfigurationException;
-import dev.apikeys.config.DatabaseConfig;
-import dev.apikeys.config.MetricsConfig;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.uber.m3.tally.NoopScope;
 import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
 import com.uber.m3.tally.ScopeCloseException;
+import dev.apikeys.config.ConfigurationException;
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.MetricsConfig;
 import dev.apikeys.metrics.ApiKeyMetrics;
 import dev.apikeys.metrics.MicrometerApiKeyMetrics;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -96,14 +96,25 @@ public final class WorkerMonitoring implements AutoCloseable {
       server = HttpServer.create(config.socketAddress(), 0);
     } catch (BindException e) {
       throw new ConfigurationException(
-          MetricsConfig.PORT + ": " + config.bind().getHostAddress() + ":" + config.port()
+          MetricsConfig.PORT
+              + ": "
+              + config.bind().getHostAddress()
+              + ":"
+              + config.port()
               + " is already in use (or not an address of this machine); set "
-              + MetricsConfig.PORT + " to a free port, or 0 to turn /metrics and /healthz off",
+              + MetricsConfig.PORT
+              + " to a free port, or 0 to turn /metrics and /healthz off",
           e);
     } catch (IOException e) {
       throw new ConfigurationException(
-          MetricsConfig.PORT + ": cannot listen on " + config.bind().getHostAddress() + ":"
-              + config.port() + " (" + DatabaseConfig.firstLine(e.getMessage()) + ")",
+          MetricsConfig.PORT
+              + ": cannot listen on "
+              + config.bind().getHostAddress()
+              + ":"
+              + config.port()
+              + " ("
+              + DatabaseConfig.firstLine(e.getMessage())
+              + ")",
           e);
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -129,14 +140,19 @@ public final class WorkerMonitoring implements AutoCloseable {
             });
     WorkerMonitoring monitoring =
         new WorkerMonitoring(
-            registry, temporalScope, new MicrometerApiKeyMetrics(registry), gcMetrics, server,
+            registry,
+            temporalScope,
+            new MicrometerApiKeyMetrics(registry),
+            gcMetrics,
+            server,
             http);
     server.createContext("/", monitoring::handle);
     server.setExecutor(http);
     server.start();
     log.info(
         "serving /metrics and /healthz on {}:{}",
-        config.bind().getHostAddress(), server.getAddress().getPort());
+        config.bind().getHostAddress(),
+        server.getAddress().getPort());
     return monitoring;
   }
 
@@ -178,7 +194,8 @@ public final class WorkerMonitoring implements AutoCloseable {
       } else {
         Readiness current = readiness;
         Optional<String> problems =
-            current == null ? Optional.of("starting: the worker does not poll yet")
+            current == null
+                ? Optional.of("starting: the worker does not poll yet")
                 : current.problems();
         if (problems.isPresent()) {
           respond(exchange, 503, TEXT, "not ready: " + problems.get() + "\n");

@@ -67,8 +67,9 @@ class ApiKeysCommandTest {
 
     CliRun nothing = runWithInput("", "authenticate");
     assertThat(nothing.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(nothing.err().strip()).isEqualTo(
-        "INVALID_DATA: no token: give it on standard input (its first line) or with --token-file");
+    assertThat(nothing.err().strip())
+        .isEqualTo(
+            "INVALID_DATA: no token: give it on standard input (its first line) or with --token-file");
   }
 
   /**
@@ -91,23 +92,24 @@ class ApiKeysCommandTest {
     CliRun extraArgument = run("retrieve", key.get("id").asText(), token);
     CliRun longId = run("retrieve", "apk_" + "y".repeat(3_000));
 
-    assertThat(retrieve.err().strip()).isEqualTo("INVALID_DATA: id: looks like a raw secret"
-        + " token, not a key id; name the key by its id (apk_…)");
+    assertThat(retrieve.err().strip())
+        .isEqualTo(
+            "INVALID_DATA: id: looks like a raw secret"
+                + " token, not a key id; name the key by its id (apk_…)");
     assertThat(notJson.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(notJson.err()).startsWith("apikeys list: --selector=<json>: expected JSON");
     assertThat(quoted.err()).startsWith("INVALID_DATA: selector.id: looks like a raw secret token");
     assertThat(longId.err().strip())
         .isEqualTo("NOT_FOUND: ApiKey with id: apk_" + "y".repeat(60) + "… was not found");
-    for (CliRun refused : List.of(retrieve, update, delete, notJson, quoted, unknownOption,
-        extraArgument, longId)) {
-      assertThat(refused.exitCode()).isIn(ApiKeysCommand.ExitCodes.REFUSED,
-          ApiKeysCommand.ExitCodes.USAGE);
+    for (CliRun refused :
+        List.of(retrieve, update, delete, notJson, quoted, unknownOption, extraArgument, longId)) {
+      assertThat(refused.exitCode())
+          .isIn(ApiKeysCommand.ExitCodes.REFUSED, ApiKeysCommand.ExitCodes.USAGE);
       assertThat(refused.err()).isNotEmpty().doesNotContain(body).doesNotContain("y".repeat(100));
       assertThat(refused.out()).doesNotContain(body);
     }
     assertThat(unknownOption.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
-    assertThat(run("retrieve", key.get("id").asText()).json().get("title").asText())
-        .isEqualTo("t");
+    assertThat(run("retrieve", key.get("id").asText()).json().get("title").asText()).isEqualTo("t");
   }
 
   @Test
@@ -117,7 +119,8 @@ class ApiKeysCommandTest {
     // Pinned loosely: later migrations raise the version, and this test is about the command.
     assertThat(migrate.json().get("schema_version").asText()).matches("[1-9][0-9]*");
     // Versions are not consecutive (each line of work has its own digit), so count differently.
-    assertThat(migrate.json().get("migrations_executed").asInt()).isPositive()
+    assertThat(migrate.json().get("migrations_executed").asInt())
+        .isPositive()
         .isLessThanOrEqualTo(migrate.json().get("schema_version").asInt());
     CliRun again = run("migrate");
     assertThat(again.json().get("migrations_executed").asInt()).isZero();
@@ -172,12 +175,12 @@ class ApiKeysCommandTest {
     run("migrate");
     CliRun badType = run("create", "--title", "t", "--type", "admin", "--created-by", "u");
     assertThat(badType.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(badType.err()).isEqualTo(
-        "INVALID_DATA: type: must be \"publishable\" or \"secret\"" + System.lineSeparator());
+    assertThat(badType.err())
+        .isEqualTo(
+            "INVALID_DATA: type: must be \"publishable\" or \"secret\"" + System.lineSeparator());
 
     CliRun badSelector =
-        run("list", "--selector",
-            "{\"$or\":[{\"title\":\"x\"},{\"revoked_at\":{\"$foo\":1}}]}");
+        run("list", "--selector", "{\"$or\":[{\"title\":\"x\"},{\"revoked_at\":{\"$foo\":1}}]}");
     assertThat(badSelector.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(badSelector.err()).startsWith("INVALID_DATA: selector.$or[1].revoked_at.$foo");
     assertThat(badSelector.err().lines()).hasSize(1);

@@ -68,13 +68,19 @@ class ApiKeysJarIT {
     assertThat(auth.err()).isEmpty();
     assertThat(JSON.readTree(auth.out()).get("id").asText()).isEqualTo(key.get("id").asText());
 
-    JsonNode vector = JSON.readTree(getClass().getResourceAsStream("/medusa-api-key-hashes.json"))
-        .get("secret_keys").get(0);
-    db.jdbi().useHandle(h -> h.execute(
-        "insert into api_key (id, token, salt, redacted, title, type, created_by)"
-            + " values ('apk_01MEDUSAWROTETHISROW00000', ?, ?, ?, 'medusa', 'secret', 'u')",
-        vector.get("stored_token").asText(), vector.get("salt").asText(),
-        vector.get("redacted").asText()));
+    JsonNode vector =
+        JSON.readTree(getClass().getResourceAsStream("/medusa-api-key-hashes.json"))
+            .get("secret_keys")
+            .get(0);
+    db.jdbi()
+        .useHandle(
+            h ->
+                h.execute(
+                    "insert into api_key (id, token, salt, redacted, title, type, created_by)"
+                        + " values ('apk_01MEDUSAWROTETHISROW00000', ?, ?, ?, 'medusa', 'secret', 'u')",
+                    vector.get("stored_token").asText(),
+                    vector.get("salt").asText(),
+                    vector.get("redacted").asText()));
     Result medusa = apikeysWithInput(db, vector.get("token").asText(), "authenticate");
     assertThat(medusa.exitCode()).as(medusa.err()).isZero();
     assertThat(JSON.readTree(medusa.out()).get("id").asText())

@@ -27,8 +27,11 @@ public record CliRun(int exitCode, String out, String err) {
     StringWriter err = new StringWriter();
     int code =
         ApiKeysCommand.execute(
-            args, env, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-            new PrintWriter(out), new PrintWriter(err));
+            args,
+            env,
+            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+            new PrintWriter(out),
+            new PrintWriter(err));
     return new CliRun(code, out.toString(), err.toString());
   }
 

@@ -35,14 +35,18 @@ class ConnectionPoolTest {
   @Test
   void slowSelectorsLeaveConnectionsForAuthenticate() throws Exception {
     TestDatabase db = TestDatabase.create();
-    Map<String, String> env = Map.of(
-        DatabaseConfig.URL, db.jdbcUrl(),
-        DatabaseConfig.POOL_SIZE, String.valueOf(POOL_SIZE),
-        DatabaseConfig.SELECTOR_TIMEOUT, "100");
+    Map<String, String> env =
+        Map.of(
+            DatabaseConfig.URL, db.jdbcUrl(),
+            DatabaseConfig.POOL_SIZE, String.valueOf(POOL_SIZE),
+            DatabaseConfig.SELECTOR_TIMEOUT, "100");
     ExecutorService callers = Executors.newFixedThreadPool(POOL_SIZE);
     try (CommandContext context =
-            new CommandContext(env, new PrintWriter(new StringWriter()),
-                new PrintWriter(new StringWriter()), false);
+            new CommandContext(
+                env,
+                new PrintWriter(new StringWriter()),
+                new PrintWriter(new StringWriter()),
+                false);
         Handle blocker = db.jdbi().open()) {
       ApiKeyStore store = context.store();
       ApiKeyDTO held = store.createApiKey(new CreateApiKeyDTO("held", "secret", "u"));
@@ -51,16 +55,22 @@ class ConnectionPoolTest {
       // Selector updates of a row another transaction holds: each waits for the lock, holding
       // its connection, for as long as the test likes. As many as the pool has connections.
       blocker.begin();
-      blocker.createQuery("select id from api_key where id = :id for update")
-          .bind("id", held.id()).mapTo(String.class).one();
+      blocker
+          .createQuery("select id from api_key where id = :id for update")
+          .bind("id", held.id())
+          .mapTo(String.class)
+          .one();
       List<Thread> threads = new CopyOnWriteArrayList<>();
       List<Future<List<ApiKeyDTO>>> updates = new ArrayList<>();
       for (int i = 0; i < POOL_SIZE; i++) {
-        updates.add(callers.submit(() -> {
-          threads.add(Thread.currentThread());
-          return store.updateApiKeys(
-              JSON.readTree("{\"id\": \"" + held.id() + "\"}"), new UpdateApiKeyDTO("renamed"));
-        }));
+        updates.add(
+            callers.submit(
+                () -> {
+                  threads.add(Thread.currentThread());
+                  return store.updateApiKeys(
+                      JSON.readTree("{\"id\": \"" + held.id() + "\"}"),
+                      new UpdateApiKeyDTO("renamed"));
+                }));
       }
       // Every update is either waiting for the row lock (in PostgreSQL, holding a connection)
       // or parked before it took one.
@@ -71,13 +81,16 @@ class ConnectionPoolTest {
 
       assertThat(store.authenticate(shop.token()))
           .as("a secret key authenticates while the selectors wait")
-          .get().extracting(ApiKeyDTO::id).isEqualTo(shop.id());
+          .get()
+          .extracting(ApiKeyDTO::id)
+          .isEqualTo(shop.id());
       assertThat(lockWaiters(db)).isLessThanOrEqualTo(POOL_SIZE - 2);
       assertThat(updates).noneMatch(Future::isDone);
 
       blocker.rollback();
       for (Future<List<ApiKeyDTO>> update : updates) {
-        assertThat(update.get(60, TimeUnit.SECONDS)).extracting(ApiKeyDTO::title)
+        assertThat(update.get(60, TimeUnit.SECONDS))
+            .extracting(ApiKeyDTO::title)
             .containsExactly("renamed");
       }
     } finally {
@@ -86,16 +99,20 @@ class ConnectionPoolTest {
   }
 
   private static long lockWaiters(TestDatabase db) {
-    return db.jdbi().withHandle(h -> h.createQuery(
-            "select count(*) from pg_stat_activity where datname = current_database()"
-                + " and wait_event_type = 'Lock'")
-        .mapTo(Long.class).one());
+    return db.jdbi()
+        .withHandle(
+            h ->
+                h.createQuery(
+                        "select count(*) from pg_stat_activity where datname = current_database()"
+                            + " and wait_event_type = 'Lock'")
+                    .mapTo(Long.class)
+                    .one());
   }
 
   private static long parked(List<Thread> threads) {
     return threads.stream()
-        .filter(t -> t.getState() == Thread.State.WAITING
-            || t.getState() == Thread.State.TIMED_WAITING)
+        .filter(
+            t -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING)
         .count();
   }
 }

@@ -1,16 +1,15 @@
 package dev.apikeys.cli;
 
-import dev.apikeys.dev.DevEnvironment;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.config.DevConfig;
 import dev.apikeys.config.MetricsConfig;
 import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.config.TemporalConnection;
-import dev.apikeys.worker.MonitoringEndpoints;
-import dev.apikeys.worker.RevocationStack;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
+import dev.apikeys.dev.DevEnvironment;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.revocation.RevocationState;
@@ -20,8 +19,9 @@ import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.Database;
-import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.store.RevocationStore;
+import dev.apikeys.worker.MonitoringEndpoints;
+import dev.apikeys.worker.RevocationStack;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -51,9 +51,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * {@code apikeys dev} boots in-process on free ports, prints its instructions, revokes a key for
- * a client that follows them, serves {@code /metrics} and {@code /healthz} where it says, and
- * stops cleanly when asked, releasing every port.
+ * {@code apikeys dev} boots in-process on free ports, prints its instructions, revokes a key for a
+ * client that follows them, serves {@code /metrics} and {@code /healthz} where it says, and stops
+ * cleanly when asked, releasing every port.
  */
 class DevCommandTest {
   private static final Pattern DATABASE_URL =
@@ -75,9 +75,10 @@ class DevCommandTest {
     AtomicInteger exitCode = new AtomicInteger(-1);
     Thread dev =
         new Thread(
-            () -> exitCode.set(
-                ApiKeysCommand.execute(
-                    new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err))),
+            () ->
+                exitCode.set(
+                    ApiKeysCommand.execute(
+                        new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err))),
             "apikeys-dev");
     dev.start();
     try {
@@ -87,16 +88,21 @@ class DevCommandTest {
           .contains("bin/apikeys create --title demo --type secret --created-by me")
           .contains("bin/apikeys revoke --id <id> --revoked-by me --revoke-in 5 --wait")
           .contains("bin/apikeys authenticate ")
-          .contains("temporal workflow start --address 127.0.0.1:" + temporalPort
-              + " --task-queue api-keys --type RevokeApiKeysWorkflow")
+          .contains(
+              "temporal workflow start --address 127.0.0.1:"
+                  + temporalPort
+                  + " --task-queue api-keys --type RevokeApiKeysWorkflow")
           .contains("  Metrics     http://127.0.0.1:" + metricsPort + "/metrics\n")
           .contains("  Health      http://127.0.0.1:" + metricsPort + "/healthz\n");
       MonitoringEndpoints endpoints = new MonitoringEndpoints(metricsPort);
       assertThat(endpoints.awaitHealth(200).body()).isEqualTo("ok\n");
       String databaseUrl = match(DATABASE_URL, instructions);
       String temporalAddress = match(TEMPORAL_ADDRESS, instructions);
-      assertThat(databaseUrl).matches("jdbc:postgresql://127\\.0\\.0\\.1:" + postgresPort
-          + "/postgres\\?user=postgres&password=[A-Za-z0-9]{32}");
+      assertThat(databaseUrl)
+          .matches(
+              "jdbc:postgresql://127\\.0\\.0\\.1:"
+                  + postgresPort
+                  + "/postgres\\?user=postgres&password=[A-Za-z0-9]{32}");
       assertThat(temporalAddress).isEqualTo("127.0.0.1:" + temporalPort);
       assertOnlyThePasswordLetsAnyoneIn(databaseUrl, postgresPort);
 
@@ -113,12 +119,15 @@ class DevCommandTest {
       try (TemporalConnection connection = TemporalConfig.fromEnvironment(terminal).connect()) {
         ApiKeyModuleService service =
             new ApiKeyModuleService(
-                connection.client(), store, new RevocationStore(jdbi, Duration.ofSeconds(10)),
+                connection.client(),
+                store,
+                new RevocationStore(jdbi, Duration.ofSeconds(10)),
                 "api-keys");
         RevokeResult result =
             service
                 .startRevoke(
-                    RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("me", 1L), SharedContext.EMPTY))
+                    RevokeRequest.ofId(
+                        key.id(), new RevokeApiKeyDTO("me", 1L), SharedContext.EMPTY))
                 .await(Duration.ofSeconds(30));
         assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
       }
@@ -138,8 +147,8 @@ class DevCommandTest {
 
   /**
    * Issue 14, finding 5: dev's PostgreSQL trusts no connection. Without the password, or with
-   * another, nobody gets in (so no other user of the machine becomes its superuser); every
-   * pg_hba rule is scram-sha-256, and the password is stored as a SCRAM verifier.
+   * another, nobody gets in (so no other user of the machine becomes its superuser); every pg_hba
+   * rule is scram-sha-256, and the password is stored as a SCRAM verifier.
    */
   private static void assertOnlyThePasswordLetsAnyoneIn(String databaseUrl, int port)
       throws Exception {
@@ -152,12 +161,12 @@ class DevCommandTest {
         .hasMessageContaining("password authentication failed");
     try (Connection c = DriverManager.getConnection(databaseUrl);
         Statement s = c.createStatement()) {
-      ResultSet methods = s.executeQuery(
-          "select string_agg(distinct auth_method, ',') from pg_hba_file_rules");
+      ResultSet methods =
+          s.executeQuery("select string_agg(distinct auth_method, ',') from pg_hba_file_rules");
       methods.next();
       assertThat(methods.getString(1)).isEqualTo("scram-sha-256");
-      ResultSet verifier = s.executeQuery(
-          "select rolpassword from pg_authid where rolname = 'postgres'");
+      ResultSet verifier =
+          s.executeQuery("select rolpassword from pg_authid where rolname = 'postgres'");
       verifier.next();
       assertThat(verifier.getString(1)).startsWith("SCRAM-SHA-256$");
     }
@@ -182,10 +191,12 @@ class DevCommandTest {
     // No /metrics: the default port may be another process's.
     env.put(MetricsConfig.PORT, "0");
     StringWriter err = new StringWriter();
-    int code = ApiKeysCommand.execute(new String[] {"dev"}, env,
-        new PrintWriter(new StringWriter()), new PrintWriter(err));
+    int code =
+        ApiKeysCommand.execute(
+            new String[] {"dev"}, env, new PrintWriter(new StringWriter()), new PrintWriter(err));
     assertThat(code).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
-    assertThat(err.toString()).contains("APIKEYS_DEV_DATA_DIR: ")
+    assertThat(err.toString())
+        .contains("APIKEYS_DEV_DATA_DIR: ")
         .contains("trusting every local connection");
   }
 
@@ -200,8 +211,12 @@ class DevCommandTest {
     env.put(MetricsConfig.PORT, "0");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    Thread dev = new Thread(() -> ApiKeysCommand.execute(
-        new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err)), "apikeys-dev");
+    Thread dev =
+        new Thread(
+            () ->
+                ApiKeysCommand.execute(
+                    new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err)),
+            "apikeys-dev");
     dev.start();
     try {
       String databaseUrl = match(DATABASE_URL, awaitReady(out, dev));
@@ -216,30 +231,33 @@ class DevCommandTest {
   @Test
   @Timeout(30)
   void aTakenPortIsOneLineNamingTheVariable() throws Exception {
-    try (ServerSocket taken =
-        new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Map<String, String> env = new HashMap<>();
       env.put(DevConfig.POSTGRES_PORT, String.valueOf(freePort()));
       env.put(DevConfig.TEMPORAL_PORT, String.valueOf(taken.getLocalPort()));
       StringWriter out = new StringWriter();
       StringWriter err = new StringWriter();
       int code =
-          ApiKeysCommand.execute(new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err));
+          ApiKeysCommand.execute(
+              new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err));
       assertThat(code).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
       assertThat(err.toString())
-          .startsWith("APIKEYS_DEV_TEMPORAL_PORT: 127.0.0.1:" + taken.getLocalPort()
-              + " is already in use");
+          .startsWith(
+              "APIKEYS_DEV_TEMPORAL_PORT: 127.0.0.1:"
+                  + taken.getLocalPort()
+                  + " is already in use");
       assertThat(err.toString().lines().filter(l -> !l.contains(" INFO "))).hasSize(1);
 
       env.put(DevConfig.TEMPORAL_PORT, String.valueOf(freePort()));
       env.put(MetricsConfig.PORT, String.valueOf(taken.getLocalPort()));
       err = new StringWriter();
       code =
-          ApiKeysCommand.execute(new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err));
+          ApiKeysCommand.execute(
+              new String[] {"dev"}, env, new PrintWriter(out), new PrintWriter(err));
       assertThat(code).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
       assertThat(err.toString())
-          .startsWith("APIKEYS_METRICS_PORT: 127.0.0.1:" + taken.getLocalPort()
-              + " is already in use");
+          .startsWith(
+              "APIKEYS_METRICS_PORT: 127.0.0.1:" + taken.getLocalPort() + " is already in use");
       assertThat(err.toString().lines().filter(l -> !l.contains(" INFO "))).hasSize(1);
     }
     Map<String, String> env = Map.of(DevConfig.POSTGRES_PORT, "70000");

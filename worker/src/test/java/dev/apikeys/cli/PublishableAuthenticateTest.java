@@ -1,10 +1,10 @@
 package dev.apikeys.cli;
 
-import dev.apikeys.config.DatabaseConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.store.TestDatabase;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code apikeys authenticate pk_…} answers {@code false} with exit code 1, as Medusa's
- * authenticate does for any publishable token; {@code list --selector '{"token":"pk_…"}'} is how
- * a publishable key is looked up.
+ * authenticate does for any publishable token; {@code list --selector '{"token":"pk_…"}'} is how a
+ * publishable key is looked up.
  */
 class PublishableAuthenticateTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -30,8 +30,15 @@ class PublishableAuthenticateTest {
     Map<String, String> env = Map.of(DatabaseConfig.URL, db.jdbcUrl());
     JsonNode key =
         JSON.readTree(
-            run(env, "create", "--title", "storefront", "--type", "publishable",
-                    "--created-by", "u")
+            run(
+                    env,
+                    "create",
+                    "--title",
+                    "storefront",
+                    "--type",
+                    "publishable",
+                    "--created-by",
+                    "u")
                 .out());
     String token = key.get("token").asText();
     assertThat(token).startsWith("pk_");
@@ -41,9 +48,11 @@ class PublishableAuthenticateTest {
     StringWriter err = new StringWriter();
     int code =
         ApiKeysCommand.execute(
-            new String[] {"authenticate"}, env,
+            new String[] {"authenticate"},
+            env,
             new java.io.ByteArrayInputStream((token + "\n").getBytes(StandardCharsets.UTF_8)),
-            new PrintWriter(out), new PrintWriter(err));
+            new PrintWriter(out),
+            new PrintWriter(err));
     CliRun auth = new CliRun(code, out.toString(), err.toString());
 
     assertThat(auth.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);

@@ -1,15 +1,15 @@
 package dev.apikeys.cli;
 
-import dev.apikeys.config.TemporalConfig;
-import dev.apikeys.config.WorkerConfig;
-import dev.apikeys.worker.RevocationEndToEndTest;
-import dev.apikeys.worker.RevocationStack;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.WorkerConfig;
 import dev.apikeys.revocation.RevocationNames;
+import dev.apikeys.worker.RevocationEndToEndTest;
+import dev.apikeys.worker.RevocationStack;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -37,8 +37,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The revocation commands as a user runs them from a second terminal: arguments and environment
- * in, JSON and an exit code out, against a worker on the port-bound test server.
+ * The revocation commands as a user runs them from a second terminal: arguments and environment in,
+ * JSON and an exit code out, against a worker on the port-bound test server.
  */
 class RevokeCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -90,7 +90,10 @@ class RevokeCommandTest {
     assertThat(result.get("api_keys").get(0).get("revoked_at").asText()).isEqualTo(scheduledAt);
     assertThat(revoke.err().strip())
         .isEqualTo(
-            "scheduled " + result.get("revocation_id").asText() + " for 1 key at " + scheduledAt
+            "scheduled "
+                + result.get("revocation_id").asText()
+                + " for 1 key at "
+                + scheduledAt
                 + "; waiting…");
     assertThat(revoke.out() + revoke.err()).doesNotContain(token).doesNotContain("salt");
 
@@ -106,8 +109,16 @@ class RevokeCommandTest {
     String id = key.get("id").asText();
 
     CliRun revoke =
-        run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "60",
-            "--idempotency-key", "cancel-" + id);
+        run(
+            "revoke",
+            "--id",
+            id,
+            "--revoked-by",
+            "me",
+            "--revoke-in",
+            "60",
+            "--idempotency-key",
+            "cancel-" + id);
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     assertThat(revoke.err()).doesNotContain("scheduled rvk_");
     JsonNode scheduled = revoke.json();
@@ -131,7 +142,8 @@ class RevokeCommandTest {
 
     CliRun tooFar = run("revocation", "reschedule", workflowId, "--revoke-in", "-1");
     assertThat(tooFar.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(tooFar.err().strip()).isEqualTo("INVALID_DATA: revoke_in: must be 0 or more seconds");
+    assertThat(tooFar.err().strip())
+        .isEqualTo("INVALID_DATA: revoke_in: must be 0 or more seconds");
 
     CliRun cancel = run("revocation", "cancel", workflowId);
     assertThat(cancel.exitCode()).as(cancel.err()).isZero();
@@ -145,7 +157,8 @@ class RevokeCommandTest {
     CliRun after = run("revocation", "reschedule", workflowId, "--revoke-in", "5");
     assertThat(after.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(after.err())
-        .startsWith("NOT_ALLOWED: revocation workflow \"" + workflowId + "\" has closed (cancelled)");
+        .startsWith(
+            "NOT_ALLOWED: revocation workflow \"" + workflowId + "\" has closed (cancelled)");
     assertThat(run("revocation", "status", workflowId).json().get("state").asText())
         .isEqualTo("cancelled");
   }
@@ -181,7 +194,8 @@ class RevokeCommandTest {
       while (stack.client.client().fetchHistory(workflowId).getEvents().stream()
           .map(HistoryEvent::getEventType)
           .noneMatch(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED::equals)) {
-        assertThat(cancel).as("the cancel command ended before its cancel reached the workflow")
+        assertThat(cancel)
+            .as("the cancel command ended before its cancel reached the workflow")
             .isNotDone();
         Thread.sleep(50);
       }
@@ -195,8 +209,9 @@ class RevokeCommandTest {
     CliRun stands = cancel.get(30, TimeUnit.SECONDS);
     assertThat(stands.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(stands.err())
-        .isEqualTo("NOT_ALLOWED: cancel requested after the scheduled instant; the revocation stands"
-            + System.lineSeparator());
+        .isEqualTo(
+            "NOT_ALLOWED: cancel requested after the scheduled instant; the revocation stands"
+                + System.lineSeparator());
     assertThat(stands.out()).isEmpty();
     CliRun result = run("revocation", "result", workflowId);
     assertThat(result.exitCode()).as(result.err()).isZero();
@@ -224,8 +239,17 @@ class RevokeCommandTest {
     long cursor = lastReleaseSeq();
 
     CliRun revoke =
-        run("revoke", "--selector", "{\"title\":\"" + title + "\"}", "--revoked-by", "ops",
-            "--revoke-in", "300", "--event-group-id", group, "--prevent-release-events");
+        run(
+            "revoke",
+            "--selector",
+            "{\"title\":\"" + title + "\"}",
+            "--revoked-by",
+            "ops",
+            "--revoke-in",
+            "300",
+            "--event-group-id",
+            group,
+            "--prevent-release-events");
     assertThat(revoke.exitCode()).as(revoke.err()).isZero();
     assertThat(revoke.json().get("key_count").asInt()).isEqualTo(2);
     String workflowId = revoke.json().get("workflow_id").asText();
@@ -238,7 +262,8 @@ class RevokeCommandTest {
     CliRun result = run("revocation", "result", workflowId);
     assertThat(result.exitCode()).as(result.err()).isZero();
     assertThat(result.json().get("status").asText()).isEqualTo("revoked");
-    assertThat(result.json().get("api_keys")).extracting(k -> k.get("id").asText())
+    assertThat(result.json().get("api_keys"))
+        .extracting(k -> k.get("id").asText())
         .containsExactlyInAnyOrder(first, second);
 
     // Held: recorded with the stamp, invisible to consumers until the group is released.
@@ -253,17 +278,19 @@ class RevokeCommandTest {
     assertThat(run("events", "release", group).json().get("released").asInt()).isZero();
 
     JsonNode all = run("events", "list", "--after", String.valueOf(cursor)).json();
-    assertThat(all).extracting(e -> e.get("name").asText())
-        .containsExactly(
-            "api_key.revocation_rescheduled", "api_key.revoked", "api_key.revoked");
+    assertThat(all)
+        .extracting(e -> e.get("name").asText())
+        .containsExactly("api_key.revocation_rescheduled", "api_key.revoked", "api_key.revoked");
     List<JsonNode> events = new ArrayList<>();
-    all.forEach(e -> {
-      if (e.get("name").asText().equals("api_key.revoked")) {
-        events.add(e);
-      }
-    });
+    all.forEach(
+        e -> {
+          if (e.get("name").asText().equals("api_key.revoked")) {
+            events.add(e);
+          }
+        });
     assertThat(events).allMatch(e -> e.get("event_group_id").asText().equals(group));
-    assertThat(events).extracting(e -> e.get("data").get("id").asText())
+    assertThat(events)
+        .extracting(e -> e.get("data").get("id").asText())
         .containsExactlyInAnyOrder(first, second);
     long firstSeq = events.get(0).get("release_seq").asLong();
     assertThat(events.get(1).get("release_seq").asLong()).isGreaterThan(firstSeq);
@@ -280,23 +307,38 @@ class RevokeCommandTest {
     String id = createKey("duplicate").get("id").asText();
     String idempotencyKey = "dup-" + id;
     CliRun owner =
-        run("revoke", "--id", id, "--revoked-by", "me", "--revoke-in", "120",
-            "--idempotency-key", idempotencyKey);
+        run(
+            "revoke",
+            "--id",
+            id,
+            "--revoked-by",
+            "me",
+            "--revoke-in",
+            "120",
+            "--idempotency-key",
+            idempotencyKey);
     assertThat(owner.exitCode()).as(owner.err()).isZero();
     String ownerId = owner.json().get("workflow_id").asText();
 
     // The Temporal CLI names its own workflow: same request, same key, another workflow id.
     String duplicateId = "cli-" + UUID.randomUUID();
     WorkflowStub duplicate =
-        stack.client.client().newUntypedWorkflowStub(
-            RevocationNames.WORKFLOW_TYPE,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(duplicateId)
-                .setTaskQueue(stack.temporal.taskQueue())
-                .build());
+        stack
+            .client
+            .client()
+            .newUntypedWorkflowStub(
+                RevocationNames.WORKFLOW_TYPE,
+                WorkflowOptions.newBuilder()
+                    .setWorkflowId(duplicateId)
+                    .setTaskQueue(stack.temporal.taskQueue())
+                    .build());
     String input =
-        "{\"id\":\"" + id + "\",\"data\":{\"revoked_by\":\"me\",\"revoke_in\":120},"
-            + "\"context\":{\"idempotencyKey\":\"" + idempotencyKey + "\"}}";
+        "{\"id\":\""
+            + id
+            + "\",\"data\":{\"revoked_by\":\"me\",\"revoke_in\":120},"
+            + "\"context\":{\"idempotencyKey\":\""
+            + idempotencyKey
+            + "\"}}";
     duplicate.start(
         new RawValue(
             Payload.newBuilder()
@@ -315,7 +357,8 @@ class RevokeCommandTest {
     assertThat(refused.err().strip())
         .isEqualTo(
             "NOT_ALLOWED: this workflow repeats an idempotency key; change the revocation"
-                + " through workflow " + ownerId);
+                + " through workflow "
+                + ownerId);
 
     assertThat(run("revocation", "cancel", ownerId).json().get("status").asText())
         .isEqualTo("cancelled");
@@ -326,8 +369,8 @@ class RevokeCommandTest {
   void refusalsAndUnreachableOrMisconfiguredTemporalAreOneLine() throws Exception {
     CliRun missing = run("revoke", "--id", "apk_missing", "--revoked-by", "me");
     assertThat(missing.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(missing.err()).isEqualTo(
-        "NOT_FOUND: ApiKey with id \"apk_missing\" not found" + System.lineSeparator());
+    assertThat(missing.err())
+        .isEqualTo("NOT_FOUND: ApiKey with id \"apk_missing\" not found" + System.lineSeparator());
     assertThat(missing.out()).isEmpty();
 
     CliRun noSuchWorkflow = run("revocation", "status", "revoke-apikeys-nothing");
@@ -362,7 +405,8 @@ class RevokeCommandTest {
     CliRun sticky = run("worker");
     assertThat(sticky.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(sticky.err().strip())
-        .isEqualTo("APIKEYS_STICKY_TIMEOUT must be a whole number of seconds, 0 or more, got \"soon\"");
+        .isEqualTo(
+            "APIKEYS_STICKY_TIMEOUT must be a whole number of seconds, 0 or more, got \"soon\"");
 
     env = new HashMap<>(stack.env());
     env.put(WorkerConfig.MIGRATE, "maybe");
@@ -384,9 +428,13 @@ class RevokeCommandTest {
   }
 
   private static long lastReleaseSeq() {
-    return stack.db.jdbi().withHandle(
-        h -> h.createQuery("select coalesce(max(release_seq), 0) from apikeys_event")
-            .mapTo(Long.class)
-            .one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select coalesce(max(release_seq), 0) from apikeys_event")
+                    .mapTo(Long.class)
+                    .one());
   }
 }

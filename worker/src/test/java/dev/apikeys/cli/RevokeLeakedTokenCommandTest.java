@@ -1,14 +1,14 @@
 package dev.apikeys.cli;
 
-import dev.apikeys.config.TemporalConfig;
-import dev.apikeys.worker.RevocationStack;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.security.LeakScan;
+import dev.apikeys.worker.RevocationStack;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code apikeys revoke --leaked-token-stdin} as an operator or a secret scanner runs it: tokens
- * on standard input, JSON and an exit code out, against a worker on the port-bound test server.
+ * {@code apikeys revoke --leaked-token-stdin} as an operator or a secret scanner runs it: tokens on
+ * standard input, JSON and an exit code out, against a worker on the port-bound test server.
  */
 class RevokeLeakedTokenCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -90,10 +90,12 @@ class RevokeLeakedTokenCommandTest {
     assertThat(again.exitCode()).as(again.err()).isZero();
     assertThat(again.json()).isEqualTo(JSON.readTree("{\"found\":true,\"already_revoked\":true}"));
     String workflowId = answer.get("revocation").get("workflow_id").asText();
-    assertThat(LeakScan.hits(
-            Map.of("history of " + workflowId,
-                LeakScan.text(stack.client.client().fetchHistory(workflowId))),
-            LeakScan.token(key.id(), key.token())))
+    assertThat(
+            LeakScan.hits(
+                Map.of(
+                    "history of " + workflowId,
+                    LeakScan.text(stack.client.client().fetchHistory(workflowId))),
+                LeakScan.token(key.id(), key.token())))
         .isEmpty();
   }
 
@@ -104,9 +106,14 @@ class RevokeLeakedTokenCommandTest {
 
     CliRun unknown = leaked(UNKNOWN + "\n", "--revoked-by", "scanner");
     CliRun text = leaked("  this is not a token  \n", "--revoked-by", "scanner");
-    CliRun publishable = leaked(
-        stack.store().createApiKey(new CreateApiKeyDTO("storefront", "publishable", "u")).token(),
-        "--revoked-by", "scanner");
+    CliRun publishable =
+        leaked(
+            stack
+                .store()
+                .createApiKey(new CreateApiKeyDTO("storefront", "publishable", "u"))
+                .token(),
+            "--revoked-by",
+            "scanner");
 
     for (CliRun r : List.of(unknown, text, publishable)) {
       assertThat(r.exitCode()).as(r.err()).isZero();
@@ -120,15 +127,17 @@ class RevokeLeakedTokenCommandTest {
   }
 
   /**
-   * A scanner's batch: a hundred leaked tokens, blank lines between some, one unknown and one
-   * given twice. One revocation of a hundred keys; each line answered by its number and redacted
-   * form; no raw token in the answer, on stderr, or in any workflow history.
+   * A scanner's batch: a hundred leaked tokens, blank lines between some, one unknown and one given
+   * twice. One revocation of a hundred keys; each line answered by its number and redacted form; no
+   * raw token in the answer, on stderr, or in any workflow history.
    */
   @Test
   @Timeout(180)
   void aHundredTokensInOneCallAreOneRevocationOfAHundredKeys() throws Exception {
-    List<CreateApiKeyDTO> create = new ArrayList<>(
-        Collections.nCopies(100, new CreateApiKeyDTO("leaked in a repository", "secret", "ci")));
+    List<CreateApiKeyDTO> create =
+        new ArrayList<>(
+            Collections.nCopies(
+                100, new CreateApiKeyDTO("leaked in a repository", "secret", "ci")));
     List<ApiKeyDTO> keys = stack.store().createApiKeys(create);
     StringBuilder input = new StringBuilder();
     Map<Integer, ApiKeyDTO> keyOfLine = new LinkedHashMap<>();
@@ -155,8 +164,8 @@ class RevokeLeakedTokenCommandTest {
     for (JsonNode t : tokens) {
       int at = t.get("line").asInt();
       if (at == unknownLine) {
-        assertThat(t.toString()).isEqualTo(
-            "{\"line\":" + at + ",\"redacted\":\"sk_012***def\",\"found\":false}");
+        assertThat(t.toString())
+            .isEqualTo("{\"line\":" + at + ",\"redacted\":\"sk_012***def\",\"found\":false}");
         continue;
       }
       ApiKeyDTO key = keyOfLine.get(at);
@@ -169,18 +178,41 @@ class RevokeLeakedTokenCommandTest {
     assertThat(revocation.get("key_count").asInt()).isEqualTo(100);
     String revocationId = revocation.get("revocation_id").asText();
     String[] ids = keys.stream().map(ApiKeyDTO::id).toArray(String[]::new);
-    List<String> revocationsOfTheKeys = stack.db.jdbi().withHandle(h -> h.createQuery(
-            "select distinct revocation_id from apikeys_revocation_key where api_key_id = any(:ids)")
-        .bind("ids", ids).mapTo(String.class).list());
+    List<String> revocationsOfTheKeys =
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery(
+                            "select distinct revocation_id from apikeys_revocation_key where api_key_id = any(:ids)")
+                        .bind("ids", ids)
+                        .mapTo(String.class)
+                        .list());
     assertThat(revocationsOfTheKeys).containsExactly(revocationId);
-    String reason = stack.db.jdbi().withHandle(h -> h.createQuery(
-            "select reason from apikeys_revocation where id = :id")
-        .bind("id", revocationId).mapTo(String.class).one());
+    String reason =
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select reason from apikeys_revocation where id = :id")
+                        .bind("id", revocationId)
+                        .mapTo(String.class)
+                        .one());
     assertThat(reason).isEqualTo("leaked");
-    int revokedNow = stack.db.jdbi().withHandle(h -> h.createQuery(
-            "select count(*) from api_key where id = any(:ids) and revoked_by = 'scanner'"
-                + " and revoked_at <= now()")
-        .bind("ids", ids).mapTo(Integer.class).one());
+    int revokedNow =
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery(
+                            "select count(*) from api_key where id = any(:ids) and revoked_by = 'scanner'"
+                                + " and revoked_at <= now()")
+                        .bind("ids", ids)
+                        .mapTo(Integer.class)
+                        .one());
     assertThat(revokedNow).isEqualTo(100);
 
     Map<String, String> secrets = new LinkedHashMap<>();
@@ -202,29 +234,41 @@ class RevokeLeakedTokenCommandTest {
     CliRun empty = leaked("\n  \n", "--revoked-by", "security");
     assertThat(empty.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(empty.out()).isEmpty();
-    assertThat(empty.err().lines()).containsExactly(
-        "INVALID_DATA: no token: give the leaked tokens on standard input, one a line");
+    assertThat(empty.err().lines())
+        .containsExactly(
+            "INVALID_DATA: no token: give the leaked tokens on standard input, one a line");
 
     CliRun blankBy = leaked(token, "--revoked-by", " ");
     assertThat(blankBy.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(blankBy.err().lines()).containsExactly(
-        "INVALID_DATA: You must provide a revoked_by field when revoking a key.");
+    assertThat(blankBy.err().lines())
+        .containsExactly("INVALID_DATA: You must provide a revoked_by field when revoking a key.");
 
     CliRun noBy = leaked(token);
     assertThat(noBy.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
-    assertThat(noBy.err().lines()).hasSize(2).first().asString()
-        .startsWith("apikeys revoke: ").contains("--revoked-by");
+    assertThat(noBy.err().lines())
+        .hasSize(2)
+        .first()
+        .asString()
+        .startsWith("apikeys revoke: ")
+        .contains("--revoked-by");
 
     CliRun both = leaked(token, "--id", key.id(), "--revoked-by", "security");
     assertThat(both.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
-    assertThat(both.err().lines()).hasSize(2).first().asString()
-        .contains("--leaked-token-stdin").contains("--id");
+    assertThat(both.err().lines())
+        .hasSize(2)
+        .first()
+        .asString()
+        .contains("--leaked-token-stdin")
+        .contains("--id");
 
     CliRun await = leaked(token, "--revoked-by", "security", "--wait");
     assertThat(await.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
-    assertThat(await.err().lines()).first().asString().isEqualTo(
-        "apikeys revoke: --wait: not with --leaked-token-stdin; the answer's revoked_at is when"
-            + " each key stops authenticating");
+    assertThat(await.err().lines())
+        .first()
+        .asString()
+        .isEqualTo(
+            "apikeys revoke: --wait: not with --leaked-token-stdin; the answer's revoked_at is when"
+                + " each key stops authenticating");
 
     // A token typed as an argument is not read, and not repeated.
     CliRun asArgument = leaked("", "--revoked-by", "security", token);
@@ -234,7 +278,9 @@ class RevokeLeakedTokenCommandTest {
     env.put(TemporalConfig.ADDRESS, "127.0.0.1:1");
     CliRun unreachable = leaked(token, "--revoked-by", "security");
     assertThat(unreachable.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
-    assertThat(unreachable.err().lines()).singleElement().asString()
+    assertThat(unreachable.err().lines())
+        .singleElement()
+        .asString()
         .startsWith("TEMPORAL_ADDRESS: cannot reach Temporal at 127.0.0.1:1");
 
     for (CliRun r : List.of(empty, blankBy, noBy, both, await, asArgument, unreachable)) {

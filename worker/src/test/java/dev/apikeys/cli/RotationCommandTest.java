@@ -1,6 +1,5 @@
 package dev.apikeys.cli;
 
-import dev.apikeys.worker.RevocationStack;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,10 +8,11 @@ import dev.apikeys.client.RotationClient;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.rotation.Recipient;
-import dev.apikeys.sealing.TokenSeal;
-import dev.apikeys.security.LeakScan;
 import dev.apikeys.rotation.RotateApiKeysWorkflow;
 import dev.apikeys.rotation.RotateRequest;
+import dev.apikeys.sealing.TokenSeal;
+import dev.apikeys.security.LeakScan;
+import dev.apikeys.worker.RevocationStack;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -46,9 +46,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code apikeys rotation}: rotations run through the CLI against the port-bound server (worker
- * with rotation enabled, no payload codec), the recipient's key pair and opening, and the
- * Schedule the command creates, captured as the CreateSchedule request on an in-process gRPC
- * service (the Java test server does not implement Schedules).
+ * with rotation enabled, no payload codec), the recipient's key pair and opening, and the Schedule
+ * the command creates, captured as the CreateSchedule request on an in-process gRPC service (the
+ * Java test server does not implement Schedules).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RotationCommandTest {
@@ -87,13 +87,32 @@ class RotationCommandTest {
   @Test
   void rotationRunOpensTheTokensWithAOneTimeKeyAndNoHistoryHoldsThem() throws Exception {
     Map<String, String> env = new HashMap<>(stack.env());
-    JsonNode secret = run(env, "create", "--title", "backend", "--type", "secret",
-        "--created-by", "svc-rotate").json();
-    JsonNode publishable = run(env, "create", "--title", "storefront", "--type", "publishable",
-        "--created-by", "svc-rotate").json();
+    JsonNode secret =
+        run(env, "create", "--title", "backend", "--type", "secret", "--created-by", "svc-rotate")
+            .json();
+    JsonNode publishable =
+        run(
+                env,
+                "create",
+                "--title",
+                "storefront",
+                "--type",
+                "publishable",
+                "--created-by",
+                "svc-rotate")
+            .json();
 
-    CliRun rotate = run(env, "rotation", "run", "--selector", "{\"created_by\":\"svc-rotate\"}",
-        "--grace", "1h", "--rotated-by", "ops");
+    CliRun rotate =
+        run(
+            env,
+            "rotation",
+            "run",
+            "--selector",
+            "{\"created_by\":\"svc-rotate\"}",
+            "--grace",
+            "1h",
+            "--rotated-by",
+            "ops");
 
     assertThat(rotate.exitCode()).as(rotate.err()).isZero();
     assertThat(rotate.err()).isEmpty();
@@ -102,13 +121,14 @@ class RotationCommandTest {
     Map<String, String> newTokens = new HashMap<>();
     for (JsonNode successor : rotate.json().get("successors")) {
       assertThat(successor.has("sealed_token")).isFalse();
-      newTokens.put(successor.get("old_key_id").asText(),
-          successor.get("api_key").get("token").asText());
+      newTokens.put(
+          successor.get("old_key_id").asText(), successor.get("api_key").get("token").asText());
     }
     String newSecret = newTokens.get(secret.get("id").asText());
     String newPublishable = newTokens.get(publishable.get("id").asText());
     assertThat(newSecret).matches("sk_[0-9a-f]{64}");
-    assertThat(newPublishable).matches("pk_[0-9a-f]{64}")
+    assertThat(newPublishable)
+        .matches("pk_[0-9a-f]{64}")
         .isNotEqualTo(publishable.get("token").asText());
     assertThat(authenticate(env, newSecret).exitCode()).isZero();
     JsonNode oldNow = run(env, "retrieve", secret.get("id").asText()).json();
@@ -125,8 +145,8 @@ class RotationCommandTest {
 
   /**
    * A named recipient gets sealed tokens: {@code rotation keygen} makes its pair, {@code rotation
-   * open} opens the result or the {@code api_key.rotated} events with the private key, and
-   * refuses with another key.
+   * open} opens the result or the {@code api_key.rotated} events with the private key, and refuses
+   * with another key.
    */
   @Test
   void aRecipientOpensItsSealedTokensAndNoOtherKeyDoes(@TempDir Path dir) throws Exception {
@@ -139,20 +159,32 @@ class RotationCommandTest {
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(Files.readString(keyFile)).doesNotContain(publicKey);
     assertThat(run(env, "rotation", "keygen", "--private-key-file", keyFile.toString()).err())
-        .startsWith("INVALID_DATA: --private-key-file: ").contains("already exists");
-    JsonNode key = run(env, "create", "--title", "billing", "--type", "secret",
-        "--created-by", "svc-billing").json();
+        .startsWith("INVALID_DATA: --private-key-file: ")
+        .contains("already exists");
+    JsonNode key =
+        run(env, "create", "--title", "billing", "--type", "secret", "--created-by", "svc-billing")
+            .json();
 
-    CliRun rotate = run(env, "rotation", "run", "--id", key.get("id").asText(),
-        "--recipient-key", publicKey, "--recipient-name", "billing-service");
+    CliRun rotate =
+        run(
+            env,
+            "rotation",
+            "run",
+            "--id",
+            key.get("id").asText(),
+            "--recipient-key",
+            publicKey,
+            "--recipient-name",
+            "billing-service");
 
     assertThat(rotate.exitCode()).as(rotate.err()).isZero();
     JsonNode successor = rotate.json().get("successors").get(0);
     assertThat(successor.get("api_key").get("token").asText()).isEmpty();
     assertThat(successor.get("sealed_token").get("suite").asText())
         .isEqualTo("HPKE-Base-X25519-SHA256-AES256GCM");
-    CliRun opened = runWithInput(env, rotate.out(), "rotation", "open", "--private-key-file",
-        keyFile.toString());
+    CliRun opened =
+        runWithInput(
+            env, rotate.out(), "rotation", "open", "--private-key-file", keyFile.toString());
     assertThat(opened.exitCode()).as(opened.err()).isZero();
     String token = opened.json().get(0).get("token").asText();
     assertThat(opened.json().get(0).get("id").asText())
@@ -161,16 +193,18 @@ class RotationCommandTest {
 
     // The events deliver the same sealed tokens to a recipient that follows the outbox.
     CliRun events = run(env, "events", "list", "--limit", "1000");
-    CliRun fromEvents = runWithInput(env, events.out(), "rotation", "open", "--private-key-file",
-        keyFile.toString());
+    CliRun fromEvents =
+        runWithInput(
+            env, events.out(), "rotation", "open", "--private-key-file", keyFile.toString());
     assertThat(fromEvents.exitCode()).as(fromEvents.err()).isZero();
     assertThat(fromEvents.json().findValuesAsText("token")).contains(token);
     assertThat(events.out()).doesNotContain(token).doesNotContain(token.substring(3));
 
     Path otherKey = dir.resolve("other.key");
     run(env, "rotation", "keygen", "--private-key-file", otherKey.toString());
-    CliRun wrong = runWithInput(env, rotate.out(), "rotation", "open", "--private-key-file",
-        otherKey.toString());
+    CliRun wrong =
+        runWithInput(
+            env, rotate.out(), "rotation", "open", "--private-key-file", otherKey.toString());
     assertThat(wrong.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(wrong.err()).contains("does not open with this private key");
     assertThat(wrong.out()).isEmpty();
@@ -183,8 +217,9 @@ class RotationCommandTest {
   @Test
   void aBadRotationRequestIsRefusedBeforeAWorkflowStarts() throws Exception {
     Map<String, String> env = new HashMap<>(stack.env());
-    JsonNode key = run(env, "create", "--title", "pasted", "--type", "secret",
-        "--created-by", "svc-pasted").json();
+    JsonNode key =
+        run(env, "create", "--title", "pasted", "--type", "secret", "--created-by", "svc-pasted")
+            .json();
     String token = key.get("token").asText();
     int before = LeakScan.histories(stack.client.client()).size();
 
@@ -195,10 +230,12 @@ class RotationCommandTest {
         run(env, "rotation", "run", "--id", key.get("id").asText(), "--rotated-by", "a\0b");
 
     assertThat(pasted.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
-    assertThat(pasted.err().strip()).isEqualTo("INVALID_DATA: id: looks like a raw secret token,"
-        + " not a key id; rotate the key by its id (apk_…)");
-    assertThat(badSelector.err()).startsWith("INVALID_DATA: selector.token: looks like a raw"
-        + " secret token");
+    assertThat(pasted.err().strip())
+        .isEqualTo(
+            "INVALID_DATA: id: looks like a raw secret token,"
+                + " not a key id; rotate the key by its id (apk_…)");
+    assertThat(badSelector.err())
+        .startsWith("INVALID_DATA: selector.token: looks like a raw" + " secret token");
     assertThat(emptyNot.err()).startsWith("INVALID_DATA: selector: an empty selector");
     assertThat(nul.err().strip()).isEqualTo("INVALID_DATA: rotated_by: contains a NUL character");
     for (CliRun refused : List.of(pasted, badSelector, emptyNot, nul)) {
@@ -211,22 +248,34 @@ class RotationCommandTest {
   @Test
   void badDurationsAndCodecKeysAreOneLineRefusals() {
     Map<String, String> env = new HashMap<>(stack.env());
-    CliRun badEvery = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
-        "--every", "often", "--recipient-key", TokenSeal.newKeyPair().publicKey(),
-        "--recipient-name", "svc");
+    CliRun badEvery =
+        run(
+            env,
+            "rotation",
+            "schedule",
+            "--selector",
+            "{\"type\":\"secret\"}",
+            "--every",
+            "often",
+            "--recipient-key",
+            TokenSeal.newKeyPair().publicKey(),
+            "--recipient-name",
+            "svc");
     assertThat(badEvery.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(badEvery.err().lines())
         .containsExactly(
             "apikeys rotation schedule: --every=<duration>: expected a duration such as 45s, 30m,"
                 + " 24h or 90d, got \"often\"",
             "Try 'apikeys rotation schedule --help'");
-    CliRun noRecipient = run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}",
-        "--every", "90d");
+    CliRun noRecipient =
+        run(env, "rotation", "schedule", "--selector", "{\"type\":\"secret\"}", "--every", "90d");
     assertThat(noRecipient.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.USAGE);
     assertThat(noRecipient.err()).contains("--recipient-key");
     CliRun badKey = run(env, "rotation", "run", "--id", "apk_x", "--recipient-key", "c2hvcnQ=");
-    assertThat(badKey.err().strip()).isEqualTo("INVALID_DATA: recipient.public_key: expected the"
-        + " base64 of a 32-byte X25519 public key");
+    assertThat(badKey.err().strip())
+        .isEqualTo(
+            "INVALID_DATA: recipient.public_key: expected the"
+                + " base64 of a 32-byte X25519 public key");
     env.put("APIKEYS_CODEC_KEYS", "k1:short");
     CliRun badKeys = run(env, "rotation", "run", "--id", "apk_x");
     assertThat(badKeys.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
@@ -272,7 +321,9 @@ class RotationCommandTest {
                   .build());
       String publicKey = TokenSeal.newKeyPair().publicKey();
       RotateRequest request =
-          RotateRequest.ofSelector(JSON.readTree("{\"type\":\"secret\"}"), "ops",
+          RotateRequest.ofSelector(
+              JSON.readTree("{\"type\":\"secret\"}"),
+              "ops",
               RotationCommand.parseDuration("--grace", "24h").toSeconds(),
               new Recipient("billing-service", publicKey));
 
@@ -284,7 +335,8 @@ class RotationCommandTest {
       assertThat(sent.getScheduleId()).isEqualTo("nightly");
       assertThat(sent.getNamespace()).isEqualTo("default");
       var interval = sent.getSchedule().getSpec().getInterval(0);
-      assertThat(Duration.ofSeconds(interval.getInterval().getSeconds())).isEqualTo(Duration.ofDays(90));
+      assertThat(Duration.ofSeconds(interval.getInterval().getSeconds()))
+          .isEqualTo(Duration.ofDays(90));
       assertThat(sent.getSchedule().getPolicies().getOverlapPolicy())
           .isEqualTo(ScheduleOverlapPolicy.SCHEDULE_OVERLAP_POLICY_SKIP);
       var action = sent.getSchedule().getAction().getStartWorkflow();
@@ -294,10 +346,12 @@ class RotationCommandTest {
       var payload = action.getInput().getPayloads(0);
       assertThat(payload.getMetadataMap().get("encoding").toStringUtf8()).isEqualTo("json/plain");
       assertThat(JSON.readTree(payload.getData().toString(StandardCharsets.UTF_8)))
-          .isEqualTo(JSON.readTree(
-              "{\"selector\":{\"type\":\"secret\"},\"rotated_by\":\"ops\",\"grace_seconds\":86400,"
-                  + "\"recipient\":{\"name\":\"billing-service\",\"public_key\":\"" + publicKey
-                  + "\"}}"));
+          .isEqualTo(
+              JSON.readTree(
+                  "{\"selector\":{\"type\":\"secret\"},\"rotated_by\":\"ops\",\"grace_seconds\":86400,"
+                      + "\"recipient\":{\"name\":\"billing-service\",\"public_key\":\""
+                      + publicKey
+                      + "\"}}"));
     } finally {
       stubs.shutdownNow();
       channel.shutdownNow();

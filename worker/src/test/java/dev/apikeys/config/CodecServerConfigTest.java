@@ -1,10 +1,10 @@
 package dev.apikeys.config;
 
-import dev.apikeys.cli.ApiKeysCommand;
-import dev.apikeys.worker.RevocationStack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.apikeys.cli.ApiKeysCommand;
+import dev.apikeys.worker.RevocationStack;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
@@ -46,12 +46,16 @@ class CodecServerConfigTest {
     CodecServerConfig config =
         CodecServerConfig.fromEnvironment(
             env(
-                CodecServerConfig.PORT, "9000",
-                CodecServerConfig.BIND, "0.0.0.0",
-                CodecServerConfig.TOKEN, "s3cr3t-t0ken",
+                CodecServerConfig.PORT,
+                "9000",
+                CodecServerConfig.BIND,
+                "0.0.0.0",
+                CodecServerConfig.TOKEN,
+                "s3cr3t-t0ken",
                 CodecServerConfig.CORS_ORIGINS,
                 "http://LocalHost:8080/, https://temporal.example.com:443,http://ui:80",
-                TemporalConfig.NAMESPACE, "payments"));
+                TemporalConfig.NAMESPACE,
+                "payments"));
 
     assertThat(config.address()).isEqualTo(new InetSocketAddress("0.0.0.0", 9000));
     assertThat(config.token()).contains("s3cr3t-t0ken");
@@ -64,25 +68,33 @@ class CodecServerConfigTest {
 
   @Test
   void aBadSettingIsOneLineNamingTheVariable() {
-    assertRefused(env(TemporalConfig.CODEC_KEYS, null),
+    assertRefused(
+        env(TemporalConfig.CODEC_KEYS, null),
         "APIKEYS_CODEC_KEYS is required: the codec server decrypts with the keys the worker"
             + " encrypts with");
-    assertRefused(env(TemporalConfig.CODEC_KEYS, "k1:short"),
+    assertRefused(
+        env(TemporalConfig.CODEC_KEYS, "k1:short"),
         "APIKEYS_CODEC_KEYS: key k1 is not valid base64");
-    assertRefused(env(CodecServerConfig.PORT, "http"),
+    assertRefused(
+        env(CodecServerConfig.PORT, "http"),
         "APIKEYS_CODEC_SERVER_PORT must be a port number from 0 to 65535, got \"http\"");
-    assertRefused(env(CodecServerConfig.PORT, "70000"),
+    assertRefused(
+        env(CodecServerConfig.PORT, "70000"),
         "APIKEYS_CODEC_SERVER_PORT must be a port number from 0 to 65535, got \"70000\"");
-    assertRefused(env(CodecServerConfig.CORS_ORIGINS, "*"),
+    assertRefused(
+        env(CodecServerConfig.CORS_ORIGINS, "*"),
         "APIKEYS_CODEC_SERVER_CORS_ORIGINS: \"*\" would let any web page its users visit decrypt"
             + " through their browser; list the Temporal UI's origins, e.g. http://localhost:8080");
-    assertRefused(env(CodecServerConfig.CORS_ORIGINS, "http://localhost:8080/namespaces"),
+    assertRefused(
+        env(CodecServerConfig.CORS_ORIGINS, "http://localhost:8080/namespaces"),
         "APIKEYS_CODEC_SERVER_CORS_ORIGINS: \"http://localhost:8080/namespaces\" is not an origin"
             + " such as http://localhost:8080 (scheme, host and port only)");
-    assertRefused(env(CodecServerConfig.CORS_ORIGINS, "localhost:8080"),
+    assertRefused(
+        env(CodecServerConfig.CORS_ORIGINS, "localhost:8080"),
         "APIKEYS_CODEC_SERVER_CORS_ORIGINS: \"localhost:8080\" is not an origin such as"
             + " http://localhost:8080 (scheme, host and port only)");
-    assertRefused(env(CodecServerConfig.TOKEN, "two words"),
+    assertRefused(
+        env(CodecServerConfig.TOKEN, "two words"),
         "APIKEYS_CODEC_SERVER_TOKEN must be printable ASCII without spaces (it travels in an HTTP"
             + " header)");
   }
@@ -94,14 +106,17 @@ class CodecServerConfigTest {
 
     int code =
         ApiKeysCommand.execute(
-            new String[] {"codec-server"}, env(TemporalConfig.CODEC_KEYS, null),
-            new PrintWriter(out), new PrintWriter(err));
+            new String[] {"codec-server"},
+            env(TemporalConfig.CODEC_KEYS, null),
+            new PrintWriter(out),
+            new PrintWriter(err));
 
     assertThat(code).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
     assertThat(out.toString()).isEmpty();
     assertThat(err.toString().strip())
-        .isEqualTo("APIKEYS_CODEC_KEYS is required: the codec server decrypts with the keys the"
-            + " worker encrypts with")
+        .isEqualTo(
+            "APIKEYS_CODEC_KEYS is required: the codec server decrypts with the keys the"
+                + " worker encrypts with")
         .doesNotContain("\n");
   }
 

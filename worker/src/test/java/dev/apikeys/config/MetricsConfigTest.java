@@ -1,12 +1,12 @@
 package dev.apikeys.config;
 
-import dev.apikeys.cli.ApiKeysCommand;
-import dev.apikeys.worker.RevocationStack;
-import dev.apikeys.worker.WorkerMonitoring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.apikeys.cli.ApiKeysCommand;
 import dev.apikeys.metrics.ApiKeyMetrics;
+import dev.apikeys.worker.RevocationStack;
+import dev.apikeys.worker.WorkerMonitoring;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -33,7 +33,10 @@ class MetricsConfigTest {
     MetricsConfig local = MetricsConfig.fromEnvironment(Map.of(MetricsConfig.BIND, "127.0.0.1"));
     assertThat(local.bind().getHostAddress()).isEqualTo("127.0.0.1");
     // Dev mode stays on the loopback interface whatever the variable says.
-    assertThat(MetricsConfig.loopback(Map.of(MetricsConfig.BIND, "0.0.0.0")).bind().isLoopbackAddress())
+    assertThat(
+            MetricsConfig.loopback(Map.of(MetricsConfig.BIND, "0.0.0.0"))
+                .bind()
+                .isLoopbackAddress())
         .isTrue();
   }
 
@@ -54,7 +57,9 @@ class MetricsConfigTest {
           .isInstanceOf(ConfigurationException.class)
           .hasMessage(
               "APIKEYS_METRICS_PORT must be a TCP port from 1 to 65535, or 0 to turn /metrics and"
-                  + " /healthz off, got \"" + port + "\"");
+                  + " /healthz off, got \""
+                  + port
+                  + "\"");
     }
     assertThatThrownBy(() -> MetricsConfig.fromEnvironment(Map.of(MetricsConfig.BIND, "[::1")))
         .isInstanceOf(ConfigurationException.class)
@@ -82,7 +87,9 @@ class MetricsConfigTest {
       assertThat(code).isEqualTo(ApiKeysCommand.ExitCodes.CONFIGURATION);
       assertThat(err.toString().lines().filter(l -> !l.contains(" INFO ")))
           .containsExactly(
-              "APIKEYS_METRICS_PORT: 127.0.0.1:" + taken.getLocalPort() + " is already in use (or"
+              "APIKEYS_METRICS_PORT: 127.0.0.1:"
+                  + taken.getLocalPort()
+                  + " is already in use (or"
                   + " not an address of this machine); set APIKEYS_METRICS_PORT to a free port,"
                   + " or 0 to turn /metrics and /healthz off");
 

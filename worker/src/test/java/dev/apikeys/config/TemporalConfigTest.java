@@ -1,10 +1,10 @@
 package dev.apikeys.config;
 
-import dev.apikeys.worker.RevocationStack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.apikeys.revocation.RevocationNames;
+import dev.apikeys.worker.RevocationStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,11 +105,14 @@ class TemporalConfigTest {
             WorkerConfig.fromEnvironment(
                 Map.of(WorkerConfig.MIGRATE, "false", WorkerConfig.STICKY_TIMEOUT, "0")))
         .isEqualTo(new WorkerConfig(false, Optional.of(Duration.ZERO), false, false));
-    assertThat(WorkerConfig.fromEnvironment(Map.of(WorkerConfig.STICKY_TIMEOUT, "7")).stickyTimeout())
+    assertThat(
+            WorkerConfig.fromEnvironment(Map.of(WorkerConfig.STICKY_TIMEOUT, "7")).stickyTimeout())
         .contains(Duration.ofSeconds(7));
     // Rotation issues credentials: off unless the operator turns it on, spelled exactly.
-    assertThat(WorkerConfig.fromEnvironment(Map.of("APIKEYS_ROTATION_ENABLED", "true"))
-        .rotationEnabled()).isTrue();
+    assertThat(
+            WorkerConfig.fromEnvironment(Map.of("APIKEYS_ROTATION_ENABLED", "true"))
+                .rotationEnabled())
+        .isTrue();
     assertThat(WorkerConfig.dev(Map.of()).rotationEnabled()).isFalse();
     assertThatThrownBy(
             () -> WorkerConfig.fromEnvironment(Map.of("APIKEYS_ROTATION_ENABLED", "yes")))

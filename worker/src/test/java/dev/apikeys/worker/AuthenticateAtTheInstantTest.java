@@ -62,8 +62,12 @@ class AuthenticateAtTheInstantTest {
 
     String idempotencyKey = "instant-" + key.id();
     ApiKeyDTO scheduled =
-        stack.service().revoke(key.id(), new RevokeApiKeyDTO("user_2", 2L),
-            SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build());
+        stack
+            .service()
+            .revoke(
+                key.id(),
+                new RevokeApiKeyDTO("user_2", 2L),
+                SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build());
     Instant instant = scheduled.revokedAt();
     assertThat(instant).isAfter(Instant.now());
 
@@ -77,7 +81,9 @@ class AuthenticateAtTheInstantTest {
     assertHonouredAtTheInstant(otherFirstFalse.get(30, TimeUnit.SECONDS), instant);
 
     RevokeResult result =
-        stack.service().revocation(RevocationNames.workflowIdFor(idempotencyKey))
+        stack
+            .service()
+            .revocation(RevocationNames.workflowIdFor(idempotencyKey))
             .await(Duration.ofSeconds(30));
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
     assertThat(result.scheduledAt()).isEqualTo(instant);
@@ -86,16 +92,22 @@ class AuthenticateAtTheInstantTest {
   }
 
   /**
-   * One revocation through the whole path first, so the measured one is not the worker's first:
-   * a cold worker can take longer than the 2 s grace to schedule, and the instant would be past
+   * One revocation through the whole path first, so the measured one is not the worker's first: a
+   * cold worker can take longer than the 2 s grace to schedule, and the instant would be past
    * before the loop could begin.
    */
   private static void warmUp(ApiKeyStore store) throws Exception {
     ApiKeyDTO warm = store.createApiKey(new CreateApiKeyDTO("warm-up", "secret", "user_1"));
     String idempotencyKey = "warm-up-" + warm.id();
-    stack.service().revoke(warm.id(), RevokeApiKeyDTO.now("user_2"),
-        SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build());
-    stack.service().revocation(RevocationNames.workflowIdFor(idempotencyKey))
+    stack
+        .service()
+        .revoke(
+            warm.id(),
+            RevokeApiKeyDTO.now("user_2"),
+            SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build());
+    stack
+        .service()
+        .revocation(RevocationNames.workflowIdFor(idempotencyKey))
         .await(Duration.ofSeconds(30));
   }
 
@@ -112,7 +124,9 @@ class AuthenticateAtTheInstantTest {
       if (!authenticated) {
         return new Call(start, end, false);
       }
-      assertThat(start).as("a call that answered true started before the instant").isBefore(instant);
+      assertThat(start)
+          .as("a call that answered true started before the instant")
+          .isBefore(instant);
       assertThat(end).as("still authenticating 10 s after the instant").isBefore(deadline);
     }
   }
@@ -120,7 +134,8 @@ class AuthenticateAtTheInstantTest {
   private static void assertHonouredAtTheInstant(Call firstFalse, Instant instant) {
     // The database decided "revoked" at some moment within the call, so the call cannot have
     // ended before the instant...
-    assertThat(firstFalse.end()).as("the first false ended at or after the instant")
+    assertThat(firstFalse.end())
+        .as("the first false ended at or after the instant")
         .isAfterOrEqualTo(instant);
     // ...and the loop asked again right after every true, so it came promptly.
     assertThat(Duration.between(instant, firstFalse.start()))

@@ -1,9 +1,9 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.config.TemporalConnection;
-import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.store.ApiKeyStore;
@@ -37,8 +37,10 @@ public final class CallerTransactionProcess {
     TemporalConnection connection = temporal.connect();
     ApiKeyModuleService service =
         new ApiKeyModuleService(
-            connection.client(), new ApiKeyStore(jdbi, Duration.ofSeconds(10)),
-            new RevocationStore(jdbi, Duration.ofSeconds(10)), temporal.taskQueue());
+            connection.client(),
+            new ApiKeyStore(jdbi, Duration.ofSeconds(10)),
+            new RevocationStore(jdbi, Duration.ofSeconds(10)),
+            temporal.taskQueue());
     try (Handle handle = jdbi.open()) {
       handle.begin();
       handle.execute("insert into offboarded (user_id) values ('leaver')");

@@ -48,14 +48,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * docs/semantics.md and README.md's "From the Temporal CLI": the workflow driven the way the Temporal
- * CLI drives it. {@code temporal workflow start/execute --input '<json>'} and {@code temporal
- * workflow update execute --input '<json>'} send the text as one payload with {@code encoding:
- * json/plain} and the UTF-8 bytes as data, name the workflow, query and updates by their type
- * strings, and send no payload at all when there is no {@code --input}; {@code temporal workflow
- * query/result/describe} print the raw JSON that comes back. This test does exactly that through
- * untyped stubs against the port-bound test server, so no Java type of this project helps either
- * way, and it checks that every JSON the README's section sends is one it sends here.
+ * docs/semantics.md and README.md's "From the Temporal CLI": the workflow driven the way the
+ * Temporal CLI drives it. {@code temporal workflow start/execute --input '<json>'} and {@code
+ * temporal workflow update execute --input '<json>'} send the text as one payload with {@code
+ * encoding: json/plain} and the UTF-8 bytes as data, name the workflow, query and updates by their
+ * type strings, and send no payload at all when there is no {@code --input}; {@code temporal
+ * workflow query/result/describe} print the raw JSON that comes back. This test does exactly that
+ * through untyped stubs against the port-bound test server, so no Java type of this project helps
+ * either way, and it checks that every JSON the README's section sends is one it sends here.
  */
 class CliJsonContractTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,16 +64,20 @@ class CliJsonContractTest {
   // replaced by a real key's id and "rk-1" by a fresh idempotency key.
   static final String README_KEY_ID = "apk_123";
   static final String README_IDEMPOTENCY_KEY = "rk-1";
+
   /** {@code temporal workflow start --workflow-id revoke-apikeys-rk-1 … --input '…'}. */
   static final String START_BY_SELECTOR =
       "{\"selector\":{\"id\":\"apk_123\"},\"data\":{\"revoked_by\":\"user_123\",\"revoke_in\":60},"
           + "\"context\":{\"idempotencyKey\":\"rk-1\"}}";
+
   /** {@code temporal workflow start … --input '…'}: the single-key overload, a grace hour. */
   static final String START_BY_ID =
       "{\"id\":\"apk_123\",\"data\":{\"revoked_by\":\"user_123\",\"revoke_in\":3600}}";
+
   /** {@code temporal workflow execute … --input '…'}: revoke at once and wait for the result. */
   static final String EXECUTE_BY_ID =
       "{\"id\":\"apk_123\",\"data\":{\"revoked_by\":\"user_123\",\"revoke_in\":0}}";
+
   /** {@code temporal workflow update execute --name reschedule --input '…'}. */
   static final String RESCHEDULE = "{\"revoke_in\":30}";
 
@@ -138,7 +142,8 @@ class CliJsonContractTest {
     assertThat(second).isBefore(first);
     assertThat(Duration.between(Instant.now(), second))
         .isBetween(Duration.ofSeconds(20), Duration.ofSeconds(30));
-    assertThat(JSON.readTree(raw(stub.query("status", RawValue.class))).get("scheduled_at").asText())
+    assertThat(
+            JSON.readTree(raw(stub.query("status", RawValue.class))).get("scheduled_at").asText())
         .isEqualTo(rescheduled.get("scheduled_at").asText());
 
     // A wrongly typed revoke_in is refused by the validator, before the update reaches history,
@@ -205,8 +210,7 @@ class CliJsonContractTest {
     assertThat(duplicate.get("duplicate_of").asText()).isEqualTo(workflowId);
     assertThat(duplicate.get("revocation_id").asText())
         .isEqualTo(json.get("revocation_id").asText());
-    assertThat(duplicate.get("scheduled_at").asText())
-        .isEqualTo(json.get("scheduled_at").asText());
+    assertThat(duplicate.get("scheduled_at").asText()).isEqualTo(json.get("scheduled_at").asText());
     assertThat(rows("apikeys_revocation", "idempotency_key", idempotencyKey)).isEqualTo(1);
     assertThat(rows("apikeys_event", "api_key_id", key.id())).isEqualTo(1);
   }
@@ -250,8 +254,7 @@ class CliJsonContractTest {
     JsonNode after = JSON.readTree(raw(stub.query("status", RawValue.class)));
     System.out.println("query status after cancel answers: " + after);
     assertThat(after.get("state").asText()).isEqualTo("cancelled");
-    assertThat(after.get("revocation_id").asText())
-        .isEqualTo(status.get("revocation_id").asText());
+    assertThat(after.get("revocation_id").asText()).isEqualTo(status.get("revocation_id").asText());
 
     // The key is as if the revocation had never been asked for.
     ApiKeyDTO restored = stack.store().retrieveApiKey(key.id());
@@ -324,17 +327,23 @@ class CliJsonContractTest {
         .containsExactlyInAnyOrder(START_BY_SELECTOR, START_BY_ID, EXECUTE_BY_ID, RESCHEDULE);
     assertThat(new TreeSet<>(matches(section, "--name (\\w+)")))
         .containsExactlyInAnyOrder(
-            RevocationNames.QUERY_STATUS, RevocationNames.UPDATE_REVOKE_NOW,
+            RevocationNames.QUERY_STATUS,
+            RevocationNames.UPDATE_REVOKE_NOW,
             RevocationNames.UPDATE_RESCHEDULE);
     assertThat(new TreeSet<>(matches(section, "--type (\\w+)")))
         .containsExactly(RevocationNames.WORKFLOW_TYPE);
     assertThat(new TreeSet<>(matches(section, "--task-queue ([\\w-]+)")))
         .containsExactly(RevocationNames.TASK_QUEUE);
     assertThat(section)
-        .contains("temporal workflow start ", "temporal workflow execute ",
-            "temporal workflow query ", "temporal workflow update execute ",
-            "temporal workflow cancel ", "temporal workflow result ",
-            "temporal workflow describe ", "clients/node/revoke.mjs");
+        .contains(
+            "temporal workflow start ",
+            "temporal workflow execute ",
+            "temporal workflow query ",
+            "temporal workflow update execute ",
+            "temporal workflow cancel ",
+            "temporal workflow result ",
+            "temporal workflow describe ",
+            "clients/node/revoke.mjs");
 
     // The output shapes the section shows are the real ones.
     ApiKeyDTO key = createKey("cli-readme");
@@ -464,11 +473,15 @@ class CliJsonContractTest {
   }
 
   private static long rows(String table, String column, String value) {
-    return stack.db.jdbi().withHandle(
-        h -> h.createQuery("select count(*) from " + table + " where " + column + " = :v")
-            .bind("v", value)
-            .mapTo(Long.class)
-            .one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select count(*) from " + table + " where " + column + " = :v")
+                    .bind("v", value)
+                    .mapTo(Long.class)
+                    .one());
   }
 
   /** The README's section, up to the next heading of the same or a higher level. */

@@ -1,19 +1,20 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.config.TemporalConfig;
-import dev.apikeys.config.TemporalConnection;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import dev.apikeys.model.ApiKeyDTO;
+import com.google.protobuf.ByteString;
+import dev.apikeys.client.ApiKeyModuleService;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.codec.PayloadKeyUnavailableException;
 import dev.apikeys.codec.PayloadKeys;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
@@ -21,14 +22,13 @@ import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.SharedContext;
-import com.google.protobuf.ByteString;
 import io.temporal.api.common.v1.Payload;
+import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.failure.v1.Failure;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
-import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowServiceException;
@@ -54,9 +54,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A worker deployed with the wrong {@code APIKEYS_CODEC_KEYS}, in a process of its own, never
- * fails a revocation: its workflow tasks fail and are retried until a worker with the right keys
- * runs them, which stamps the original instant.
+ * A worker deployed with the wrong {@code APIKEYS_CODEC_KEYS}, in a process of its own, never fails
+ * a revocation: its workflow tasks fail and are retried until a worker with the right keys runs
+ * them, which stamps the original instant.
  */
 class CodecDeploymentTest {
   private static final String K1 = "k1:" + randomKey();
@@ -96,13 +96,14 @@ class CodecDeploymentTest {
     aWorkerWithoutTheKeyRunsPastTheInstant(Optional.empty());
   }
 
-  private void aWorkerWithoutTheKeyRunsPastTheInstant(Optional<String> wrongKeys)
-      throws Exception {
+  private void aWorkerWithoutTheKeyRunsPastTheInstant(Optional<String> wrongKeys) throws Exception {
     ApiKeyDTO key = stack.store().createApiKey(new CreateApiKeyDTO("codec", "secret", "user_1"));
     WorkerProcess right = startWorker("k1", Optional.of(K1));
     RevocationHandle handle =
-        service(K1).startRevoke(
-            RevokeRequest.ofId(key.id(), new RevokeApiKeyDTO("user_2", 20L), SharedContext.EMPTY));
+        service(K1)
+            .startRevoke(
+                RevokeRequest.ofId(
+                    key.id(), new RevokeApiKeyDTO("user_2", 20L), SharedContext.EMPTY));
     Instant instant = handle.scheduled().scheduledAt();
     right.kill();
     // Killed before the instant, so the timer's workflow task (not the stamp activity the right
@@ -150,7 +151,8 @@ class CodecDeploymentTest {
     ApiKeyModuleService service = service(K1, Duration.ofSeconds(10));
     RevokeRequest request =
         RevokeRequest.ofId(
-            key.id(), new RevokeApiKeyDTO("user_2", 1L),
+            key.id(),
+            new RevokeApiKeyDTO("user_2", 1L),
             SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build());
 
     // The caller is told at once why nothing is scheduled, not after its timeout.
@@ -240,7 +242,8 @@ class CodecDeploymentTest {
             () ->
                 service.startRevoke(
                     RevokeRequest.ofId(
-                        key.id(), new RevokeApiKeyDTO("user_2", 60L),
+                        key.id(),
+                        new RevokeApiKeyDTO("user_2", 60L),
                         SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build()))),
         message);
     assertRefused(
@@ -250,8 +253,14 @@ class CodecDeploymentTest {
         .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED);
     assertThat(revokedAt(key.id())).as("nothing changed").isNull();
     long revocations =
-        stack.db.jdbi().withHandle(
-            h -> h.createQuery("select count(*) from apikeys_revocation").mapTo(Long.class).one());
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select count(*) from apikeys_revocation")
+                        .mapTo(Long.class)
+                        .one());
     assertThat(revocations).isZero();
   }
 
@@ -288,7 +297,10 @@ class CodecDeploymentTest {
   }
 
   private WorkflowExecutionStatus status(String workflowId) {
-    return stack.client.stubs().blockingStub()
+    return stack
+        .client
+        .stubs()
+        .blockingStub()
         .describeWorkflowExecution(
             DescribeWorkflowExecutionRequest.newBuilder()
                 .setNamespace(stack.temporal.namespace())
@@ -308,43 +320,60 @@ class CodecDeploymentTest {
     TemporalConnection connection = TemporalConfig.fromEnvironment(env).connect();
     connections.add(connection);
     return new ApiKeyModuleService(
-        connection.client(), stack.store(), stack.revocations(), stack.temporal.taskQueue(),
+        connection.client(),
+        stack.store(),
+        stack.revocations(),
+        stack.temporal.taskQueue(),
         scheduleTimeout);
   }
 
   private WorkerProcess startWorker(String name, Optional<String> keys) throws IOException {
     WorkerProcess worker =
         WorkerProcess.start(
-            stack, logs, name,
+            stack,
+            logs,
+            name,
             keys.map(k -> Map.of(TemporalConfig.CODEC_KEYS, k)).orElse(Map.of()));
     workers.add(worker);
     return worker;
   }
 
   private String revocationStatus(String revocationId) {
-    return stack.db.jdbi().withHandle(
-        h -> h.createQuery("select status from apikeys_revocation where id = :id")
-            .bind("id", revocationId)
-            .mapTo(String.class)
-            .one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select status from apikeys_revocation where id = :id")
+                    .bind("id", revocationId)
+                    .mapTo(String.class)
+                    .one());
   }
 
   private Instant revokedAt(String keyId) {
-    return stack.db.jdbi().withHandle(
-        h -> h.createQuery("select revoked_at from api_key where id = :id")
-            .bind("id", keyId)
-            .mapTo(Instant.class)
-            .one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select revoked_at from api_key where id = :id")
+                    .bind("id", keyId)
+                    .mapTo(Instant.class)
+                    .one());
   }
 
   private long revokedEvents(String keyId) {
-    return stack.db.jdbi().withHandle(
-        h -> h.createQuery(
-                "select count(*) from apikeys_event where name = 'api_key.revoked'"
-                    + " and api_key_id = :id")
-            .bind("id", keyId)
-            .mapTo(Long.class)
-            .one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery(
+                        "select count(*) from apikeys_event where name = 'api_key.revoked'"
+                            + " and api_key_id = :id")
+                    .bind("id", keyId)
+                    .mapTo(Long.class)
+                    .one());
   }
 
   private static String randomKey() {

@@ -1,12 +1,5 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.cli.CliRun;
-import dev.apikeys.config.CodecServerConfig;
-import dev.apikeys.config.DatabaseConfig;
-import dev.apikeys.config.TemporalConfig;
-import dev.apikeys.config.TemporalConnection;
-import dev.apikeys.dev.LocalTemporalServer;
-import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -20,11 +13,18 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
+import dev.apikeys.cli.CliRun;
 import dev.apikeys.codec.AesGcmPayloadCodec;
 import dev.apikeys.codec.PayloadKeys;
+import dev.apikeys.config.CodecServerConfig;
+import dev.apikeys.config.DatabaseConfig;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.dev.LocalTemporalServer;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.TestDatabase;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.Payloads;
@@ -53,9 +53,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code apikeys codec-server} over real HTTP, sent what the Temporal UI sends (its {@code fetch}
- * of {@code <endpoint>/decode} with {@code Content-Type} and {@code X-Namespace}, and the
- * browser's preflight and {@code Origin}) and what {@code temporal --codec-endpoint --codec-auth}
- * sends, against the history of a real {@code RotateApiKeysWorkflow} run with encrypted payloads.
+ * of {@code <endpoint>/decode} with {@code Content-Type} and {@code X-Namespace}, and the browser's
+ * preflight and {@code Origin}) and what {@code temporal --codec-endpoint --codec-auth} sends,
+ * against the history of a real {@code RotateApiKeysWorkflow} run with encrypted payloads.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class CodecServerTest {
@@ -78,8 +78,10 @@ class CodecServerTest {
   private static TemporalConnection workerConnection;
   private static RevocationWorker worker;
   private static Map<String, String> env;
+
   /** As for the UI: loopback, no token, the UI's origin allowed. */
   private static CodecServer open;
+
   /** As for the CLI over a network: a bearer token required. */
   private static CodecServer guarded;
 
@@ -113,7 +115,8 @@ class CodecServerTest {
 
   @AfterAll
   static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {open, guarded, worker, workerConnection, temporal}) {
+    for (AutoCloseable c :
+        new AutoCloseable[] {open, guarded, worker, workerConnection, temporal}) {
       try {
         if (c != null) {
           c.close();
@@ -154,7 +157,8 @@ class CodecServerTest {
                 .header("Access-Control-Request-Headers", "content-type,x-namespace"));
     assertThat(stranger.statusCode()).isEqualTo(403);
     assertThat(stranger.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
-    assertOneLineError(stranger,
+    assertOneLineError(
+        stranger,
         "origin not allowed: list the Temporal UI's origin in APIKEYS_CODEC_SERVER_CORS_ORIGINS");
   }
 
@@ -164,23 +168,28 @@ class CodecServerTest {
     ApiKeyDTO old = store.createApiKey(new CreateApiKeyDTO("backend", "secret", "svc-codec"));
     JsonNode rotation =
         cli("rotation", "run", "--id", old.id(), "--grace", "1h", "--rotated-by", "ops");
-    String successorToken =
-        rotation.get("successors").get(0).get("api_key").get("token").asText();
+    String successorToken = rotation.get("successors").get(0).get("api_key").get("token").asText();
     assertThat(successorToken).startsWith("sk_");
 
     AesGcmPayloadCodec sdkCodec = new AesGcmPayloadCodec(PayloadKeys.parse(CODEC_KEYS));
     StringBuilder decodedText = new StringBuilder();
     int encrypted = 0;
     for (String workflowId :
-        List.of(rotation.get("workflow_id").asText(),
+        List.of(
+            rotation.get("workflow_id").asText(),
             rotation.get("revocation_workflow_id").asText())) {
       for (Payloads payloads : payloadsOf(history(workflowId))) {
         String body = COMPACT.print(payloads);
         assertThat(body).doesNotContain(successorToken);
-        encrypted += (int) payloads.getPayloadsList().stream()
-            .filter(p -> p.getMetadataOrDefault("encoding", ByteString.EMPTY)
-                .toStringUtf8().equals(AesGcmPayloadCodec.ENCODING))
-            .count();
+        encrypted +=
+            (int)
+                payloads.getPayloadsList().stream()
+                    .filter(
+                        p ->
+                            p.getMetadataOrDefault("encoding", ByteString.EMPTY)
+                                .toStringUtf8()
+                                .equals(AesGcmPayloadCodec.ENCODING))
+                    .count();
 
         // What the UI's fetch sends: POST <endpoint>/decode, these two headers, the browser's
         // Origin, and the event's Payloads as protobuf JSON.
@@ -244,7 +253,9 @@ class CodecServerTest {
     Payload underOldKey =
         new AesGcmPayloadCodec(PayloadKeys.parse("k1:" + OLD_KEY)).encode(List.of(plain)).get(0);
     HttpResponse<String> mixed =
-        post(open, "/decode",
+        post(
+            open,
+            "/decode",
             COMPACT.print(
                 Payloads.newBuilder().addPayloads(underOldKey).addPayloads(plain).build()));
     assertThat(parsePayloads(mixed.body())).containsExactly(plain, plain);
@@ -254,8 +265,11 @@ class CodecServerTest {
   void theCliWithCodecAuthDecodesWithTheToken() throws Exception {
     Payload plain = jsonPayload("\"cli\"");
     String sealed =
-        COMPACT.print(Payloads.newBuilder().addAllPayloads(
-            new AesGcmPayloadCodec(PayloadKeys.parse(CODEC_KEYS)).encode(List.of(plain))).build());
+        COMPACT.print(
+            Payloads.newBuilder()
+                .addAllPayloads(
+                    new AesGcmPayloadCodec(PayloadKeys.parse(CODEC_KEYS)).encode(List.of(plain)))
+                .build());
     // `temporal --codec-endpoint URL --codec-auth "Bearer …"`: no Origin, no X-Namespace.
     HttpRequest.Builder cli =
         HttpRequest.newBuilder(URI.create(guarded.endpoint() + "/decode"))
@@ -277,10 +291,11 @@ class CodecServerTest {
     assertThat(parsePayloads(right.body())).containsExactly(plain);
     // Under a path prefix too: only the last segment names the endpoint.
     HttpResponse<String> prefixed =
-        send(HttpRequest.newBuilder(URI.create(guarded.endpoint() + "/codec/default/decode"))
-            .POST(HttpRequest.BodyPublishers.ofString(sealed))
-            .header("Content-Type", "application/json")
-            .header("Authorization", "Bearer " + TOKEN));
+        send(
+            HttpRequest.newBuilder(URI.create(guarded.endpoint() + "/codec/default/decode"))
+                .POST(HttpRequest.BodyPublishers.ofString(sealed))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + TOKEN));
     assertThat(prefixed.statusCode()).isEqualTo(200);
   }
 
@@ -289,57 +304,88 @@ class CodecServerTest {
   @Test
   void badRequestsGetOneLineJsonErrorsAndTheServerKeepsServing() throws Exception {
     Payload plain = jsonPayload("{\"id\":\"apk_1\"}");
-    Payload sealed = new AesGcmPayloadCodec(PayloadKeys.parse(CODEC_KEYS)).encode(List.of(plain)).get(0);
+    Payload sealed =
+        new AesGcmPayloadCodec(PayloadKeys.parse(CODEC_KEYS)).encode(List.of(plain)).get(0);
     String sealedData = b64(sealed.getData().toByteArray());
     String encryptedMeta =
         "{\"encoding\":\"" + b64(AesGcmPayloadCodec.ENCODING) + "\",\"encryption-key-id\":\"%s\"}";
     byte[] tampered = sealed.getData().toByteArray();
     tampered[tampered.length - 1] ^= 1;
 
-    assertRefused(post(open, "/decode", "{\"payloads\":["), 400,
+    assertRefused(
+        post(open, "/decode", "{\"payloads\":["),
+        400,
         "request body is not valid JSON (line 1, column 14)");
-    assertRefused(post(open, "/decode", "[]"), 400,
+    assertRefused(
+        post(open, "/decode", "[]"),
+        400,
         "request body: expected a JSON object {\"payloads\":[…]}");
     assertRefused(post(open, "/decode", "{\"payloads\":{}}"), 400, "payloads: expected an array");
     assertRefused(
-        post(open, "/decode", "{\"payloads\":[{\"metadata\":{\"encoding\":\"" + b64("json/plain")
-            + "\"},\"data\":\"not base64!\"}]}"),
-        400, "payloads[0].data: not valid base64");
+        post(
+            open,
+            "/decode",
+            "{\"payloads\":[{\"metadata\":{\"encoding\":\""
+                + b64("json/plain")
+                + "\"},\"data\":\"not base64!\"}]}"),
+        400,
+        "payloads[0].data: not valid base64");
     assertRefused(
         post(open, "/decode", "{\"payloads\":[{\"metadata\":{\"encoding\":\"%%%\"}}]}"),
-        400, "payloads[0].metadata.encoding: not valid base64");
+        400,
+        "payloads[0].metadata.encoding: not valid base64");
     assertRefused(
-        post(open, "/decode", "{\"payloads\":[{\"metadata\":" + encryptedMeta.formatted(b64("k9"))
-            + ",\"data\":\"" + sealedData + "\"}]}"),
-        400, "payloads[0]: payload encrypted with key id \"k9\", which is not configured");
+        post(
+            open,
+            "/decode",
+            "{\"payloads\":[{\"metadata\":"
+                + encryptedMeta.formatted(b64("k9"))
+                + ",\"data\":\""
+                + sealedData
+                + "\"}]}"),
+        400,
+        "payloads[0]: payload encrypted with key id \"k9\", which is not configured");
     HttpResponse<String> forged =
-        post(open, "/decode", "{\"payloads\":[{\"metadata\":" + encryptedMeta.formatted(b64("k2"))
-            + ",\"data\":\"" + b64(tampered) + "\"}]}");
+        post(
+            open,
+            "/decode",
+            "{\"payloads\":[{\"metadata\":"
+                + encryptedMeta.formatted(b64("k2"))
+                + ",\"data\":\""
+                + b64(tampered)
+                + "\"}]}");
     assertRefused(forged, 400, "payloads[0]: encrypted payload failed authentication");
     assertThat(forged.body()).doesNotContain(b64(tampered));
 
     // Just over 4 MiB of otherwise valid JSON.
-    String huge =
-        "{\"payloads\":[{\"data\":\"" + "A".repeat(CodecServer.MAX_BODY_BYTES) + "\"}]}";
-    assertRefused(post(open, "/decode", huge), 413,
+    String huge = "{\"payloads\":[{\"data\":\"" + "A".repeat(CodecServer.MAX_BODY_BYTES) + "\"}]}";
+    assertRefused(
+        post(open, "/decode", huge),
+        413,
         "request body over 4194304 bytes: send fewer payloads at a time");
 
     assertRefused(
-        send(HttpRequest.newBuilder(URI.create(open.endpoint() + "/decode"))
-            .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\":[]}"))
-            .header("Content-Type", "application/json")
-            .header("X-Namespace", "payments")),
-        403, "X-Namespace: this codec server holds the keys of namespace \"default\", not \"payments\"");
+        send(
+            HttpRequest.newBuilder(URI.create(open.endpoint() + "/decode"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\":[]}"))
+                .header("Content-Type", "application/json")
+                .header("X-Namespace", "payments")),
+        403,
+        "X-Namespace: this codec server holds the keys of namespace \"default\", not \"payments\"");
     assertRefused(
-        send(HttpRequest.newBuilder(URI.create(open.endpoint() + "/decode"))
-            .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\":[]}"))
-            .header("Content-Type", "text/plain")),
-        415, "Content-Type: expected application/json");
+        send(
+            HttpRequest.newBuilder(URI.create(open.endpoint() + "/decode"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"payloads\":[]}"))
+                .header("Content-Type", "text/plain")),
+        415,
+        "Content-Type: expected application/json");
     HttpResponse<String> get =
         send(HttpRequest.newBuilder(URI.create(open.endpoint() + "/decode")).GET());
     assertRefused(get, 405, "method GET not allowed: use POST");
     assertThat(header(get, "Allow")).isEqualTo("POST, OPTIONS");
-    assertRefused(post(open, "/metrics", "{}"), 404,
+    assertRefused(
+        post(open, "/metrics", "{}"),
+        404,
         "no such endpoint: the codec server serves POST /encode and POST /decode");
 
     // Still serving, on the same server.
@@ -382,8 +428,8 @@ class CodecServerTest {
       assertThat(haystack).anyMatch(line -> line.contains("POST /decode -> 200"));
       String all = String.join("\n", haystack);
       String ciphertext = b64(parsePayloads(encoded.body()).get(0).getData().toByteArray());
-      assertThat(all).doesNotContain(secret, b64(secret), b64(plain.getData().toByteArray()),
-          ciphertext);
+      assertThat(all)
+          .doesNotContain(secret, b64(secret), b64(plain.getData().toByteArray()), ciphertext);
     } finally {
       root.detachAppender(logs);
       codecLogger.setLevel(saved);
@@ -399,7 +445,9 @@ class CodecServerTest {
   }
 
   private static List<HistoryEvent> history(String workflowId) {
-    return workerConnection.stubs().blockingStub()
+    return workerConnection
+        .stubs()
+        .blockingStub()
         .getWorkflowExecutionHistory(
             GetWorkflowExecutionHistoryRequest.newBuilder()
                 .setNamespace("default")

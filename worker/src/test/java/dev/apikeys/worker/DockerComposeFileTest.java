@@ -1,22 +1,21 @@
 package dev.apikeys.worker;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.apikeys.config.CodecServerConfig;
 import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.config.MetricsConfig;
 import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.config.TemporalConnection;
 import dev.apikeys.store.ApiKeysDatabase;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,10 +30,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * docker-compose.yml, for people who run the whole thing for real: there is no Docker engine where
  * the tests run, so this reads the file (and the Dockerfile it builds) and checks what {@code
- * docker compose up} depends on: the services, official and pinned images, published ports,
- * health checks, the start order, and the environment that wires the worker to PostgreSQL and
- * Temporal. The worker's health check command itself runs here against a real worker's {@code
- * /healthz}.
+ * docker compose up} depends on: the services, official and pinned images, published ports, health
+ * checks, the start order, and the environment that wires the worker to PostgreSQL and Temporal.
+ * The worker's health check command itself runs here against a real worker's {@code /healthz}.
  */
 class DockerComposeFileTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -86,7 +84,8 @@ class DockerComposeFileTest {
     // The browser calls it from the UI's page: the UI's published origin is allowed, and the UI
     // points at the host's address of the codec server whenever payloads are encrypted.
     assertThat(publishedContainerPorts("temporal-ui")).contains(8080);
-    assertThat(env.get(CodecServerConfig.CORS_ORIGINS).split(",")).contains("http://localhost:8080");
+    assertThat(env.get(CodecServerConfig.CORS_ORIGINS).split(","))
+        .contains("http://localhost:8080");
     assertThat(environment("temporal-ui").get("TEMPORAL_CODEC_ENDPOINT"))
         .isEqualTo("${APIKEYS_CODEC_KEYS:+http://localhost:8081}");
     assertThat(healthcheck("codec-server")).contains("/dev/tcp/127.0.0.1/" + port);
@@ -95,9 +94,10 @@ class DockerComposeFileTest {
   @Test
   void usesOfficialPinnedImagesAndBuildsTheWorkerFromTheRepository() throws IOException {
     assertThat(image("postgresql")).startsWith("postgres:");
-    assertThat(image("temporal")).satisfiesAnyOf(
-        i -> assertThat(i).startsWith("temporalio/auto-setup:"),
-        i -> assertThat(i).startsWith("temporalio/server:"));
+    assertThat(image("temporal"))
+        .satisfiesAnyOf(
+            i -> assertThat(i).startsWith("temporalio/auto-setup:"),
+            i -> assertThat(i).startsWith("temporalio/server:"));
     assertThat(image("temporal-ui")).startsWith("temporalio/ui:");
     for (String service : List.of("postgresql", "temporal", "temporal-ui")) {
       String tag = image(service).substring(image(service).indexOf(':') + 1);
@@ -158,8 +158,8 @@ class DockerComposeFileTest {
   }
 
   /**
-   * The health check's command, run as Docker runs it (with the port a test worker listens on):
-   * it passes while {@code /healthz} answers 200 and fails while it answers 503.
+   * The health check's command, run as Docker runs it (with the port a test worker listens on): it
+   * passes while {@code /healthz} answers 200 and fails while it answers 503.
    */
   @Test
   @Timeout(120)
@@ -178,12 +178,14 @@ class DockerComposeFileTest {
             new RevocationWorker(
                 connection.client(),
                 new ApiKeysDatabase(
-                    stack.db.jdbi(), RevocationStack.SELECTOR_TIMEOUT,
-                    monitoring.domainMetrics()),
+                    stack.db.jdbi(), RevocationStack.SELECTOR_TIMEOUT, monitoring.domainMetrics()),
                 stack.workerOptions());
         Readiness readiness =
             new Readiness(
-                worker, connection.stubs(), stack.temporal.address(), stack.db.dataSource(),
+                worker,
+                connection.stubs(),
+                stack.temporal.address(),
+                stack.db.dataSource(),
                 stack.db.jdbi())) {
       // Listening, but the worker does not poll yet: 503.
       assertThat(run(probe)).isNotZero();
@@ -232,22 +234,27 @@ class DockerComposeFileTest {
   void takesTheDatabaseCredentialsFromTheEnvFile() throws IOException {
     Map<String, String> credentials = new LinkedHashMap<>();
     credentials.put("postgresql POSTGRES_USER", environment("postgresql").get("POSTGRES_USER"));
-    credentials.put("postgresql POSTGRES_PASSWORD",
-        environment("postgresql").get("POSTGRES_PASSWORD"));
+    credentials.put(
+        "postgresql POSTGRES_PASSWORD", environment("postgresql").get("POSTGRES_PASSWORD"));
     credentials.put("temporal POSTGRES_USER", environment("temporal").get("POSTGRES_USER"));
     credentials.put("temporal POSTGRES_PWD", environment("temporal").get("POSTGRES_PWD"));
-    credentials.put("worker " + DatabaseConfig.USER, environment("worker").get(DatabaseConfig.USER));
-    credentials.put("worker " + DatabaseConfig.PASSWORD,
-        environment("worker").get(DatabaseConfig.PASSWORD));
+    credentials.put(
+        "worker " + DatabaseConfig.USER, environment("worker").get(DatabaseConfig.USER));
+    credentials.put(
+        "worker " + DatabaseConfig.PASSWORD, environment("worker").get(DatabaseConfig.PASSWORD));
     String example = Files.readString(ROOT.resolve(".env.example"));
-    credentials.forEach((where, value) -> {
-      Matcher m = REQUIRED_VARIABLE.matcher(value == null ? "" : value);
-      assertThat(m.matches()).as("%s is a required ${VARIABLE:?…} from .env, got %s", where, value)
-          .isTrue();
-      assertThat(example).as(".env.example documents %s", m.group(1))
-          .containsPattern("(?m)^" + m.group(1) + "=");
-    });
-    assertThat(Files.readString(COMPOSE)).doesNotContainPattern("(?m)PASSWORD: *postgres\\b")
+    credentials.forEach(
+        (where, value) -> {
+          Matcher m = REQUIRED_VARIABLE.matcher(value == null ? "" : value);
+          assertThat(m.matches())
+              .as("%s is a required ${VARIABLE:?…} from .env, got %s", where, value)
+              .isTrue();
+          assertThat(example)
+              .as(".env.example documents %s", m.group(1))
+              .containsPattern("(?m)^" + m.group(1) + "=");
+        });
+    assertThat(Files.readString(COMPOSE))
+        .doesNotContainPattern("(?m)PASSWORD: *postgres\\b")
         .doesNotContainPattern("(?m)POSTGRES_PWD: *postgres\\b");
     assertThat(Files.readAllLines(ROOT.resolve(".gitignore"))).contains(".env");
     assertThat(Files.readAllLines(ROOT.resolve(".dockerignore"))).contains(".env");
@@ -264,8 +271,10 @@ class DockerComposeFileTest {
     }
     assertThat(healthcheck("postgresql")).contains("pg_isready");
     // The Temporal server listens on the container's address, not on the loopback interface.
-    assertThat(healthcheck("temporal")).contains("temporal:7233")
-        .doesNotContain("127.0.0.1").doesNotContain("localhost");
+    assertThat(healthcheck("temporal"))
+        .contains("temporal:7233")
+        .doesNotContain("127.0.0.1")
+        .doesNotContain("localhost");
   }
 
   @Test
@@ -277,7 +286,8 @@ class DockerComposeFileTest {
     for (String name : names(services)) {
       for (String dependency : healthyDependencies(name)) {
         assertThat(healthcheck(dependency))
-            .as("%s waits for %s to be healthy", name, dependency).isNotBlank();
+            .as("%s waits for %s to be healthy", name, dependency)
+            .isNotBlank();
       }
     }
   }
@@ -323,19 +333,22 @@ class DockerComposeFileTest {
       String created = postgres.getOrDefault("POSTGRES_DB", user);
       boolean skipCreate = Boolean.parseBoolean(temporal.getOrDefault("SKIP_DB_CREATE", "false"));
       for (String database :
-          List.of(temporal.getOrDefault("DBNAME", "temporal"),
+          List.of(
+              temporal.getOrDefault("DBNAME", "temporal"),
               temporal.getOrDefault("VISIBILITY_DBNAME", "temporal_visibility"))) {
         boolean createdBySetup = !database.equals(user) && !skipCreate;
         boolean createdByImage = database.equals(created);
         assertThat(createdBySetup || createdByImage)
-            .as("Temporal's database %s is created by auto-setup or by the postgres image",
+            .as(
+                "Temporal's database %s is created by auto-setup or by the postgres image",
                 database)
             .isTrue();
       }
       // The worker's tables do not share Temporal's databases.
-      assertThat(created).isNotIn(
-          temporal.getOrDefault("DBNAME", "temporal"),
-          temporal.getOrDefault("VISIBILITY_DBNAME", "temporal_visibility"));
+      assertThat(created)
+          .isNotIn(
+              temporal.getOrDefault("DBNAME", "temporal"),
+              temporal.getOrDefault("VISIBILITY_DBNAME", "temporal_visibility"));
     }
   }
 
@@ -429,11 +442,14 @@ class DockerComposeFileTest {
     JsonNode dependsOn = service(name).path("depends_on");
     List<String> healthy = new ArrayList<>();
     if (dependsOn.isObject()) {
-      dependsOn.fields().forEachRemaining(e -> {
-        if (e.getValue().path("condition").asText().equals("service_healthy")) {
-          healthy.add(e.getKey());
-        }
-      });
+      dependsOn
+          .fields()
+          .forEachRemaining(
+              e -> {
+                if (e.getValue().path("condition").asText().equals("service_healthy")) {
+                  healthy.add(e.getKey());
+                }
+              });
     }
     return healthy;
   }

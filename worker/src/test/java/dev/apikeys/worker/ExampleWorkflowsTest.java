@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The {@code OffboardUserWorkflow} example runs only on a worker asked to host the examples
- * ({@code APIKEYS_EXAMPLES=true}, always in {@code apikeys dev}); a production worker leaves it
- * out, so an offboarding sent to it revokes nothing.
+ * The {@code OffboardUserWorkflow} example runs only on a worker asked to host the examples ({@code
+ * APIKEYS_EXAMPLES=true}, always in {@code apikeys dev}); a production worker leaves it out, so an
+ * offboarding sent to it revokes nothing.
  */
 class ExampleWorkflowsTest {
   private RevocationStack stack;
@@ -38,8 +38,8 @@ class ExampleWorkflowsTest {
     ApiKeyDTO key = stack.store().createApiKey(new CreateApiKeyDTO("a", "secret", "leaver"));
 
     RevokeResult result =
-        offboarding("offboard-asked").offboard(new OffboardUserWorkflow.Offboarding("leaver", 1,
-            "hr"));
+        offboarding("offboard-asked")
+            .offboard(new OffboardUserWorkflow.Offboarding("leaver", 1, "hr"));
 
     assertThat(result.keyCount()).isEqualTo(1);
     assertThat(stack.store().retrieveApiKey(key.id()).revokedBy()).isEqualTo("hr");
@@ -63,12 +63,15 @@ class ExampleWorkflowsTest {
   }
 
   private OffboardUserWorkflow offboarding(String workflowId) {
-    return stack.client.client().newWorkflowStub(
-        OffboardUserWorkflow.class,
-        WorkflowOptions.newBuilder()
-            .setTaskQueue(stack.temporal.taskQueue())
-            .setWorkflowId(workflowId)
-            .build());
+    return stack
+        .client
+        .client()
+        .newWorkflowStub(
+            OffboardUserWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(stack.temporal.taskQueue())
+                .setWorkflowId(workflowId)
+                .build());
   }
 
   /** Waits for the worker to fail the workflow's first task; the test's timeout bounds it. */

@@ -1,21 +1,20 @@
 package dev.apikeys.worker;
 
-import dev.apikeys.config.TemporalConfig;
-import dev.apikeys.config.TemporalConnection;
-import dev.apikeys.dev.LocalTemporalServer;
-import dev.apikeys.store.ApiKeysDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.apikeys.client.ApiKeyModuleService;
+import dev.apikeys.client.RevocationHandle;
+import dev.apikeys.config.TemporalConfig;
+import dev.apikeys.config.TemporalConnection;
+import dev.apikeys.dev.LocalTemporalServer;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevocationStatus;
@@ -24,6 +23,7 @@ import dev.apikeys.revocation.RevokeRequest;
 import dev.apikeys.revocation.RevokeResult;
 import dev.apikeys.revocation.SharedContext;
 import dev.apikeys.store.ApiKeyStore;
+import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.Database;
 import dev.apikeys.store.Migrations;
 import dev.apikeys.store.RevocationStore;
@@ -68,15 +68,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Faults a revocation must survive, each against Temporal's test server bound to
- * a loopback port (real gRPC, wall-clock timers) and a real PostgreSQL:
+ * Faults a revocation must survive, each against Temporal's test server bound to a loopback port
+ * (real gRPC, wall-clock timers) and a real PostgreSQL:
  *
  * <ul>
  *   <li>PostgreSQL stopped while the stamp transaction is in flight and started again 10 s later;
  *   <li>100 concurrent starts with one idempotency key from several clients, plus starts of the
  *       same request under other workflow ids, as the Temporal CLI would;
  *   <li>overlapping revocations racing, one cancelled and one rescheduled, in random interleavings,
- *       with the rule of docs/semantics.md#the-rule-for-a-keys-revoked_at checked over the revocation tables after every round.
+ *       with the rule of docs/semantics.md#the-rule-for-a-keys-revoked_at checked over the
+ *       revocation tables after every round.
  * </ul>
  *
  * <p>The worker SIGKILL case is {@link WorkerRestartTest}; a stamp whose completion is lost after
@@ -107,14 +108,17 @@ class FaultToleranceTest {
           TemporalConnection workerConnection = temporal.connect();
           RevocationWorker worker =
               new RevocationWorker(
-                  workerConnection.client(), new ApiKeysDatabase(jdbi, SELECTOR_TIMEOUT),
+                  workerConnection.client(),
+                  new ApiKeysDatabase(jdbi, SELECTOR_TIMEOUT),
                   RevocationWorkerOptions.forTaskQueue(temporal.taskQueue())
                       .withStickyTimeout(Duration.ZERO))) {
         worker.start();
         ApiKeyStore store = new ApiKeyStore(jdbi, SELECTOR_TIMEOUT);
         ApiKeyModuleService service =
             new ApiKeyModuleService(
-                clientConnection.client(), store, new RevocationStore(jdbi, SELECTOR_TIMEOUT),
+                clientConnection.client(),
+                store,
+                new RevocationStore(jdbi, SELECTOR_TIMEOUT),
                 temporal.taskQueue());
         List<ApiKeyDTO> keys =
             store.createApiKeys(
@@ -128,7 +132,8 @@ class FaultToleranceTest {
         RevocationHandle handle =
             service.startRevoke(
                 RevokeRequest.ofSelector(
-                    idSelector(keyIds), new RevokeApiKeyDTO("ops", 3L),
+                    idSelector(keyIds),
+                    new RevokeApiKeyDTO("ops", 3L),
                     SharedContext.newBuilder().setIdempotencyKey("pg-outage").build()));
         RevokeResult scheduled = handle.scheduled();
         String revocationId = scheduled.revocationId();
@@ -150,12 +155,15 @@ class FaultToleranceTest {
         waitUntil(
             "the stamp to be running and waiting inside its transaction",
             Duration.between(Instant.now(), instant).plusSeconds(30),
-            () -> probe.withHandle(
-                h -> h.createQuery(
-                        "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                            + " and query like '%pg_advisory_xact_lock%'")
-                    .mapTo(Integer.class)
-                    .one()) > 0);
+            () ->
+                probe.withHandle(
+                        h ->
+                            h.createQuery(
+                                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                                        + " and query like '%pg_advisory_xact_lock%'")
+                                .mapTo(Integer.class)
+                                .one())
+                    > 0);
         assertThat(revocationStatus(probe, revocationId))
             .as("the stamp has not committed")
             .isEqualTo("scheduled");
@@ -164,7 +172,8 @@ class FaultToleranceTest {
         pg.stop();
         closeQuietly(blocker);
         System.out.println(
-            "PostgreSQL stopped " + Duration.between(instant, stopped).toMillis()
+            "PostgreSQL stopped "
+                + Duration.between(instant, stopped).toMillis()
                 + " ms after the instant, with the stamp transaction in flight");
 
         sleepUntil(stopped.plusSeconds(10));
@@ -178,18 +187,19 @@ class FaultToleranceTest {
         while (true) {
           Map<String, Object> now =
               probe.withHandle(
-                  h -> h.createQuery(
-                          "select r.status,"
-                              + " (select count(*) from apikeys_event e"
-                              + "   where e.revocation_id = r.id) as events,"
-                              + " (select count(*) from api_key k where k.id in (<ids>)"
-                              + "   and k.revoked_at = r.scheduled_at and k.revoked_by = 'ops')"
-                              + "   as keys_at_instant"
-                              + " from apikeys_revocation r where r.id = :rid")
-                      .bindList("ids", keyIds)
-                      .bind("rid", revocationId)
-                      .mapToMap()
-                      .one());
+                  h ->
+                      h.createQuery(
+                              "select r.status,"
+                                  + " (select count(*) from apikeys_event e"
+                                  + "   where e.revocation_id = r.id) as events,"
+                                  + " (select count(*) from api_key k where k.id in (<ids>)"
+                                  + "   and k.revoked_at = r.scheduled_at and k.revoked_by = 'ops')"
+                                  + "   as keys_at_instant"
+                                  + " from apikeys_revocation r where r.id = :rid")
+                          .bindList("ids", keyIds)
+                          .bind("rid", revocationId)
+                          .mapToMap()
+                          .one());
           String status = (String) now.get("status");
           long events = ((Number) now.get("events")).longValue();
           assertThat(((Number) now.get("keys_at_instant")).longValue())
@@ -220,9 +230,13 @@ class FaultToleranceTest {
               .isEqualTo(instant);
           assertThat(key.get("revoked_by")).isEqualTo("ops");
           assertThat(
-                  count(probe,
-                      "select count(*) from apikeys_event where name = '" + REVOKED_EVENT
-                          + "' and api_key_id = '" + id + "'"))
+                  count(
+                      probe,
+                      "select count(*) from apikeys_event where name = '"
+                          + REVOKED_EVENT
+                          + "' and api_key_id = '"
+                          + id
+                          + "'"))
               .as("api_key.revoked events of %s", id)
               .isEqualTo(1);
         }
@@ -230,10 +244,11 @@ class FaultToleranceTest {
         assertThat(revocationStatus(probe, revocationId)).isEqualTo("revoked");
         Instant completed =
             probe.withHandle(
-                h -> h.createQuery("select completed_at from apikeys_revocation where id = :id")
-                    .bind("id", revocationId)
-                    .mapTo(Instant.class)
-                    .one());
+                h ->
+                    h.createQuery("select completed_at from apikeys_revocation where id = :id")
+                        .bind("id", revocationId)
+                        .mapTo(Instant.class)
+                        .one());
         assertThat(completed).as("stamped by an attempt after the restart").isAfter(restarted);
 
         int attempt = stampAttempt(clientConnection.client(), handle.workflowId());
@@ -242,9 +257,13 @@ class FaultToleranceTest {
             "PostgreSQL restart: stamp committed "
                 + Duration.between(restarted, completed).toMillis()
                 + " ms after PostgreSQL was up again (workflow result "
-                + Duration.between(restarted, awaited).toMillis() + " ms), on attempt "
-                + attempt + "; " + Duration.between(instant, completed).toMillis()
-                + " ms after the instant; the unstamped state was seen " + seenUnstamped
+                + Duration.between(restarted, awaited).toMillis()
+                + " ms), on attempt "
+                + attempt
+                + "; "
+                + Duration.between(instant, completed).toMillis()
+                + " ms after the instant; the unstamped state was seen "
+                + seenUnstamped
                 + " times after the restart");
       }
     }
@@ -262,7 +281,8 @@ class FaultToleranceTest {
     String derivedId = RevocationNames.workflowIdFor(idempotencyKey);
     try (RevocationStack stack = RevocationStack.start().withWorker()) {
       List<String> keyIds =
-          stack.store()
+          stack
+              .store()
               .createApiKeys(
                   List.of(
                       new CreateApiKeyDTO("c-1", "secret", "user_1"),
@@ -275,7 +295,8 @@ class FaultToleranceTest {
       // Long enough that every start lands while the workflow still runs.
       RevokeRequest request =
           RevokeRequest.ofSelector(
-              idSelector(keyIds), new RevokeApiKeyDTO("ops", 15L),
+              idSelector(keyIds),
+              new RevokeApiKeyDTO("ops", 15L),
               SharedContext.newBuilder().setIdempotencyKey(idempotencyKey).build());
 
       List<TemporalConnection> connections = new ArrayList<>();
@@ -287,7 +308,9 @@ class FaultToleranceTest {
           connections.add(connection);
           services.add(
               new ApiKeyModuleService(
-                  connection.client(), stack.store(), stack.revocations(),
+                  connection.client(),
+                  stack.store(),
+                  stack.revocations(),
                   stack.temporal.taskQueue()));
         }
         CountDownLatch go = new CountDownLatch(1);
@@ -338,16 +361,18 @@ class FaultToleranceTest {
         }
         Instant allReturned = Instant.now();
         System.out.println(
-            "100 concurrent starts: all " + javaCallers + " Java calls returned "
-                + Duration.between(released, allReturned).toMillis() + " ms after release");
+            "100 concurrent starts: all "
+                + javaCallers
+                + " Java calls returned "
+                + Duration.between(released, allReturned).toMillis()
+                + " ms after release");
         assertThat(allReturned)
             .as("every start landed while the workflow was still running (the premise)")
             .isBefore(instant);
         assertThat(revocationIds).as("every Java caller got the same revocation").hasSize(1);
         String revocationId = revocationIds.iterator().next();
 
-        RevokeResult owner =
-            stack.service().revocation(derivedId).await(Duration.ofSeconds(60));
+        RevokeResult owner = stack.service().revocation(derivedId).await(Duration.ofSeconds(60));
         assertThat(owner.revocationId()).isEqualTo(revocationId);
         assertThat(owner.status()).isEqualTo(RevocationState.REVOKED);
         assertThat(owner.scheduledAt()).isEqualTo(instant);
@@ -366,10 +391,11 @@ class FaultToleranceTest {
         assertThat(count(jdbi, "select count(*) from apikeys_revocation")).isEqualTo(1);
         String ownerWorkflow =
             jdbi.withHandle(
-                h -> h.createQuery("select workflow_id from apikeys_revocation where id = :id")
-                    .bind("id", revocationId)
-                    .mapTo(String.class)
-                    .one());
+                h ->
+                    h.createQuery("select workflow_id from apikeys_revocation where id = :id")
+                        .bind("id", revocationId)
+                        .mapTo(String.class)
+                        .one());
         // The database decides which workflow owns the key; every other one is a duplicate.
         int expectedDuplicates = ownerWorkflow.equals(derivedId) ? cliCallers : cliCallers - 1;
         assertThat(duplicates).hasSize(expectedDuplicates).doesNotContain(ownerWorkflow);
@@ -378,9 +404,13 @@ class FaultToleranceTest {
         assertThat(revocationStatus(jdbi, revocationId)).isEqualTo("revoked");
         for (String id : keyIds) {
           assertThat(
-                  count(jdbi,
-                      "select count(*) from apikeys_event where name = '" + REVOKED_EVENT
-                          + "' and api_key_id = '" + id + "'"))
+                  count(
+                      jdbi,
+                      "select count(*) from apikeys_event where name = '"
+                          + REVOKED_EVENT
+                          + "' and api_key_id = '"
+                          + id
+                          + "'"))
               .as("events of %s", id)
               .isEqualTo(1);
         }
@@ -392,8 +422,13 @@ class FaultToleranceTest {
             .as("runs in all: the derived id's and the CLI's")
             .isEqualTo(1 + cliCallers);
         System.out.println(
-            "100 concurrent starts: one revocation " + revocationId + " owned by " + ownerWorkflow
-                + ", " + runs.size() + " workflow ids, one run each");
+            "100 concurrent starts: one revocation "
+                + revocationId
+                + " owned by "
+                + ownerWorkflow
+                + ", "
+                + runs.size()
+                + " workflow ids, one run each");
       } finally {
         callers.shutdownNow();
         for (TemporalConnection connection : connections) {
@@ -418,8 +453,14 @@ class FaultToleranceTest {
   void overlappingRevocationsRacingKeepTheInvariant() throws Exception {
     long seed = Long.getLong("apikeys.faultSeed", System.currentTimeMillis());
     int rounds = Integer.getInteger("apikeys.faultRounds", 30);
-    System.out.println("overlapping revocations: seed " + seed + " (-Dapikeys.faultSeed=" + seed
-        + " to repeat the same choices), " + rounds + " rounds");
+    System.out.println(
+        "overlapping revocations: seed "
+            + seed
+            + " (-Dapikeys.faultSeed="
+            + seed
+            + " to repeat the same choices), "
+            + rounds
+            + " rounds");
     Random master = new Random(seed);
     long[] roundSeeds = new long[rounds];
     for (int i = 0; i < rounds; i++) {
@@ -454,14 +495,21 @@ class FaultToleranceTest {
           }
         }
         System.out.println(
-            "overlapping revocations: " + rounds + " rounds in "
-                + Duration.between(begun, Instant.now()).toMillis() + " ms; "
-                + new java.util.TreeMap<>(tally) + "; " + broken.size() + " rounds failed ("
+            "overlapping revocations: "
+                + rounds
+                + " rounds in "
+                + Duration.between(begun, Instant.now()).toMillis()
+                + " ms; "
+                + new java.util.TreeMap<>(tally)
+                + "; "
+                + broken.size()
+                + " rounds failed ("
                 + broken.stream().filter(m -> m.contains("(contended)")).count()
                 + " contended)");
         assertThat(broken)
-            .as("rounds that broke the contract (seed %d); the first:%n%s", seed,
-                broken.isEmpty() ? "" : broken.get(0))
+            .as(
+                "rounds that broke the contract (seed %d); the first:%n%s",
+                seed, broken.isEmpty() ? "" : broken.get(0))
             .isEmpty();
       } finally {
         roundPool.shutdownNow();
@@ -472,14 +520,19 @@ class FaultToleranceTest {
 
   /** What one revocation of a round is asked to do. */
   private record Actor(
-      String revokedBy, List<String> keys, long revokeIn, Role role, long delayMillis,
-      long newRevokeIn, boolean startsUnderContention) {}
+      String revokedBy,
+      List<String> keys,
+      long revokeIn,
+      Role role,
+      long delayMillis,
+      long newRevokeIn,
+      boolean startsUnderContention) {}
 
   /**
    * Operations closer than this to a revocation's own instant are moved past it. Temporal's Java
-   * test server (not a real cluster) wedges a workflow for good when the timer it cancels fires
-   * in the middle of the workflow task that cancels it ({@code CancelTimer} then fails with
-   * "invalid history builder state for action" and no new workflow task is ever scheduled).
+   * test server (not a real cluster) wedges a workflow for good when the timer it cancels fires in
+   * the middle of the workflow task that cancels it ({@code CancelTimer} then fails with "invalid
+   * history builder state for action" and no new workflow task is ever scheduled).
    */
   private static final Duration TIMER_MARGIN_BEFORE = Duration.ofMillis(700);
 
@@ -488,18 +541,22 @@ class FaultToleranceTest {
   /**
    * One round on fresh keys (two never revoked, one with a revocation by "Medusa" pending in the
    * future, one revoked an hour ago): two or three revocations on overlapping subsets, each
-   * cancelled, rescheduled or left alone. Half the rounds are free: all start at once with
-   * {@code revoke_in} 1–5 s, and each one's operation follows its own start after a random delay.
-   * The other half are contended: the revocations to cancel or reschedule start first; then,
-   * while the test holds row locks on every key of the round, their operations and the start of
-   * the revocation left alone are all sent at once and pile up on the locks, so their
-   * transactions run with overlapping snapshots. The invariant is checked once every operation has
-   * returned (only stamps can then be in flight, and a stamp changes no key that holds the
-   * invariant) and again once every workflow has closed.
+   * cancelled, rescheduled or left alone. Half the rounds are free: all start at once with {@code
+   * revoke_in} 1–5 s, and each one's operation follows its own start after a random delay. The
+   * other half are contended: the revocations to cancel or reschedule start first; then, while the
+   * test holds row locks on every key of the round, their operations and the start of the
+   * revocation left alone are all sent at once and pile up on the locks, so their transactions run
+   * with overlapping snapshots. The invariant is checked once every operation has returned (only
+   * stamps can then be in flight, and a stamp changes no key that holds the invariant) and again
+   * once every workflow has closed.
    */
   private void runRound(
-      RevocationStack stack, ExecutorService tasks, int round, Random rnd,
-      Map<String, AtomicInteger> tally) throws Exception {
+      RevocationStack stack,
+      ExecutorService tasks,
+      int round,
+      Random rnd,
+      Map<String, AtomicInteger> tally)
+      throws Exception {
     ApiKeyStore store = stack.store();
     ApiKeyModuleService service = stack.service();
     Jdbi jdbi = stack.db.jdbi();
@@ -521,12 +578,12 @@ class FaultToleranceTest {
     for (String id : List.of(keys.get(2), keys.get(3))) {
       Truth t = base.get(id);
       jdbi.useHandle(
-          h -> h.createUpdate(
-                  "update api_key set revoked_at = :at, revoked_by = :by where id = :id")
-              .bind("at", t.revokedAt())
-              .bind("by", t.revokedBy())
-              .bind("id", id)
-              .execute());
+          h ->
+              h.createUpdate("update api_key set revoked_at = :at, revoked_by = :by where id = :id")
+                  .bind("at", t.revokedAt())
+                  .bind("by", t.revokedBy())
+                  .bind("id", id)
+                  .execute());
     }
 
     boolean contended = rnd.nextBoolean();
@@ -549,18 +606,29 @@ class FaultToleranceTest {
       Role role = roles.get(i);
       actors.add(
           new Actor(
-              prefix + "-by" + i, subset, revokeIns.get(i), role,
-              rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(2500), 1 + rnd.nextInt(2),
+              prefix + "-by" + i,
+              subset,
+              revokeIns.get(i),
+              role,
+              rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(2500),
+              1 + rnd.nextInt(2),
               contended && role == Role.LEAVE));
     }
     String context =
-        "round " + round + (contended ? " (contended)" : " (free)")
+        "round "
+            + round
+            + (contended ? " (contended)" : " (free)")
             + actors.stream()
-                .map(a -> String.format(
-                    " [%s: %d keys in %d s, %s%s%s]", a.revokedBy(), a.keys().size(),
-                    a.revokeIn(), a.role(),
-                    contended ? "" : " after " + a.delayMillis() + " ms",
-                    a.role() == Role.RESCHEDULE ? " to " + a.newRevokeIn() + " s" : ""))
+                .map(
+                    a ->
+                        String.format(
+                            " [%s: %d keys in %d s, %s%s%s]",
+                            a.revokedBy(),
+                            a.keys().size(),
+                            a.revokeIn(),
+                            a.role(),
+                            contended ? "" : " after " + a.delayMillis() + " ms",
+                            a.role() == Role.RESCHEDULE ? " to " + a.newRevokeIn() + " s" : ""))
                 .collect(Collectors.joining());
 
     List<String> revocationIds = Collections.synchronizedList(new ArrayList<>());
@@ -644,7 +712,8 @@ class FaultToleranceTest {
       }
       tally.computeIfAbsent(outcome, o -> new AtomicInteger()).incrementAndGet();
     }
-    tally.computeIfAbsent(contended ? "rounds contended" : "rounds free", o -> new AtomicInteger())
+    tally
+        .computeIfAbsent(contended ? "rounds contended" : "rounds free", o -> new AtomicInteger())
         .incrementAndGet();
     // A break here is recorded and the round carried on, to learn whether the stamps mend it.
     AssertionError whileWaiting = null;
@@ -727,45 +796,47 @@ class FaultToleranceTest {
   }
 
   /**
-   * The rule for a key's revoked_at (docs/semantics.md), as one query over the revocation tables: every key carries the earliest of its
-   * base state (what its oldest revocation found) and the instants of its revocations that were
-   * not cancelled, ties going to the base and then to the older revocation; with none, its base.
-   * Also checked against what the test itself set the keys to before the round, since a base the
-   * revocation tables remembered wrongly would make the first check pass for the wrong reason.
+   * The rule for a key's revoked_at (docs/semantics.md), as one query over the revocation tables:
+   * every key carries the earliest of its base state (what its oldest revocation found) and the
+   * instants of its revocations that were not cancelled, ties going to the base and then to the
+   * older revocation; with none, its base. Also checked against what the test itself set the keys
+   * to before the round, since a base the revocation tables remembered wrongly would make the first
+   * check pass for the wrong reason.
    */
   private static void checkInvariant(
       Jdbi jdbi, List<String> keys, Map<String, Truth> truth, String context) {
     List<Map<String, Object>> rows =
         jdbi.withHandle(
-            h -> h.createQuery(
-                    "with base as (select distinct on (rk.api_key_id) rk.api_key_id,"
-                        + "   rk.prior_revoked_at as at, rk.prior_revoked_by as by"
-                        + "   from apikeys_revocation_key rk"
-                        + "   join apikeys_revocation r on r.id = rk.revocation_id"
-                        + "   where rk.api_key_id in (<ids>) order by rk.api_key_id, r.seq),"
-                        + " pending as (select distinct on (rk.api_key_id) rk.api_key_id,"
-                        + "   r.scheduled_at as at, r.revoked_by as by, r.seq"
-                        + "   from apikeys_revocation_key rk"
-                        + "   join apikeys_revocation r on r.id = rk.revocation_id"
-                        + "   where rk.api_key_id in (<ids>) and r.status <> 'cancelled'"
-                        + "   order by rk.api_key_id, r.scheduled_at, r.seq),"
-                        + " expected as (select k.id, k.revoked_at, k.revoked_by,"
-                        + "   b.at as base_at, b.by as base_by, p.at as pending_at,"
-                        + "   p.by as pending_by,"
-                        + "   case when b.at is not null and (p.at is null or b.at <= p.at)"
-                        + "     then b.at else p.at end as expected_at,"
-                        + "   case when b.at is not null and (p.at is null or b.at <= p.at)"
-                        + "     then b.by when p.at is not null then p.by else b.by end"
-                        + "     as expected_by"
-                        + "   , b.api_key_id is not null as has_revocations"
-                        + "   from api_key k left join base b on b.api_key_id = k.id"
-                        + "   left join pending p on p.api_key_id = k.id where k.id in (<ids>))"
-                        + " select *, (revoked_at is not distinct from expected_at"
-                        + "   and revoked_by is not distinct from expected_by) as holds"
-                        + " from expected order by id")
-                .bindList("ids", keys)
-                .mapToMap()
-                .list());
+            h ->
+                h.createQuery(
+                        "with base as (select distinct on (rk.api_key_id) rk.api_key_id,"
+                            + "   rk.prior_revoked_at as at, rk.prior_revoked_by as by"
+                            + "   from apikeys_revocation_key rk"
+                            + "   join apikeys_revocation r on r.id = rk.revocation_id"
+                            + "   where rk.api_key_id in (<ids>) order by rk.api_key_id, r.seq),"
+                            + " pending as (select distinct on (rk.api_key_id) rk.api_key_id,"
+                            + "   r.scheduled_at as at, r.revoked_by as by, r.seq"
+                            + "   from apikeys_revocation_key rk"
+                            + "   join apikeys_revocation r on r.id = rk.revocation_id"
+                            + "   where rk.api_key_id in (<ids>) and r.status <> 'cancelled'"
+                            + "   order by rk.api_key_id, r.scheduled_at, r.seq),"
+                            + " expected as (select k.id, k.revoked_at, k.revoked_by,"
+                            + "   b.at as base_at, b.by as base_by, p.at as pending_at,"
+                            + "   p.by as pending_by,"
+                            + "   case when b.at is not null and (p.at is null or b.at <= p.at)"
+                            + "     then b.at else p.at end as expected_at,"
+                            + "   case when b.at is not null and (p.at is null or b.at <= p.at)"
+                            + "     then b.by when p.at is not null then p.by else b.by end"
+                            + "     as expected_by"
+                            + "   , b.api_key_id is not null as has_revocations"
+                            + "   from api_key k left join base b on b.api_key_id = k.id"
+                            + "   left join pending p on p.api_key_id = k.id where k.id in (<ids>))"
+                            + " select *, (revoked_at is not distinct from expected_at"
+                            + "   and revoked_by is not distinct from expected_by) as holds"
+                            + " from expected order by id")
+                    .bindList("ids", keys)
+                    .mapToMap()
+                    .list());
     List<String> broken = new ArrayList<>();
     for (Map<String, Object> row : rows) {
       String id = (String) row.get("id");
@@ -784,11 +855,31 @@ class FaultToleranceTest {
       boolean holdsForTrueBase = Objects.equals(at, trueAt) && Objects.equals(by, trueBy);
       if (!holds || !holdsForTrueBase) {
         broken.add(
-            id + ": revoked_at " + at + " by " + by + "; expected " + row.get("expected_at")
-                + " by " + row.get("expected_by") + " (remembered base " + row.get("base_at")
-                + " by " + row.get("base_by") + ", earliest pending " + pendingAt + " by "
-                + pendingBy + "); with the base the test set (" + base.revokedAt() + " by "
-                + base.revokedBy() + "): " + trueAt + " by " + trueBy);
+            id
+                + ": revoked_at "
+                + at
+                + " by "
+                + by
+                + "; expected "
+                + row.get("expected_at")
+                + " by "
+                + row.get("expected_by")
+                + " (remembered base "
+                + row.get("base_at")
+                + " by "
+                + row.get("base_by")
+                + ", earliest pending "
+                + pendingAt
+                + " by "
+                + pendingBy
+                + "); with the base the test set ("
+                + base.revokedAt()
+                + " by "
+                + base.revokedBy()
+                + "): "
+                + trueAt
+                + " by "
+                + trueBy);
       }
     }
     assertThat(broken)
@@ -807,23 +898,28 @@ class FaultToleranceTest {
     }
     List<Map<String, Object>> rows =
         jdbi.withHandle(
-            h -> h.createQuery(
-                    "select r.id, r.status, r.key_count,"
-                        + " (select count(*) from apikeys_revocation_key rk"
-                        + "   where rk.revocation_id = r.id) as keys,"
-                        + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
-                        + "   and e.name = '" + REVOKED_EVENT + "') as events,"
-                        + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
-                        + "   and e.name = 'api_key.revocation_cancelled') as cancelled_events,"
-                        + " (select count(distinct e.api_key_id) from apikeys_event e"
-                        + "   join apikeys_revocation_key rk on rk.revocation_id = e.revocation_id"
-                        + "   and rk.api_key_id = e.api_key_id"
-                        + "   where e.revocation_id = r.id and e.name = '" + REVOKED_EVENT + "')"
-                        + "   as covered"
-                        + " from apikeys_revocation r where r.id in (<ids>)")
-                .bindList("ids", List.copyOf(revocationIds))
-                .mapToMap()
-                .list());
+            h ->
+                h.createQuery(
+                        "select r.id, r.status, r.key_count,"
+                            + " (select count(*) from apikeys_revocation_key rk"
+                            + "   where rk.revocation_id = r.id) as keys,"
+                            + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
+                            + "   and e.name = '"
+                            + REVOKED_EVENT
+                            + "') as events,"
+                            + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
+                            + "   and e.name = 'api_key.revocation_cancelled') as cancelled_events,"
+                            + " (select count(distinct e.api_key_id) from apikeys_event e"
+                            + "   join apikeys_revocation_key rk on rk.revocation_id = e.revocation_id"
+                            + "   and rk.api_key_id = e.api_key_id"
+                            + "   where e.revocation_id = r.id and e.name = '"
+                            + REVOKED_EVENT
+                            + "')"
+                            + "   as covered"
+                            + " from apikeys_revocation r where r.id in (<ids>)")
+                    .bindList("ids", List.copyOf(revocationIds))
+                    .mapToMap()
+                    .list());
     assertThat(rows).as(context).hasSameSizeAs(revocationIds);
     for (Map<String, Object> row : rows) {
       String status = (String) row.get("status");
@@ -849,16 +945,18 @@ class FaultToleranceTest {
   }
 
   private static String revocationsOf(Jdbi jdbi, List<String> keys) {
-    return jdbi.withHandle(
-            h -> h.createQuery(
-                    "select r.seq, r.id, r.status, r.revoked_by, r.scheduled_at, r.created_at,"
-                        + " r.updated_at, rk.api_key_id, rk.prior_revoked_at, rk.prior_revoked_by"
-                        + " from apikeys_revocation_key rk"
-                        + " join apikeys_revocation r on r.id = rk.revocation_id"
-                        + " where rk.api_key_id in (<ids>) order by rk.api_key_id, r.seq")
-                .bindList("ids", keys)
-                .mapToMap()
-                .list())
+    return jdbi
+        .withHandle(
+            h ->
+                h.createQuery(
+                        "select r.seq, r.id, r.status, r.revoked_by, r.scheduled_at, r.created_at,"
+                            + " r.updated_at, rk.api_key_id, rk.prior_revoked_at, rk.prior_revoked_by"
+                            + " from apikeys_revocation_key rk"
+                            + " join apikeys_revocation r on r.id = rk.revocation_id"
+                            + " where rk.api_key_id in (<ids>) order by rk.api_key_id, r.seq")
+                    .bindList("ids", keys)
+                    .mapToMap()
+                    .list())
         .stream()
         .map(Object::toString)
         .collect(Collectors.joining("\n"));
@@ -886,11 +984,13 @@ class FaultToleranceTest {
     String namespace = stack.temporal.namespace();
     List<WorkflowExecutionInfo> executions = new ArrayList<>();
     executions.addAll(
-        service.listOpenWorkflowExecutions(
+        service
+            .listOpenWorkflowExecutions(
                 ListOpenWorkflowExecutionsRequest.newBuilder().setNamespace(namespace).build())
             .getExecutionsList());
     executions.addAll(
-        service.listClosedWorkflowExecutions(
+        service
+            .listClosedWorkflowExecutions(
                 ListClosedWorkflowExecutionsRequest.newBuilder().setNamespace(namespace).build())
             .getExecutionsList());
     Map<String, Set<String>> runs = new LinkedHashMap<>();
@@ -910,7 +1010,10 @@ class FaultToleranceTest {
     Integer last = null;
     for (HistoryEvent event : events) {
       if (event.hasActivityTaskScheduledEventAttributes()
-          && event.getActivityTaskScheduledEventAttributes().getActivityType().getName()
+          && event
+              .getActivityTaskScheduledEventAttributes()
+              .getActivityType()
+              .getName()
               .equals(RevocationNames.ACTIVITY_STAMP)) {
         stampScheduled.add(event.getEventId());
       }
@@ -926,18 +1029,20 @@ class FaultToleranceTest {
 
   private static String revocationStatus(Jdbi jdbi, String revocationId) {
     return jdbi.withHandle(
-        h -> h.createQuery("select status from apikeys_revocation where id = :id")
-            .bind("id", revocationId)
-            .mapTo(String.class)
-            .one());
+        h ->
+            h.createQuery("select status from apikeys_revocation where id = :id")
+                .bind("id", revocationId)
+                .mapTo(String.class)
+                .one());
   }
 
   private static Map<String, Object> keyRow(Jdbi jdbi, String id) {
     return jdbi.withHandle(
-        h -> h.createQuery("select revoked_at, revoked_by from api_key where id = :id")
-            .bind("id", id)
-            .mapToMap()
-            .one());
+        h ->
+            h.createQuery("select revoked_at, revoked_by from api_key where id = :id")
+                .bind("id", id)
+                .mapToMap()
+                .one());
   }
 
   private static long count(Jdbi jdbi, String sql) {

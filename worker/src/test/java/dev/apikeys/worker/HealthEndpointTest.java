@@ -1,10 +1,10 @@
 package dev.apikeys.worker;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.apikeys.cli.ApiKeysCommand;
 import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.config.WorkerConfig;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.http.HttpResponse;

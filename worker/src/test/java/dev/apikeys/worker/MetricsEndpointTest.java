@@ -3,11 +3,11 @@ package dev.apikeys.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.metrics.MicrometerApiKeyMetrics;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.ReconcileReport;
 import dev.apikeys.revocation.ReconcileRevocationsWorkflow;
 import dev.apikeys.revocation.RevocationNames;
@@ -37,9 +37,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code /metrics} of an {@code apikeys worker} process, scraped over HTTP as Prometheus does,
- * around real revocations: a Java client, the worker in a JVM of its own, Temporal's test server
- * on a port, PostgreSQL. Every counter a revocation touches moves by exactly one (and the keys by
- * the revocation's key count); what it does not touch does not move.
+ * around real revocations: a Java client, the worker in a JVM of its own, Temporal's test server on
+ * a port, PostgreSQL. Every counter a revocation touches moves by exactly one (and the keys by the
+ * revocation's key count); what it does not touch does not move.
  */
 class MetricsEndpointTest {
   private static final String SCHEDULED = "apikeys_revocations_scheduled_total";
@@ -54,6 +54,7 @@ class MetricsEndpointTest {
   private static RevocationStack stack;
   private static WorkerProcess worker;
   private static MonitoringEndpoints endpoints;
+
   /** The first scrape, before any test's revocation. */
   private static Scrape initial;
 
@@ -95,8 +96,9 @@ class MetricsEndpointTest {
     // The SDK hands its counts to the registry on a beat of its own: wait for the workflow's.
     Scrape after =
         endpoints.scrapeUntil(
-            s -> s.value(WORKFLOWS_COMPLETED, "workflow_type=\"RevokeApiKeysWorkflow\"")
-                > completedBefore,
+            s ->
+                s.value(WORKFLOWS_COMPLETED, "workflow_type=\"RevokeApiKeysWorkflow\"")
+                    > completedBefore,
             "the revocation workflow completed");
     assertThat(after.value(WORKFLOWS_COMPLETED, "workflow_type=\"RevokeApiKeysWorkflow\""))
         .isEqualTo(completedBefore + 1);
@@ -113,8 +115,9 @@ class MetricsEndpointTest {
     // The SDK's worker metrics are there, by activity type (a single key's stamp runs as a local
     // activity, a selector's as an activity).
     String stamp = "activity_type=\"" + RevocationNames.ACTIVITY_STAMP + "\"";
-    assertThat(after.value("temporal_local_activity_execution_latency_seconds_count", stamp)
-            + after.value("temporal_activity_execution_latency_seconds_count", stamp))
+    assertThat(
+            after.value("temporal_local_activity_execution_latency_seconds_count", stamp)
+                + after.value("temporal_activity_execution_latency_seconds_count", stamp))
         .isGreaterThanOrEqualTo(1);
     assertThat(after.text).doesNotContain(key.token()).doesNotContainPattern("sk_[0-9a-f]{8}");
   }
@@ -174,9 +177,7 @@ class MetricsEndpointTest {
     assertThatThrownBy(() -> stub.getResult(60, TimeUnit.SECONDS, RevokeResult.class))
         .isInstanceOf(WorkflowFailedException.class);
 
-    Scrape after =
-        endpoints.scrapeUntil(
-            s -> delta(before, s, REFUSED) >= 2, "both refusals");
+    Scrape after = endpoints.scrapeUntil(s -> delta(before, s, REFUSED) >= 2, "both refusals");
     assertThat(delta(before, after, REFUSED, "refusal_type=\"NOT_FOUND\"")).isEqualTo(1);
     assertThat(delta(before, after, REFUSED, "refusal_type=\"INVALID_DATA\"")).isEqualTo(1);
     assertThat(delta(before, after, REFUSED)).isEqualTo(2);
@@ -238,7 +239,9 @@ class MetricsEndpointTest {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ApiKeyStore store =
         new ApiKeyStore(
-            stack.db.jdbi(), RevocationStack.SELECTOR_TIMEOUT, new MicrometerApiKeyMetrics(registry));
+            stack.db.jdbi(),
+            RevocationStack.SELECTOR_TIMEOUT,
+            new MicrometerApiKeyMetrics(registry));
     ApiKeyDTO key = store.createApiKey(new CreateApiKeyDTO("metrics-auth", "secret", "ops"));
 
     assertThat(store.authenticate(key.token())).isPresent();
@@ -283,11 +286,15 @@ class MetricsEndpointTest {
 
   /** Waits until the revocation's instant has passed by the database's clock. */
   private static void awaitDue(String revocationId) throws InterruptedException {
-    while (!stack.db.jdbi().withHandle(
-        h -> h.createQuery("select scheduled_at <= now() from apikeys_revocation where id = :id")
-            .bind("id", revocationId)
-            .mapTo(Boolean.class)
-            .one())) {
+    while (!stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select scheduled_at <= now() from apikeys_revocation where id = :id")
+                    .bind("id", revocationId)
+                    .mapTo(Boolean.class)
+                    .one())) {
       Thread.sleep(100);
     }
   }

@@ -52,7 +52,8 @@ public final class MonitoringEndpoints {
   public Scrape scrape() {
     HttpResponse<String> response = get("/metrics");
     if (response.statusCode() != 200) {
-      throw new AssertionError("/metrics answered " + response.statusCode() + ": " + response.body());
+      throw new AssertionError(
+          "/metrics answered " + response.statusCode() + ": " + response.body());
     }
     return Scrape.parse(response.body());
   }
@@ -66,7 +67,8 @@ public final class MonitoringEndpoints {
         return scrape;
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("/metrics never showed " + what + "; last scrape:\n" + scrape.text);
+        throw new AssertionError(
+            "/metrics never showed " + what + "; last scrape:\n" + scrape.text);
       }
       pause();
     }
@@ -82,7 +84,11 @@ public final class MonitoringEndpoints {
       }
       if (System.nanoTime() > deadline) {
         throw new AssertionError(
-            "/healthz never answered " + status + "; last: " + response.statusCode() + " "
+            "/healthz never answered "
+                + status
+                + "; last: "
+                + response.statusCode()
+                + " "
                 + response.body());
       }
       pause();
@@ -121,8 +127,8 @@ public final class MonitoringEndpoints {
     }
 
     /**
-     * The sum of the series named {@code name} that carry every {@code label="value"} given; 0
-     * when there is none (a meter that nothing has touched yet may not be listed).
+     * The sum of the series named {@code name} that carry every {@code label="value"} given; 0 when
+     * there is none (a meter that nothing has touched yet may not be listed).
      */
     public double value(String name, String... labels) {
       double sum = 0;

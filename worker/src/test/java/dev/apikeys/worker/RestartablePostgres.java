@@ -15,10 +15,10 @@ import java.util.stream.Stream;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * An embedded PostgreSQL of a test's own that can be stopped and started again on the same port
- * and data directory, so that a pool pointed at it sees an outage and then the same database
- * again. {@link #stop()} is {@code pg_ctl stop -m fast}: open transactions are rolled back and
- * every connection is cut, as when a database server goes down.
+ * An embedded PostgreSQL of a test's own that can be stopped and started again on the same port and
+ * data directory, so that a pool pointed at it sees an outage and then the same database again.
+ * {@link #stop()} is {@code pg_ctl stop -m fast}: open transactions are rolled back and every
+ * connection is cut, as when a database server goes down.
  */
 final class RestartablePostgres implements AutoCloseable {
   private final Path dataDirectory;

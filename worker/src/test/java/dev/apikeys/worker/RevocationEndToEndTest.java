@@ -2,9 +2,9 @@ package dev.apikeys.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A revocation from a Java client to a worker, across real gRPC to the port-bound test server
- * (time skipping off, so the timer runs on the wall clock) and a real PostgreSQL.
+ * A revocation from a Java client to a worker, across real gRPC to the port-bound test server (time
+ * skipping off, so the timer runs on the wall clock) and a real PostgreSQL.
  */
 public class RevocationEndToEndTest {
   private static RevocationStack stack;
@@ -67,46 +67,62 @@ public class RevocationEndToEndTest {
     assertThat(store.authenticate(bystander.token())).isPresent();
 
     RevokeResult result =
-        service.revocation(RevocationNames.workflowIdFor(idempotencyKey)).await(Duration.ofSeconds(30));
+        service
+            .revocation(RevocationNames.workflowIdFor(idempotencyKey))
+            .await(Duration.ofSeconds(30));
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
     assertThat(result.scheduledAt()).isEqualTo(instant);
     assertThat(result.keyCount()).isEqualTo(1);
 
     Map<String, Object> row =
-        stack.db.jdbi().withHandle(
-            h -> h.createQuery("select revoked_at, revoked_by from api_key where id = :id")
-                .bind("id", key.id())
-                .mapToMap()
-                .one());
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select revoked_at, revoked_by from api_key where id = :id")
+                        .bind("id", key.id())
+                        .mapToMap()
+                        .one());
     assertThat(((java.sql.Timestamp) row.get("revoked_at")).toInstant()).isEqualTo(instant);
     assertThat(row.get("revoked_by")).isEqualTo("user_2");
     assertThat(revokedEvents(key.id())).isEqualTo(1);
     assertThat(revokedEvents(bystander.id())).isZero();
 
     Duration lateness =
-        stack.db.jdbi().withHandle(
-            h -> h.createQuery(
-                    "select completed_at, scheduled_at from apikeys_revocation where id = :id")
-                .bind("id", result.revocationId())
-                .map((rs, ctx) ->
-                    Duration.between(
-                        rs.getTimestamp("scheduled_at").toInstant(),
-                        rs.getTimestamp("completed_at").toInstant()))
-                .one());
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery(
+                            "select completed_at, scheduled_at from apikeys_revocation where id = :id")
+                        .bind("id", result.revocationId())
+                        .map(
+                            (rs, ctx) ->
+                                Duration.between(
+                                    rs.getTimestamp("scheduled_at").toInstant(),
+                                    rs.getTimestamp("completed_at").toInstant()))
+                        .one());
     // Printed, not asserted: how late a timer fires depends on the machine, not on this code.
     System.out.println(
         "timer lateness (stamp commit minus scheduled instant, port-bound test server): "
-            + lateness.toMillis() + " ms");
+            + lateness.toMillis()
+            + " ms");
   }
 
   private static long revokedEvents(String keyId) {
-    return stack.db.jdbi().withHandle(
-        h -> h.createQuery(
-                "select count(*) from apikeys_event where name = 'api_key.revoked'"
-                    + " and api_key_id = :id")
-            .bind("id", keyId)
-            .mapTo(Long.class)
-            .one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery(
+                        "select count(*) from apikeys_event where name = 'api_key.revoked'"
+                            + " and api_key_id = :id")
+                    .bind("id", keyId)
+                    .mapTo(Long.class)
+                    .one());
   }
 
   public static void sleepUntil(Instant instant) throws InterruptedException {

@@ -2,16 +2,15 @@ package dev.apikeys.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.apikeys.client.ApiKeyModuleService;
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.Revocation;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
@@ -54,24 +53,23 @@ import org.junit.jupiter.api.Timeout;
  * promised. Each round draws, from its own seed:
  *
  * <ul>
- *   <li>starts by id and by overlapping selectors, from the Java API (Update-with-Start) or by
- *       type name under a workflow id of their own (as the Temporal CLI does), with no
- *       idempotency key or one of two shared ones, equal requests repeated and different ones
- *       under one key;
+ *   <li>starts by id and by overlapping selectors, from the Java API (Update-with-Start) or by type
+ *       name under a workflow id of their own (as the Temporal CLI does), with no idempotency key
+ *       or one of two shared ones, equal requests repeated and different ones under one key;
  *   <li>after a random delay (zero included), a cancel, a reschedule or a revoke-now;
  *   <li>in every other batch of rounds, the worker killed with SIGKILL mid-batch and restarted.
  * </ul>
  *
- * <p>Once every workflow has closed, it checks: no workflow open and no revocation left
- * scheduled; one revocation per idempotency key and request, CONFLICT for any other request, and
- * no row for a refused start; every revocation ended as its answers said (cancelled exactly when
- * a cancel answered "cancelled", at the instant its last move or its start answered); every key
- * holds the earliest of its base and the instants of the revocations not cancelled (never
- * reactivated); exactly one {@code api_key.revoked} per key of each stamped revocation and none
- * for a cancelled one.
+ * <p>Once every workflow has closed, it checks: no workflow open and no revocation left scheduled;
+ * one revocation per idempotency key and request, CONFLICT for any other request, and no row for a
+ * refused start; every revocation ended as its answers said (cancelled exactly when a cancel
+ * answered "cancelled", at the instant its last move or its start answered); every key holds the
+ * earliest of its base and the instants of the revocations not cancelled (never reactivated);
+ * exactly one {@code api_key.revoked} per key of each stamped revocation and none for a cancelled
+ * one.
  *
- * <p>CI runs {@value #CI_ROUNDS} rounds. {@code -Dapikeys.fuzz.rounds=N -Dapikeys.fuzz.seed=S}
- * runs more, or repeats a failing run: the seed is printed first, and every failure names it.
+ * <p>CI runs {@value #CI_ROUNDS} rounds. {@code -Dapikeys.fuzz.rounds=N -Dapikeys.fuzz.seed=S} runs
+ * more, or repeats a failing run: the seed is printed first, and every failure names it.
  */
 class RevocationInterleavingTest {
   static final int CI_ROUNDS = 16;
@@ -86,8 +84,15 @@ class RevocationInterleavingTest {
     long seed = Long.getLong("apikeys.fuzz.seed", System.nanoTime());
     int rounds = Integer.getInteger("apikeys.fuzz.rounds", CI_ROUNDS);
     System.out.println(
-        "interleavings: seed " + seed + ", " + rounds + " rounds (-Dapikeys.fuzz.seed=" + seed
-            + " -Dapikeys.fuzz.rounds=" + rounds + " repeats them)");
+        "interleavings: seed "
+            + seed
+            + ", "
+            + rounds
+            + " rounds (-Dapikeys.fuzz.seed="
+            + seed
+            + " -Dapikeys.fuzz.rounds="
+            + rounds
+            + " repeats them)");
     Random master = new Random(seed);
     Instant begun = Instant.now();
     List<String> failures = new ArrayList<>();
@@ -126,9 +131,17 @@ class RevocationInterleavingTest {
             round.tally.forEach((k, v) -> tally.merge(k, v, Integer::sum));
             if (!round.violations.isEmpty()) {
               failures.add(
-                  "round " + round.number + " (round seed " + round.seed + ", " + (kill
-                      ? "worker killed after " + killAfter + " ms, down " + downFor + " ms"
-                      : "no kill") + ")\n  script: " + round.script + "\n  "
+                  "round "
+                      + round.number
+                      + " (round seed "
+                      + round.seed
+                      + ", "
+                      + (kill
+                          ? "worker killed after " + killAfter + " ms, down " + downFor + " ms"
+                          : "no kill")
+                      + ")\n  script: "
+                      + round.script
+                      + "\n  "
                       + String.join("\n  ", round.violations));
             }
           }
@@ -139,22 +152,47 @@ class RevocationInterleavingTest {
       }
     }
     System.out.println(
-        "interleavings: " + rounds + " rounds in " + Duration.between(begun, Instant.now()).toSeconds()
-            + " s; " + tally + "; " + failures.size() + " rounds broke a promise");
+        "interleavings: "
+            + rounds
+            + " rounds in "
+            + Duration.between(begun, Instant.now()).toSeconds()
+            + " s; "
+            + tally
+            + "; "
+            + failures.size()
+            + " rounds broke a promise");
     assertThat(failures)
-        .as("rounds that broke a promise (-Dapikeys.fuzz.seed=%d -Dapikeys.fuzz.rounds=%d); the first:%n%s",
+        .as(
+            "rounds that broke a promise (-Dapikeys.fuzz.seed=%d -Dapikeys.fuzz.rounds=%d); the first:%n%s",
             seed, rounds, failures.isEmpty() ? "" : failures.get(0))
         .isEmpty();
   }
 
-  enum Via { JAVA, TYPE_NAME }
+  enum Via {
+    JAVA,
+    TYPE_NAME
+  }
 
-  enum Follow { NONE, CANCEL, RESCHEDULE, REVOKE_NOW }
+  enum Follow {
+    NONE,
+    CANCEL,
+    RESCHEDULE,
+    REVOKE_NOW
+  }
 
   /** One start of a round and what follows it, as drawn. */
   record Op(
-      int index, Via via, List<String> keys, boolean byId, String revokedBy, long revokeIn,
-      String idempotencyKey, long startDelay, Follow follow, long followDelay, long newRevokeIn) {
+      int index,
+      Via via,
+      List<String> keys,
+      boolean byId,
+      String revokedBy,
+      long revokeIn,
+      String idempotencyKey,
+      long startDelay,
+      Follow follow,
+      long followDelay,
+      long newRevokeIn) {
 
     /** What makes two requests the same request: as the fingerprint sees it. */
     String request() {
@@ -178,10 +216,23 @@ class RevocationInterleavingTest {
 
     @Override
     public String toString() {
-      return "#" + index + " " + via + " " + request()
-          + (idempotencyKey == null ? "" : " key " + idempotencyKey) + " after " + startDelay
-          + " ms" + (follow == Follow.NONE ? ""
-              : ", then " + follow + " after " + followDelay + " ms"
+      return "#"
+          + index
+          + " "
+          + via
+          + " "
+          + request()
+          + (idempotencyKey == null ? "" : " key " + idempotencyKey)
+          + " after "
+          + startDelay
+          + " ms"
+          + (follow == Follow.NONE
+              ? ""
+              : ", then "
+                  + follow
+                  + " after "
+                  + followDelay
+                  + " ms"
                   + (follow == Follow.RESCHEDULE ? " to " + newRevokeIn + " s" : ""));
     }
   }
@@ -232,12 +283,15 @@ class RevocationInterleavingTest {
     Round play() throws Exception {
       Jdbi jdbi = stack.db.jdbi();
       List<ApiKeyDTO> created =
-          stack.store().createApiKeys(List.of(
-              new CreateApiKeyDTO("r" + number + "-s0", "secret", "fuzz"),
-              new CreateApiKeyDTO("r" + number + "-s1", "secret", "fuzz"),
-              new CreateApiKeyDTO("r" + number + "-p2", "publishable", "fuzz"),
-              new CreateApiKeyDTO("r" + number + "-p3", "publishable", "fuzz"),
-              new CreateApiKeyDTO("r" + number + "-p4", "publishable", "fuzz")));
+          stack
+              .store()
+              .createApiKeys(
+                  List.of(
+                      new CreateApiKeyDTO("r" + number + "-s0", "secret", "fuzz"),
+                      new CreateApiKeyDTO("r" + number + "-s1", "secret", "fuzz"),
+                      new CreateApiKeyDTO("r" + number + "-p2", "publishable", "fuzz"),
+                      new CreateApiKeyDTO("r" + number + "-p3", "publishable", "fuzz"),
+                      new CreateApiKeyDTO("r" + number + "-p4", "publishable", "fuzz")));
       List<String> keys = created.stream().map(ApiKeyDTO::id).toList();
       Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
       for (String id : keys) {
@@ -248,9 +302,14 @@ class RevocationInterleavingTest {
       base.put(keys.get(4), new KeyState(now.minus(Duration.ofHours(1)), "medusa-earlier"));
       for (String id : List.of(keys.get(3), keys.get(4))) {
         KeyState b = base.get(id);
-        jdbi.useHandle(h -> h.createUpdate(
-                "update api_key set revoked_at = :at, revoked_by = :by where id = :id")
-            .bind("at", b.at()).bind("by", b.by()).bind("id", id).execute());
+        jdbi.useHandle(
+            h ->
+                h.createUpdate(
+                        "update api_key set revoked_at = :at, revoked_by = :by where id = :id")
+                    .bind("at", b.at())
+                    .bind("by", b.by())
+                    .bind("id", id)
+                    .execute());
       }
 
       String keyA = "fz" + number + "-" + Long.toHexString(seed) + "-A";
@@ -260,9 +319,19 @@ class RevocationInterleavingTest {
         if (i > 0 && rnd.nextInt(10) < 3) {
           // The same request again, exactly.
           Op earlier = ops.get(rnd.nextInt(ops.size()));
-          ops.add(new Op(i, rnd.nextInt(4) == 0 ? Via.TYPE_NAME : Via.JAVA, earlier.keys(),
-              earlier.byId(), earlier.revokedBy(), earlier.revokeIn(), earlier.idempotencyKey(),
-              rnd.nextInt(1000), follow(), followDelay(), 1 + rnd.nextInt(5)));
+          ops.add(
+              new Op(
+                  i,
+                  rnd.nextInt(4) == 0 ? Via.TYPE_NAME : Via.JAVA,
+                  earlier.keys(),
+                  earlier.byId(),
+                  earlier.revokedBy(),
+                  earlier.revokeIn(),
+                  earlier.idempotencyKey(),
+                  rnd.nextInt(1000),
+                  follow(),
+                  followDelay(),
+                  1 + rnd.nextInt(5)));
           continue;
         }
         List<String> subset = new ArrayList<>(keys);
@@ -271,10 +340,19 @@ class RevocationInterleavingTest {
         Collections.sort(subset);
         int k = rnd.nextInt(10);
         String idempotencyKey = k < 4 ? null : k < 7 ? keyA : keyB;
-        ops.add(new Op(i, rnd.nextInt(4) == 0 ? Via.TYPE_NAME : Via.JAVA, subset,
-            subset.size() == 1 && rnd.nextBoolean(), "r" + number + "-by" + i,
-            2 + rnd.nextInt(5), idempotencyKey, rnd.nextInt(1000), follow(), followDelay(),
-            1 + rnd.nextInt(5)));
+        ops.add(
+            new Op(
+                i,
+                rnd.nextInt(4) == 0 ? Via.TYPE_NAME : Via.JAVA,
+                subset,
+                subset.size() == 1 && rnd.nextBoolean(),
+                "r" + number + "-by" + i,
+                2 + rnd.nextInt(5),
+                idempotencyKey,
+                rnd.nextInt(1000),
+                follow(),
+                followDelay(),
+                1 + rnd.nextInt(5)));
       }
       script = ops.stream().map(Op::toString).collect(Collectors.joining("; "));
 
@@ -293,8 +371,9 @@ class RevocationInterleavingTest {
 
     private Follow follow() {
       int f = rnd.nextInt(20);
-      return f < 8 ? Follow.NONE : f < 13 ? Follow.CANCEL : f < 17 ? Follow.RESCHEDULE
-          : Follow.REVOKE_NOW;
+      return f < 8
+          ? Follow.NONE
+          : f < 13 ? Follow.CANCEL : f < 17 ? Follow.RESCHEDULE : Follow.REVOKE_NOW;
     }
 
     private long followDelay() {
@@ -309,12 +388,13 @@ class RevocationInterleavingTest {
         if (op.via() == Via.TYPE_NAME) {
           a.workflowId = "fz-type-name-" + number + "-" + op.index() + "-" + Long.toHexString(seed);
           WorkflowStub stub =
-              client().newUntypedWorkflowStub(
-                  RevocationNames.WORKFLOW_TYPE,
-                  WorkflowOptions.newBuilder()
-                      .setTaskQueue(stack.temporal.taskQueue())
-                      .setWorkflowId(a.workflowId)
-                      .build());
+              client()
+                  .newUntypedWorkflowStub(
+                      RevocationNames.WORKFLOW_TYPE,
+                      WorkflowOptions.newBuilder()
+                          .setTaskQueue(stack.temporal.taskQueue())
+                          .setWorkflowId(a.workflowId)
+                          .build());
           stub.start(op.toRequest().json());
           if (op.follow() == Follow.CANCEL) {
             Thread.sleep(op.followDelay());
@@ -340,7 +420,7 @@ class RevocationInterleavingTest {
             case CANCEL -> a.cancelled = handle.cancelAndWait(Duration.ofMinutes(3));
             case RESCHEDULE -> a.moved = handle.reschedule(op.newRevokeIn());
             case REVOKE_NOW -> a.moved = handle.revokeNow();
-            default -> { }
+            default -> {}
           }
         } catch (ApiKeyException refused) {
           a.followRefused = refused;
@@ -367,8 +447,12 @@ class RevocationInterleavingTest {
         while (stub.describe().getStatus()
             == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
           if (System.nanoTime() > deadline) {
-            violations.add("workflow " + a.workflowId + " of " + e.getKey()
-                + " still open four minutes after the round");
+            violations.add(
+                "workflow "
+                    + a.workflowId
+                    + " of "
+                    + e.getKey()
+                    + " still open four minutes after the round");
             break;
           }
           Thread.sleep(100);
@@ -437,9 +521,13 @@ class RevocationInterleavingTest {
       Map<String, DbRevocation> db = revocations(jdbi, keys);
       Set<String> answered = new HashSet<>(revocationOf.values());
       if (!db.keySet().equals(answered)) {
-        violations.add("revocations in the database " + db.keySet()
-            + " are not the ones answered " + answered + " (a refused start left a row, or an"
-            + " accepted one none)");
+        violations.add(
+            "revocations in the database "
+                + db.keySet()
+                + " are not the ones answered "
+                + answered
+                + " (a refused start left a row, or an"
+                + " accepted one none)");
       }
 
       // One idempotency key, one request, one revocation.
@@ -459,8 +547,13 @@ class RevocationInterleavingTest {
           }
         }
         if (ids.size() > 1 || requests.size() > 1) {
-          violations.add("idempotency key " + e.getKey() + " gave revocations " + ids
-              + " for requests " + requests);
+          violations.add(
+              "idempotency key "
+                  + e.getKey()
+                  + " gave revocations "
+                  + ids
+                  + " for requests "
+                  + requests);
         }
         for (Op op : e.getValue()) {
           Answers a = answers.get(op);
@@ -472,7 +565,8 @@ class RevocationInterleavingTest {
           if (!requests.isEmpty() && !requests.contains(op.request()) && a.refused == null) {
             violations.add(op + ": another request under a used idempotency key was not refused");
           }
-          if (a.refused != null && a.refused.getType() == ApiKeyErrorType.CONFLICT
+          if (a.refused != null
+              && a.refused.getType() == ApiKeyErrorType.CONFLICT
               && requests.contains(op.request())) {
             violations.add(op + ": the same request under its idempotency key was refused");
           }
@@ -506,21 +600,25 @@ class RevocationInterleavingTest {
             continue;
           }
           Answers a = answers.get(o.getKey());
-          if (a.scheduled != null && a.scheduled.owned() && start == null
+          if (a.scheduled != null
+              && a.scheduled.owned()
+              && start == null
               && a.scheduled.status() == RevocationState.SCHEDULED) {
             start = a.scheduled.scheduledAt();
           }
           if (a.cancelled != null) {
             cancelAnswered |= a.cancelled.state() == RevocationState.CANCELLED;
           }
-          if (a.followRefused != null && o.getKey().follow() == Follow.CANCEL
+          if (a.followRefused != null
+              && o.getKey().follow() == Follow.CANCEL
               && STANDS.equals(a.followRefused.getMessage())) {
             standsAnswered = true;
           }
           if (a.moved != null) {
             moves.add(a.moved.scheduledAt());
           }
-          if (a.finalStatus != null && a.finalStatus.duplicateOf() == null
+          if (a.finalStatus != null
+              && a.finalStatus.duplicateOf() == null
               && o.getKey().follow() == Follow.CANCEL) {
             cancelAnswered |= a.finalStatus.state() == RevocationState.CANCELLED;
             standsAnswered |= STANDS.equals(a.finalStatus.message());
@@ -537,34 +635,61 @@ class RevocationInterleavingTest {
         }
         String expected = cancelAnswered ? "cancelled" : "revoked";
         if (!r.status().equals(expected)) {
-          violations.add("revocation " + id + " is " + r.status() + " but its answers said "
-              + expected);
+          violations.add(
+              "revocation " + id + " is " + r.status() + " but its answers said " + expected);
         }
         if (moves.isEmpty()) {
           if (start != null && !start.equals(r.scheduledAt())) {
-            violations.add("revocation " + id + " was answered scheduled at " + start
-                + " and stands at " + r.scheduledAt() + " without a move");
+            violations.add(
+                "revocation "
+                    + id
+                    + " was answered scheduled at "
+                    + start
+                    + " and stands at "
+                    + r.scheduledAt()
+                    + " without a move");
           }
         } else if (!moves.contains(r.scheduledAt())) {
-          violations.add("revocation " + id + " stands at " + r.scheduledAt()
-              + ", which no move answered " + moves);
+          violations.add(
+              "revocation "
+                  + id
+                  + " stands at "
+                  + r.scheduledAt()
+                  + ", which no move answered "
+                  + moves);
         }
         if (!moves.isEmpty()) {
           count("moved");
         }
         finalInstant.put(id, r.scheduledAt());
         if (!r.keys().equals(new HashSet<>(opOf(revocationOf, id).keys()))) {
-          violations.add("revocation " + id + " covers " + r.keys() + " but was asked for "
-              + opOf(revocationOf, id).keys());
+          violations.add(
+              "revocation "
+                  + id
+                  + " covers "
+                  + r.keys()
+                  + " but was asked for "
+                  + opOf(revocationOf, id).keys());
         }
         long expectedEvents = cancelAnswered ? 0 : r.keys().size();
         if (r.revokedEvents() != expectedEvents) {
-          violations.add("revocation " + id + " (" + r.status() + ") has " + r.revokedEvents()
-              + " api_key.revoked events, expected " + expectedEvents);
+          violations.add(
+              "revocation "
+                  + id
+                  + " ("
+                  + r.status()
+                  + ") has "
+                  + r.revokedEvents()
+                  + " api_key.revoked events, expected "
+                  + expectedEvents);
         }
         if (r.cancelledEvents() != (cancelAnswered ? 1 : 0)) {
-          violations.add("revocation " + id + " has " + r.cancelledEvents()
-              + " api_key.revocation_cancelled events");
+          violations.add(
+              "revocation "
+                  + id
+                  + " has "
+                  + r.cancelledEvents()
+                  + " api_key.revocation_cancelled events");
         }
       }
 
@@ -579,15 +704,24 @@ class RevocationInterleavingTest {
             continue;
           }
           Instant at = finalInstant.get(e.getKey());
-          if (expected.at() == null || at.isBefore(expected.at())
+          if (expected.at() == null
+              || at.isBefore(expected.at())
               || (at.equals(expected.at()) && expectedSeq != 0 && r.seq() < expectedSeq)) {
             expected = new KeyState(at, r.revokedBy());
             expectedSeq = r.seq();
           }
         }
         if (!Objects.equals(rows.get(key), expected)) {
-          violations.add("key " + key + " holds " + rows.get(key) + ", expected " + expected
-              + " (base " + base.get(key) + ")");
+          violations.add(
+              "key "
+                  + key
+                  + " holds "
+                  + rows.get(key)
+                  + ", expected "
+                  + expected
+                  + " (base "
+                  + base.get(key)
+                  + ")");
         }
       }
     }
@@ -607,50 +741,72 @@ class RevocationInterleavingTest {
   }
 
   record DbRevocation(
-      long seq, String status, Instant scheduledAt, String revokedBy, Set<String> keys,
-      long revokedEvents, long cancelledEvents) {}
+      long seq,
+      String status,
+      Instant scheduledAt,
+      String revokedBy,
+      Set<String> keys,
+      long revokedEvents,
+      long cancelledEvents) {}
 
   /** The revocations that touched any of the round's keys. */
   private static Map<String, DbRevocation> revocations(Jdbi jdbi, List<String> keys) {
     Map<String, DbRevocation> out = new LinkedHashMap<>();
-    jdbi.useHandle(h -> h.createQuery(
-            "select r.id, r.seq, r.status, r.scheduled_at, r.revoked_by,"
-                + " array(select rk.api_key_id from apikeys_revocation_key rk"
-                + "   where rk.revocation_id = r.id) as keys,"
-                + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
-                + "   and e.name = 'api_key.revoked') as revoked_events,"
-                + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
-                + "   and e.name = 'api_key.revocation_cancelled') as cancelled_events"
-                + " from apikeys_revocation r where exists (select 1 from apikeys_revocation_key"
-                + "   rk where rk.revocation_id = r.id and rk.api_key_id in (<keys>))"
-                + " order by r.seq")
-        .bindList("keys", keys)
-        .map((rs, ctx) -> {
-          String[] ids = (String[]) rs.getArray("keys").getArray();
-          out.put(rs.getString("id"), new DbRevocation(
-              rs.getLong("seq"), rs.getString("status"),
-              rs.getTimestamp("scheduled_at").toInstant().truncatedTo(ChronoUnit.MILLIS),
-              rs.getString("revoked_by"), new HashSet<>(List.of(ids)),
-              rs.getLong("revoked_events"), rs.getLong("cancelled_events")));
-          return null;
-        })
-        .list());
+    jdbi.useHandle(
+        h ->
+            h.createQuery(
+                    "select r.id, r.seq, r.status, r.scheduled_at, r.revoked_by,"
+                        + " array(select rk.api_key_id from apikeys_revocation_key rk"
+                        + "   where rk.revocation_id = r.id) as keys,"
+                        + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
+                        + "   and e.name = 'api_key.revoked') as revoked_events,"
+                        + " (select count(*) from apikeys_event e where e.revocation_id = r.id"
+                        + "   and e.name = 'api_key.revocation_cancelled') as cancelled_events"
+                        + " from apikeys_revocation r where exists (select 1 from apikeys_revocation_key"
+                        + "   rk where rk.revocation_id = r.id and rk.api_key_id in (<keys>))"
+                        + " order by r.seq")
+                .bindList("keys", keys)
+                .map(
+                    (rs, ctx) -> {
+                      String[] ids = (String[]) rs.getArray("keys").getArray();
+                      out.put(
+                          rs.getString("id"),
+                          new DbRevocation(
+                              rs.getLong("seq"),
+                              rs.getString("status"),
+                              rs.getTimestamp("scheduled_at")
+                                  .toInstant()
+                                  .truncatedTo(ChronoUnit.MILLIS),
+                              rs.getString("revoked_by"),
+                              new HashSet<>(List.of(ids)),
+                              rs.getLong("revoked_events"),
+                              rs.getLong("cancelled_events")));
+                      return null;
+                    })
+                .list());
     return out;
   }
 
   private static Map<String, Round.KeyState> keyRows(Jdbi jdbi, List<String> keys) {
     Map<String, Round.KeyState> out = new HashMap<>();
-    jdbi.useHandle(h -> h.createQuery(
-            "select id, revoked_at, revoked_by from api_key where id in (<keys>)")
-        .bindList("keys", keys)
-        .map((rs, ctx) -> {
-          out.put(rs.getString("id"), new Round.KeyState(
-              rs.getTimestamp("revoked_at") == null ? null
-                  : rs.getTimestamp("revoked_at").toInstant().truncatedTo(ChronoUnit.MILLIS),
-              rs.getString("revoked_by")));
-          return null;
-        })
-        .list());
+    jdbi.useHandle(
+        h ->
+            h.createQuery("select id, revoked_at, revoked_by from api_key where id in (<keys>)")
+                .bindList("keys", keys)
+                .map(
+                    (rs, ctx) -> {
+                      out.put(
+                          rs.getString("id"),
+                          new Round.KeyState(
+                              rs.getTimestamp("revoked_at") == null
+                                  ? null
+                                  : rs.getTimestamp("revoked_at")
+                                      .toInstant()
+                                      .truncatedTo(ChronoUnit.MILLIS),
+                              rs.getString("revoked_by")));
+                      return null;
+                    })
+                .list());
     return out;
   }
 }

@@ -1,11 +1,11 @@
 package dev.apikeys.worker;
 
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.config.DatabaseConfig;
 import dev.apikeys.config.MetricsConfig;
 import dev.apikeys.config.TemporalConfig;
 import dev.apikeys.config.TemporalConnection;
 import dev.apikeys.dev.LocalTemporalServer;
-import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.store.ApiKeyStore;
 import dev.apikeys.store.ApiKeysDatabase;
 import dev.apikeys.store.RevocationStore;
@@ -36,13 +36,17 @@ public final class RevocationStack implements AutoCloseable {
   final LocalTemporalServer server;
   public final TemporalConfig temporal;
   public final TemporalConnection client;
+
   /** The client side's database object, as an application holds one. */
   final ApiKeysDatabase database;
+
   private TemporalConnection workerConnection;
   private RevocationWorker worker;
 
   private RevocationStack(
-      TestDatabase db, LocalTemporalServer server, TemporalConfig temporal,
+      TestDatabase db,
+      LocalTemporalServer server,
+      TemporalConfig temporal,
       TemporalConnection client) {
     this.db = db;
     this.server = server;
@@ -90,8 +94,8 @@ public final class RevocationStack implements AutoCloseable {
   }
 
   /**
-   * What {@code apikeys worker} would run with on this stack: its task queue, and sticky
-   * execution off, as the Java test server needs.
+   * What {@code apikeys worker} would run with on this stack: its task queue, and sticky execution
+   * off, as the Java test server needs.
    */
   RevocationWorkerOptions workerOptions() {
     return RevocationWorkerOptions.forTaskQueue(temporal.taskQueue())
@@ -99,9 +103,9 @@ public final class RevocationStack implements AutoCloseable {
   }
 
   /**
-   * The environment a command or a worker process needs to reach this stack. A worker started
-   * with it serves no {@code /metrics} or {@code /healthz}, so tests never wait on, or collide
-   * over, the default port; {@link WorkerProcess} gives each of its workers a free one.
+   * The environment a command or a worker process needs to reach this stack. A worker started with
+   * it serves no {@code /metrics} or {@code /healthz}, so tests never wait on, or collide over, the
+   * default port; {@link WorkerProcess} gives each of its workers a free one.
    */
   public Map<String, String> env() {
     Map<String, String> env = new HashMap<>();

@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apikeys.activities.RevocationReconciler;
+import dev.apikeys.client.ApiKeyModuleService;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.CreateApiKeyDTO;
 import dev.apikeys.model.EventMessage;
 import dev.apikeys.model.FilterableApiKeyProps;
-import dev.apikeys.client.ApiKeyModuleService;
-import dev.apikeys.activities.RevocationReconciler;
 import dev.apikeys.revocation.ReconcileReport;
 import dev.apikeys.revocation.RevocationNames;
 import dev.apikeys.revocation.RevocationState;
@@ -97,7 +97,8 @@ class SharedContextTest {
       caller.begin();
       caller.execute("insert into offboarded (user_id) values ('leaver')");
       service.revoke(
-          FilterableApiKeyProps.ids(key.id()), new RevokeApiKeyDTO("hr", 2L),
+          FilterableApiKeyProps.ids(key.id()),
+          new RevokeApiKeyDTO("hr", 2L),
           inTransaction(caller, "tx-rollback"));
       caller.rollback();
     }
@@ -105,9 +106,13 @@ class SharedContextTest {
     assertThat(revocations()).isZero();
     assertThat(offboarded()).isEmpty();
     assertThat(stack.store().retrieveApiKey(key.id()).revokedAt()).isNull();
-    assertThatThrownBy(() ->
-            stack.client.client()
-                .newUntypedWorkflowStub(RevocationNames.workflowIdFor("tx-rollback")).describe())
+    assertThatThrownBy(
+            () ->
+                stack
+                    .client
+                    .client()
+                    .newUntypedWorkflowStub(RevocationNames.workflowIdFor("tx-rollback"))
+                    .describe())
         .isInstanceOf(WorkflowNotFoundException.class);
   }
 
@@ -118,8 +123,11 @@ class SharedContextTest {
     ProcessBuilder builder =
         new ProcessBuilder(
             Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp", System.getProperty("java.class.path"),
-            CallerTransactionProcess.class.getName(), key.id(), "tx-killed");
+            "-cp",
+            System.getProperty("java.class.path"),
+            CallerTransactionProcess.class.getName(),
+            key.id(),
+            "tx-killed");
     builder.environment().putAll(stack.env());
     builder.redirectErrorStream(true);
     Process process = builder.start();
@@ -131,7 +139,8 @@ class SharedContextTest {
       while ((line = out.readLine()) != null && !line.equals("committed")) {
         seen.add(line);
       }
-      assertThat(line).as("the process committed; it said:%n%s", String.join("\n", seen))
+      assertThat(line)
+          .as("the process committed; it said:%n%s", String.join("\n", seen))
           .isEqualTo("committed");
       process.destroyForcibly();
       assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -146,8 +155,9 @@ class SharedContextTest {
         .isInstanceOf(WorkflowNotFoundException.class);
 
     ReconcileReport report =
-        new RevocationReconciler(stack.client.client(), stack.revocations(),
-            stack.temporal.taskQueue()).reconcile();
+        new RevocationReconciler(
+                stack.client.client(), stack.revocations(), stack.temporal.taskQueue())
+            .reconcile();
 
     assertThat(report.restarted()).isEqualTo(1);
     RevokeResult result = service.revocation(workflowId).await(Duration.ofSeconds(60));
@@ -159,15 +169,25 @@ class SharedContextTest {
   @Test
   void managerIsTheSameAsTransactionManagerAndTwoHandlesAreRefused() throws Exception {
     ApiKeyDTO key = secret();
-    try (Handle caller = stack.db.jdbi().open(); Handle other = stack.db.jdbi().open()) {
+    try (Handle caller = stack.db.jdbi().open();
+        Handle other = stack.db.jdbi().open()) {
       caller.begin();
       other.begin();
       assertRefused(
-          () -> service.revoke(key.id(), new RevokeApiKeyDTO("hr", 60L),
-              SharedContext.newBuilder().setTransactionManager(caller).setManager(other).build()),
-          ApiKeyErrorType.INVALID_DATA, "context: transactionManager and manager");
+          () ->
+              service.revoke(
+                  key.id(),
+                  new RevokeApiKeyDTO("hr", 60L),
+                  SharedContext.newBuilder()
+                      .setTransactionManager(caller)
+                      .setManager(other)
+                      .build()),
+          ApiKeyErrorType.INVALID_DATA,
+          "context: transactionManager and manager");
       ApiKeyDTO scheduled =
-          service.revoke(key.id(), new RevokeApiKeyDTO("hr", 60L),
+          service.revoke(
+              key.id(),
+              new RevokeApiKeyDTO("hr", 60L),
               SharedContext.newBuilder().setManager(caller).build());
       assertThat(scheduled.revokedBy()).isEqualTo("hr");
       caller.rollback();
@@ -185,20 +205,27 @@ class SharedContextTest {
       caller.begin();
       caller.execute("insert into offboarded (user_id) values ('first')");
       SharedContext nested =
-          SharedContext.newBuilder().setTransactionManager(caller)
-              .setEnableNestedTransactions(true).build();
+          SharedContext.newBuilder()
+              .setTransactionManager(caller)
+              .setEnableNestedTransactions(true)
+              .build();
       // A refusal the database itself raises (an invalid regular expression) aborts what runs in
       // the savepoint only.
       assertRefused(
-          () -> service.revoke(
-              FilterableApiKeyProps.of(
-                  new ObjectMapper().readTree("{\"title\":{\"$re\":\"(\"}}")),
-              new RevokeApiKeyDTO("hr", 60L), nested),
-          ApiKeyErrorType.INVALID_DATA, "selector");
+          () ->
+              service.revoke(
+                  FilterableApiKeyProps.of(
+                      new ObjectMapper().readTree("{\"title\":{\"$re\":\"(\"}}")),
+                  new RevokeApiKeyDTO("hr", 60L),
+                  nested),
+          ApiKeyErrorType.INVALID_DATA,
+          "selector");
       assertRefused(
-          () -> service.revoke("apk_01UNKNOWN0000000000000000", new RevokeApiKeyDTO("hr", 60L),
-              nested),
-          ApiKeyErrorType.NOT_FOUND, "ApiKey with id");
+          () ->
+              service.revoke(
+                  "apk_01UNKNOWN0000000000000000", new RevokeApiKeyDTO("hr", 60L), nested),
+          ApiKeyErrorType.NOT_FOUND,
+          "ApiKey with id");
       caller.execute("insert into offboarded (user_id) values ('second')");
       service.revoke(key.id(), new RevokeApiKeyDTO("hr", 600L), nested);
       caller.commit();
@@ -214,11 +241,16 @@ class SharedContextTest {
       caller.execute("insert into offboarded (user_id) values ('first')");
       String before = setting(caller, "statement_timeout") + "/" + setting(caller, "lock_timeout");
       assertRefused(
-          () -> service.revoke("apk_01UNKNOWN0000000000000000", new RevokeApiKeyDTO("hr", 60L),
-              SharedContext.newBuilder().setTransactionManager(caller).build()),
-          ApiKeyErrorType.NOT_FOUND, "ApiKey with id");
+          () ->
+              service.revoke(
+                  "apk_01UNKNOWN0000000000000000",
+                  new RevokeApiKeyDTO("hr", 60L),
+                  SharedContext.newBuilder().setTransactionManager(caller).build()),
+          ApiKeyErrorType.NOT_FOUND,
+          "ApiKey with id");
       assertThat(setting(caller, "statement_timeout") + "/" + setting(caller, "lock_timeout"))
-          .as("the revocation's timeouts are put back").isEqualTo(before);
+          .as("the revocation's timeouts are put back")
+          .isEqualTo(before);
       caller.execute("insert into offboarded (user_id) values ('second')");
       caller.commit();
     }
@@ -235,12 +267,20 @@ class SharedContextTest {
     var handle =
         service.startRevoke(
             dev.apikeys.revocation.RevokeRequest.ofId(
-                key.id(), new RevokeApiKeyDTO("hr", 1L),
+                key.id(),
+                new RevokeApiKeyDTO("hr", 1L),
                 SharedContext.newBuilder().setIsolationLevel(level).build()));
     RevokeResult result = handle.await(Duration.ofSeconds(60));
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
-    String recorded = stack.db.jdbi().withHandle(h -> h.createQuery(
-            "select isolation_level from apikeys_revocation").mapTo(String.class).one());
+    String recorded =
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select isolation_level from apikeys_revocation")
+                        .mapTo(String.class)
+                        .one());
     assertThat(recorded).isEqualTo(level);
   }
 
@@ -248,9 +288,13 @@ class SharedContextTest {
   void anUnknownIsolationLevelIsRefusedNamingTheField() {
     ApiKeyDTO key = secret();
     assertRefused(
-        () -> service.revoke(key.id(), new RevokeApiKeyDTO("hr", 1L),
-            SharedContext.newBuilder().setIsolationLevel("SNAPSHOT").build()),
-        ApiKeyErrorType.INVALID_DATA, "context.isolationLevel: expected READ UNCOMMITTED");
+        () ->
+            service.revoke(
+                key.id(),
+                new RevokeApiKeyDTO("hr", 1L),
+                SharedContext.newBuilder().setIsolationLevel("SNAPSHOT").build()),
+        ApiKeyErrorType.INVALID_DATA,
+        "context.isolationLevel: expected READ UNCOMMITTED");
     assertThat(revocations()).isZero();
   }
 
@@ -269,11 +313,16 @@ class SharedContextTest {
       // does not show as activity tasks.
       revoke =
           CompletableFuture.supplyAsync(
-              () -> service.revoke(FilterableApiKeyProps.where("id", key.id()),
-                      new RevokeApiKeyDTO("hr", 3600L),
-                      SharedContext.newBuilder().setIsolationLevel("SERIALIZABLE")
-                          .setIdempotencyKey("serial").build())
-                  .get(0));
+              () ->
+                  service
+                      .revoke(
+                          FilterableApiKeyProps.where("id", key.id()),
+                          new RevokeApiKeyDTO("hr", 3600L),
+                          SharedContext.newBuilder()
+                              .setIsolationLevel("SERIALIZABLE")
+                              .setIdempotencyKey("serial")
+                              .build())
+                      .get(0));
       // Once the schedule waits for the key's lock, its snapshot is older than this commit.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (lockWaiters() == 0) {
@@ -288,9 +337,7 @@ class SharedContextTest {
     List<HistoryEvent> history =
         stack.client.client().fetchHistory(RevocationNames.workflowIdFor("serial")).getEvents();
     // A single key's schedule is a local activity: its attempts are in its marker's metadata.
-    int attempts = history.stream()
-        .mapToInt(SharedContextTest::activityAttempt)
-        .max().orElse(0);
+    int attempts = history.stream().mapToInt(SharedContextTest::activityAttempt).max().orElse(0);
     assertThat(attempts).as("the schedule activity was retried").isGreaterThanOrEqualTo(2);
   }
 
@@ -305,8 +352,11 @@ class SharedContextTest {
       try {
         return new ObjectMapper()
             .readTree(
-                e.getMarkerRecordedEventAttributes().getDetailsOrThrow("meta")
-                    .getPayloads(0).getData().toStringUtf8())
+                e.getMarkerRecordedEventAttributes()
+                    .getDetailsOrThrow("meta")
+                    .getPayloads(0)
+                    .getData()
+                    .toStringUtf8())
             .path("atpt")
             .asInt(0);
       } catch (java.io.IOException unreadable) {
@@ -321,26 +371,39 @@ class SharedContextTest {
   @Test
   void theAggregatorReceivesOneScheduledEventPerKey() throws Exception {
     List<ApiKeyDTO> keys =
-        stack.store().createApiKeys(List.of(
-            new CreateApiKeyDTO("a", "secret", "leaver"),
-            new CreateApiKeyDTO("b", "publishable", "leaver")));
+        stack
+            .store()
+            .createApiKeys(
+                List.of(
+                    new CreateApiKeyDTO("a", "secret", "leaver"),
+                    new CreateApiKeyDTO("b", "publishable", "leaver")));
     List<EventMessage> received = new ArrayList<>();
     SharedContext ctx =
-        SharedContext.newBuilder().setEventGroupId("grp").setRequestId("req")
-            .setMessageAggregator(received::addAll).build();
+        SharedContext.newBuilder()
+            .setEventGroupId("grp")
+            .setRequestId("req")
+            .setMessageAggregator(received::addAll)
+            .build();
 
     List<ApiKeyDTO> scheduled =
-        service.revoke(FilterableApiKeyProps.where("created_by", "leaver"),
-            new RevokeApiKeyDTO("hr", 600L), ctx);
+        service.revoke(
+            FilterableApiKeyProps.where("created_by", "leaver"),
+            new RevokeApiKeyDTO("hr", 600L),
+            ctx);
 
-    assertThat(received).hasSize(2).allSatisfy(m -> {
-      assertThat(m.name()).isEqualTo(ApiKeyModuleService.EVENT_REVOCATION_SCHEDULED);
-      assertThat(m.eventGroupId()).isEqualTo("grp");
-      assertThat(m.requestId()).isEqualTo("req");
-      assertThat(m.data()).containsEntry("revoked_by", "hr")
-          .containsEntry("revoked_at", scheduled.get(0).revokedAt().toString());
-    });
-    assertThat(received).extracting(m -> m.data().get("id"))
+    assertThat(received)
+        .hasSize(2)
+        .allSatisfy(
+            m -> {
+              assertThat(m.name()).isEqualTo(ApiKeyModuleService.EVENT_REVOCATION_SCHEDULED);
+              assertThat(m.eventGroupId()).isEqualTo("grp");
+              assertThat(m.requestId()).isEqualTo("req");
+              assertThat(m.data())
+                  .containsEntry("revoked_by", "hr")
+                  .containsEntry("revoked_at", scheduled.get(0).revokedAt().toString());
+            });
+    assertThat(received)
+        .extracting(m -> m.data().get("id"))
         .containsExactlyInAnyOrder(keys.get(0).id(), keys.get(1).id());
 
     // Inside a caller's transaction too.
@@ -348,12 +411,17 @@ class SharedContextTest {
     ApiKeyDTO third = secret();
     try (Handle caller = stack.db.jdbi().open()) {
       caller.begin();
-      service.revoke(third.id(), new RevokeApiKeyDTO("hr", 600L),
-          SharedContext.newBuilder().setTransactionManager(caller)
-              .setMessageAggregator(inTransaction::addAll).build());
+      service.revoke(
+          third.id(),
+          new RevokeApiKeyDTO("hr", 600L),
+          SharedContext.newBuilder()
+              .setTransactionManager(caller)
+              .setMessageAggregator(inTransaction::addAll)
+              .build());
       caller.commit();
     }
-    assertThat(inTransaction).singleElement()
+    assertThat(inTransaction)
+        .singleElement()
         .satisfies(m -> assertThat(m.data()).containsEntry("id", third.id()));
   }
 
@@ -371,25 +439,40 @@ class SharedContextTest {
   }
 
   private long revocations() {
-    return stack.db.jdbi().withHandle(h ->
-        h.createQuery("select count(*) from apikeys_revocation").mapTo(Long.class).one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h -> h.createQuery("select count(*) from apikeys_revocation").mapTo(Long.class).one());
   }
 
   private String revocationStatus() {
-    return stack.db.jdbi().withHandle(h ->
-        h.createQuery("select status from apikeys_revocation").mapTo(String.class).one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h -> h.createQuery("select status from apikeys_revocation").mapTo(String.class).one());
   }
 
   private List<String> offboarded() {
-    return stack.db.jdbi().withHandle(h ->
-        h.createQuery("select user_id from offboarded").mapTo(String.class).list());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h -> h.createQuery("select user_id from offboarded").mapTo(String.class).list());
   }
 
   private long lockWaiters() {
-    return stack.db.jdbi().withHandle(h -> h.createQuery(
-            "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                + " and datname = current_database()")
-        .mapTo(Long.class).one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery(
+                        "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                            + " and datname = current_database()")
+                    .mapTo(Long.class)
+                    .one());
   }
 
   private static String setting(Handle h, String name) {

@@ -1,10 +1,10 @@
 package dev.apikeys.worker;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.apikeys.cli.ApiKeysCommand;
 import dev.apikeys.cli.CliRun;
 import dev.apikeys.config.TemporalConfig;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.apikeys.examples.OffboardUserWorkflow;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Two promises end to end, with the worker in a process of its own on a task queue that is not
- * the default: child revocations run on their parent's queue (an offboarding revokes the user's
- * keys), and one idempotency key stands for one request through the command line (CONFLICT, exit
- * 1, for another request under a used key).
+ * Two promises end to end, with the worker in a process of its own on a task queue that is not the
+ * default: child revocations run on their parent's queue (an offboarding revokes the user's keys),
+ * and one idempotency key stands for one request through the command line (CONFLICT, exit 1, for
+ * another request under a used key).
  */
 class TaskQueueAndIdempotencyEndToEndTest {
   private static final String QUEUE = "apikeys-anything";
@@ -41,7 +41,9 @@ class TaskQueueAndIdempotencyEndToEndTest {
     Path logs = Files.createTempDirectory("apikeys-queue");
     worker =
         WorkerProcess.start(
-            stack, logs, "worker",
+            stack,
+            logs,
+            "worker",
             Map.of(TemporalConfig.TASK_QUEUE, QUEUE, "APIKEYS_EXAMPLES", "true"));
     assertThat(worker.log()).contains("task queue " + QUEUE);
     env = new HashMap<>(stack.env());
@@ -58,15 +60,23 @@ class TaskQueueAndIdempotencyEndToEndTest {
   @Timeout(120)
   void anOffboardingOnAnotherTaskQueueRevokesTheUsersKeys() throws Exception {
     List<ApiKeyDTO> keys =
-        stack.store().createApiKeys(List.of(
-            new CreateApiKeyDTO("a", "secret", "leaver"),
-            new CreateApiKeyDTO("b", "publishable", "leaver")));
+        stack
+            .store()
+            .createApiKeys(
+                List.of(
+                    new CreateApiKeyDTO("a", "secret", "leaver"),
+                    new CreateApiKeyDTO("b", "publishable", "leaver")));
     ApiKeyDTO other = stack.store().createApiKey(new CreateApiKeyDTO("c", "secret", "stayer"));
     OffboardUserWorkflow offboard =
-        stack.client.client().newWorkflowStub(
-            OffboardUserWorkflow.class,
-            WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId("offboard-leaver")
-                .build());
+        stack
+            .client
+            .client()
+            .newWorkflowStub(
+                OffboardUserWorkflow.class,
+                WorkflowOptions.newBuilder()
+                    .setTaskQueue(QUEUE)
+                    .setWorkflowId("offboard-leaver")
+                    .build());
 
     RevokeResult result =
         offboard.offboard(new OffboardUserWorkflow.Offboarding("leaver", 1, "hr"));
@@ -78,10 +88,16 @@ class TaskQueueAndIdempotencyEndToEndTest {
       assertThat(now.revokedAt()).isBeforeOrEqualTo(Instant.now());
     }
     assertThat(stack.store().retrieveApiKey(other.id()).revokedAt()).isNull();
-    assertThat(stack.client.client()
-            .fetchHistory(RevocationNames.workflowIdFor("offboard-leaver:revoke-user-keys"))
-            .getEvents().get(0).getWorkflowExecutionStartedEventAttributes().getTaskQueue()
-            .getName())
+    assertThat(
+            stack
+                .client
+                .client()
+                .fetchHistory(RevocationNames.workflowIdFor("offboard-leaver:revoke-user-keys"))
+                .getEvents()
+                .get(0)
+                .getWorkflowExecutionStartedEventAttributes()
+                .getTaskQueue()
+                .getName())
         .isEqualTo(QUEUE);
   }
 
@@ -91,31 +107,61 @@ class TaskQueueAndIdempotencyEndToEndTest {
     String a = createKey("a");
     String b = createKey("b");
     CliRun first =
-        run("revoke", "--id", a, "--revoked-by", "me", "--revoke-in", "60",
-            "--idempotency-key", "k");
+        run(
+            "revoke",
+            "--id",
+            a,
+            "--revoked-by",
+            "me",
+            "--revoke-in",
+            "60",
+            "--idempotency-key",
+            "k");
     assertThat(first.exitCode()).as(first.err()).isZero();
 
     CliRun second =
-        run("revoke", "--id", b, "--revoked-by", "me", "--revoke-in", "60",
-            "--idempotency-key", "k");
+        run(
+            "revoke",
+            "--id",
+            b,
+            "--revoked-by",
+            "me",
+            "--revoke-in",
+            "60",
+            "--idempotency-key",
+            "k");
 
     assertThat(second.exitCode()).isEqualTo(ApiKeysCommand.ExitCodes.REFUSED);
     assertThat(second.out()).isEmpty();
     assertThat(second.err().strip())
-        .startsWith("CONFLICT: idempotency key \"k\" was already used for a different revoke"
-            + " request")
+        .startsWith(
+            "CONFLICT: idempotency key \"k\" was already used for a different revoke" + " request")
         .doesNotContain("\n");
     assertThat(stack.store().retrieveApiKey(b).revokedAt()).isNull();
 
     CliRun again =
-        run("revoke", "--id", a, "--revoked-by", "me", "--revoke-in", "60",
-            "--idempotency-key", "k");
+        run(
+            "revoke",
+            "--id",
+            a,
+            "--revoked-by",
+            "me",
+            "--revoke-in",
+            "60",
+            "--idempotency-key",
+            "k");
     assertThat(again.exitCode()).as(again.err()).isZero();
     assertThat(again.json().get("revocation_id").asText())
         .isEqualTo(first.json().get("revocation_id").asText());
     long revocations =
-        stack.db.jdbi().withHandle(
-            h -> h.createQuery("select count(*) from apikeys_revocation").mapTo(Long.class).one());
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select count(*) from apikeys_revocation")
+                        .mapTo(Long.class)
+                        .one());
     assertThat(revocations).isEqualTo(1);
   }
 

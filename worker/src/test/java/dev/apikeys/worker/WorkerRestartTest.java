@@ -2,9 +2,9 @@ package dev.apikeys.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.model.ApiKeyDTO;
 import dev.apikeys.model.CreateApiKeyDTO;
-import dev.apikeys.client.RevocationHandle;
 import dev.apikeys.revocation.RevocationState;
 import dev.apikeys.revocation.RevokeApiKeyDTO;
 import dev.apikeys.revocation.RevokeRequest;
@@ -26,8 +26,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The worker in a process of its own, killed with SIGKILL while a revocation's timer runs and
  * started again after the instant: the key stops authenticating at the instant with no worker
- * running (the database alone decides), and the restarted worker stamps the original instant,
- * once.
+ * running (the database alone decides), and the restarted worker stamps the original instant, once.
  */
 class WorkerRestartTest {
   private RevocationStack stack;
@@ -56,9 +55,11 @@ class WorkerRestartTest {
     WorkerProcess first = startWorker("first");
 
     RevocationHandle handle =
-        stack.service().startRevoke(
-            RevokeRequest.ofId(
-                key.id(), new RevokeApiKeyDTO("user_2", 12L), SharedContext.EMPTY));
+        stack
+            .service()
+            .startRevoke(
+                RevokeRequest.ofId(
+                    key.id(), new RevokeApiKeyDTO("user_2", 12L), SharedContext.EMPTY));
     Instant instant = handle.scheduled().scheduledAt();
 
     first.kill();
@@ -79,23 +80,33 @@ class WorkerRestartTest {
     assertThat(result.status()).isEqualTo(RevocationState.REVOKED);
     assertThat(result.scheduledAt()).isEqualTo(instant);
     Instant stamped =
-        stack.db.jdbi().withHandle(
-            h -> h.createQuery("select revoked_at from api_key where id = :id")
-                .bind("id", key.id())
-                .mapTo(Instant.class)
-                .one());
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select revoked_at from api_key where id = :id")
+                        .bind("id", key.id())
+                        .mapTo(Instant.class)
+                        .one());
     assertThat(stamped).isEqualTo(instant);
     assertThat(revokedEvents(key.id())).isEqualTo(1);
     Instant completed =
-        stack.db.jdbi().withHandle(
-            h -> h.createQuery("select completed_at from apikeys_revocation where id = :id")
-                .bind("id", result.revocationId())
-                .mapTo(Instant.class)
-                .one());
+        stack
+            .db
+            .jdbi()
+            .withHandle(
+                h ->
+                    h.createQuery("select completed_at from apikeys_revocation where id = :id")
+                        .bind("id", result.revocationId())
+                        .mapTo(Instant.class)
+                        .one());
     System.out.println(
-        "after restart: stamp committed " + Duration.between(restarted, completed).toMillis()
+        "after restart: stamp committed "
+            + Duration.between(restarted, completed).toMillis()
             + " ms after the new worker was up ("
-            + Duration.between(instant, completed).toMillis() + " ms after the instant)");
+            + Duration.between(instant, completed).toMillis()
+            + " ms after the instant)");
 
     // SIGTERM: the second worker stops gracefully through its shutdown hook.
     assertThat(second.terminate(45)).as("stopped after SIGTERM").isTrue();
@@ -113,20 +124,28 @@ class WorkerRestartTest {
   }
 
   private String revocationStatus(String revocationId) {
-    return stack.db.jdbi().withHandle(
-        h -> h.createQuery("select status from apikeys_revocation where id = :id")
-            .bind("id", revocationId)
-            .mapTo(String.class)
-            .one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery("select status from apikeys_revocation where id = :id")
+                    .bind("id", revocationId)
+                    .mapTo(String.class)
+                    .one());
   }
 
   private long revokedEvents(String keyId) {
-    return stack.db.jdbi().withHandle(
-        h -> h.createQuery(
-                "select count(*) from apikeys_event where name = 'api_key.revoked'"
-                    + " and api_key_id = :id")
-            .bind("id", keyId)
-            .mapTo(Long.class)
-            .one());
+    return stack
+        .db
+        .jdbi()
+        .withHandle(
+            h ->
+                h.createQuery(
+                        "select count(*) from apikeys_event where name = 'api_key.revoked'"
+                            + " and api_key_id = :id")
+                    .bind("id", keyId)
+                    .mapTo(Long.class)
+                    .one());
   }
 }

@@ -3,8 +3,8 @@ package dev.apikeys.codec;
 import io.temporal.payload.codec.PayloadCodecException;
 
 /**
- * A payload encrypted under a key id this process was not given. That is a deployment mistake,
- * not bad input: a process with the key reads the payload, so a worker that meets one fails the
+ * A payload encrypted under a key id this process was not given. That is a deployment mistake, not
+ * bad input: a process with the key reads the payload, so a worker that meets one fails the
  * workflow task and Temporal retries it until a worker with the right {@code APIKEYS_CODEC_KEYS}
  * runs it. Nothing that throws this may ever end a workflow.
  */

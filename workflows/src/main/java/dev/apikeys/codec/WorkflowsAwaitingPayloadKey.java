@@ -8,8 +8,8 @@ import io.temporal.failure.ApplicationFailure;
 import java.util.Optional;
 
 /**
- * Tells a caller that waits on a workflow why nothing happens: a worker met a payload under a
- * key id it lacks, so the workflow task fails and is retried until a worker with the key runs it.
+ * Tells a caller that waits on a workflow why nothing happens: a worker met a payload under a key
+ * id it lacks, so the workflow task fails and is retried until a worker with the key runs it.
  * Temporal records the first such failure in the workflow's history; the retries after it are not
  * recorded.
  */
@@ -17,9 +17,9 @@ public final class WorkflowsAwaitingPayloadKey {
   private WorkflowsAwaitingPayloadKey() {}
 
   /**
-   * The failure that holds {@code workflowId} back, as an {@link ApplicationFailure} of type
-   * {@link PayloadKeyUnavailableException}'s class name with the worker's message; empty when its
-   * history shows no such failure (or the workflow is not there yet).
+   * The failure that holds {@code workflowId} back, as an {@link ApplicationFailure} of type {@link
+   * PayloadKeyUnavailableException}'s class name with the worker's message; empty when its history
+   * shows no such failure (or the workflow is not there yet).
    */
   public static Optional<ApplicationFailure> find(WorkflowClient client, String workflowId) {
     Iterable<HistoryEvent> events;
@@ -45,7 +45,8 @@ public final class WorkflowsAwaitingPayloadKey {
     while (cause.hasCause()) {
       cause = cause.getCause();
     }
-    if (!PayloadKeyUnavailableException.class.getName()
+    if (!PayloadKeyUnavailableException.class
+        .getName()
         .equals(cause.getApplicationFailureInfo().getType())) {
       return Optional.empty();
     }

@@ -23,11 +23,20 @@ public record ApiKeyDTO(
     @JsonProperty("revoked_by") String revokedBy,
     @JsonProperty("revoked_at") Instant revokedAt) {
 
-
   /** The same key with its token replaced, for the one response that may carry the raw token. */
   public ApiKeyDTO withToken(String newToken) {
     return new ApiKeyDTO(
-        id, newToken, redacted, title, type, lastUsedAt, createdBy, createdAt, updatedAt,
-        deletedAt, revokedBy, revokedAt);
+        id,
+        newToken,
+        redacted,
+        title,
+        type,
+        lastUsedAt,
+        createdBy,
+        createdAt,
+        updatedAt,
+        deletedAt,
+        revokedBy,
+        revokedAt);
   }
 }

@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A refusal of a request: the request was wrong, not the system. Callers see the type and a
- * message that names the problem; the message never carries a raw token or a salt.
+ * A refusal of a request: the request was wrong, not the system. Callers see the type and a message
+ * that names the problem; the message never carries a raw token or a salt.
  *
  * <p>Faults (database down, network) are never turned into this exception, because they are worth
  * retrying and a refusal is not.

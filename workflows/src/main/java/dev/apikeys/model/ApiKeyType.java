@@ -36,9 +36,7 @@ public enum ApiKeyType {
   static ApiKeyType fromJson(String text) {
     return fromValue(text)
         .orElseThrow(
-            () ->
-                ApiKeyException.invalidData(
-                    "type must be \"publishable\" or \"secret\""));
+            () -> ApiKeyException.invalidData("type must be \"publishable\" or \"secret\""));
   }
 
   @Override

@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * Medusa's {@code FilterableApiKeyProps}: a selector as JSON, exactly the shape a TypeScript
- * caller would write ({@code {"type": "secret", "revoked_at": {"$eq": null}}}). Kept as JSON
- * because the language is open-ended (operators, nesting); the store's selector compiler checks it.
+ * Medusa's {@code FilterableApiKeyProps}: a selector as JSON, exactly the shape a TypeScript caller
+ * would write ({@code {"type": "secret", "revoked_at": {"$eq": null}}}). Kept as JSON because the
+ * language is open-ended (operators, nesting); the store's selector compiler checks it.
  */
 public record FilterableApiKeyProps(JsonNode json) {
 

@@ -4,10 +4,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * How a value from a request may appear in a message. Messages travel further than the request
- * did: into workflow failures kept for the namespace's retention, worker log lines and a
- * terminal's scrollback. So a message never repeats a value that starts like a raw secret token
- * ({@code sk_…}), nor a long value whole.
+ * How a value from a request may appear in a message. Messages travel further than the request did:
+ * into workflow failures kept for the namespace's retention, worker log lines and a terminal's
+ * scrollback. So a message never repeats a value that starts like a raw secret token ({@code
+ * sk_…}), nor a long value whole.
  */
 public final class MessageText {
   /** The most of one value a message shows; ids and names in this project are far shorter. */
@@ -70,9 +70,9 @@ public final class MessageText {
   /**
    * A whole message made safe to pass on: every word starting with {@code sk_} becomes {@code
    * sk_…}, every double-quoted value longer than {@value #MAX_SHOWN} characters is cut, and so is
-   * any run of more than {@value #MAX_RUN} characters without a space. The last line of defence
-   * for messages built elsewhere (a library's, or one that quotes a stored id); values a message
-   * names on purpose go through {@link #shown} where it is built.
+   * any run of more than {@value #MAX_RUN} characters without a space. The last line of defence for
+   * messages built elsewhere (a library's, or one that quotes a stored id); values a message names
+   * on purpose go through {@link #shown} where it is built.
    */
   public static String scrub(String message) {
     return scrub(message, DOUBLE_QUOTED);

@@ -9,8 +9,8 @@ import java.util.Arrays;
 
 /**
  * How this project's workflows treat their activities' failures: faults (a database that is down)
- * are retried with backoff, a bounded number of times; refusals (docs/semantics.md#refusals) are never retried
- * and become the workflow's own failure, with the same type and message.
+ * are retried with backoff, a bounded number of times; refusals (docs/semantics.md#refusals) are
+ * never retried and become the workflow's own failure, with the same type and message.
  */
 public final class ActivityRefusals {
   private ActivityRefusals() {}

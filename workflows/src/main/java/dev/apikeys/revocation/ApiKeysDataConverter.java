@@ -19,8 +19,8 @@ import io.temporal.common.converter.DataConverter;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.common.converter.JacksonJsonPayloadConverter;
-import io.temporal.payload.context.SerializationContext;
 import io.temporal.payload.codec.PayloadCodec;
+import io.temporal.payload.context.SerializationContext;
 import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -40,24 +40,24 @@ import java.util.Set;
  * <ul>
  *   <li>A payload encrypted under a key id this process lacks ({@link
  *       PayloadKeyUnavailableException}) is a deployment mistake: a process with the key reads it.
- *       It is thrown as it is, which fails the workflow task, and Temporal retries the task until
- *       a worker with the right {@code APIKEYS_CODEC_KEYS} runs it. The worker registers no
- *       decoding exception among those that fail a workflow, so no revocation ends over it.
- *   <li>Input a client sent that no configuration can read (an encoding this project never
- *       writes, an encrypted payload that fails authentication under a key this process holds,
- *       JSON that is malformed or beyond Jackson's limits) is refused with INVALID_DATA: it can
- *       never become readable, and a workflow task retrying it forever would hold the workflow
- *       open with nothing to show. The client's inputs are the workflow inputs and update
- *       arguments in {@link #CLIENT_INPUTS}. Anything else a worker cannot read was written by
- *       this project's own code, and is left to fail the workflow task like any other fault.
+ *       It is thrown as it is, which fails the workflow task, and Temporal retries the task until a
+ *       worker with the right {@code APIKEYS_CODEC_KEYS} runs it. The worker registers no decoding
+ *       exception among those that fail a workflow, so no revocation ends over it.
+ *   <li>Input a client sent that no configuration can read (an encoding this project never writes,
+ *       an encrypted payload that fails authentication under a key this process holds, JSON that is
+ *       malformed or beyond Jackson's limits) is refused with INVALID_DATA: it can never become
+ *       readable, and a workflow task retrying it forever would hold the workflow open with nothing
+ *       to show. The client's inputs are the workflow inputs and update arguments in {@link
+ *       #CLIENT_INPUTS}. Anything else a worker cannot read was written by this project's own code,
+ *       and is left to fail the workflow task like any other fault.
  * </ul>
  */
 public final class ApiKeysDataConverter {
   private ApiKeysDataConverter() {}
 
   /**
-   * What a client may send, by type, and the name a refusal gives it. A revoke request that is
-   * not readable JSON takes the older way below, {@link RequestTolerantJsonConverter}, which every
+   * What a client may send, by type, and the name a refusal gives it. A revoke request that is not
+   * readable JSON takes the older way below, {@link RequestTolerantJsonConverter}, which every
    * recorded history of a refused request went through.
    */
   static final Map<Class<?>, String> CLIENT_INPUTS =
@@ -71,8 +71,7 @@ public final class ApiKeysDataConverter {
   private static final String METADATA_ENCODING = AesGcmPayloadCodec.METADATA_ENCODING;
 
   /** The encodings this project writes, besides {@code binary/encrypted}. */
-  private static final Set<String> WRITTEN_ENCODINGS =
-      Set.of("json/plain", "binary/null");
+  private static final Set<String> WRITTEN_ENCODINGS = Set.of("json/plain", "binary/null");
 
   /** Payloads plain, as Temporal's default chain writes them with {@link ApiKeysJson}. */
   public static DataConverter newDataConverter() {
@@ -84,8 +83,8 @@ public final class ApiKeysDataConverter {
    * The same converter with every payload encrypted by {@link AesGcmPayloadCodec}, and failure
    * messages and stack traces too: a failure's message names what was wrong with a request, so it
    * is as private as the request. Its history then shows "Encoded failure"; a client with the keys
-   * reads the message as usual. Clients and workers of one namespace must agree: all with the
-   * same keys, or all without.
+   * reads the message as usual. Clients and workers of one namespace must agree: all with the same
+   * keys, or all without.
    */
   public static DataConverter newDataConverter(PayloadKeys keys) {
     DataConverter plain = plainConverter();
@@ -150,7 +149,8 @@ public final class ApiKeysDataConverter {
                 ? "the payload names no encoding"
                 : WRITTEN_ENCODINGS.contains(encoding)
                     ? "malformed JSON, or JSON of another shape"
-                    : "encoding \"" + MessageText.shown(encoding)
+                    : "encoding \""
+                        + MessageText.shown(encoding)
                         + "\" is not one this project writes",
             e);
       }
@@ -198,10 +198,10 @@ public final class ApiKeysDataConverter {
   }
 
   /**
-   * Temporal's Jackson converter, except that a revoke request it cannot read (malformed JSON,
-   * or JSON beyond Jackson's limits on nesting and on the length of numbers and names) becomes
-   * one that {@link RevokeRequestParser} refuses with INVALID_DATA. Left to the SDK, the failure
-   * would fail the workflow task again and again, and the workflow would never close.
+   * Temporal's Jackson converter, except that a revoke request it cannot read (malformed JSON, or
+   * JSON beyond Jackson's limits on nesting and on the length of numbers and names) becomes one
+   * that {@link RevokeRequestParser} refuses with INVALID_DATA. Left to the SDK, the failure would
+   * fail the workflow task again and again, and the workflow would never close.
    */
   private static final class RequestTolerantJsonConverter extends JacksonJsonPayloadConverter {
     RequestTolerantJsonConverter(ObjectMapper mapper) {

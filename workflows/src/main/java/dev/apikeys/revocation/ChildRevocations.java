@@ -14,13 +14,13 @@ import io.temporal.workflow.WorkflowInfo;
  * Runs a revocation as a child of the calling workflow, the one right way: on the parent's own task
  * queue (unless the caller names another), with the child's id derived from an idempotency key of
  * the parent and a step name (so a retried parent step gets the same revocation), the parent's
- * cancellation reaching the child and waiting for its keys to be restored, and a parent that
- * simply completes leaving the child running to its instant.
+ * cancellation reaching the child and waiting for its keys to be restored, and a parent that simply
+ * completes leaving the child running to its instant.
  *
- * <p>One step, one request: when the step's child is already running (a reset or re-run parent,
- * or the step called twice), a second child under an id of its own asks the database, which
- * answers with the running revocation for the same request ({@code duplicate_of} names the first
- * child) and CONFLICT for any other.
+ * <p>One step, one request: when the step's child is already running (a reset or re-run parent, or
+ * the step called twice), a second child under an id of its own asks the database, which answers
+ * with the running revocation for the same request ({@code duplicate_of} names the first child) and
+ * CONFLICT for any other.
  *
  * <p>Call it from workflow code only.
  */
@@ -34,8 +34,8 @@ public final class ChildRevocations {
   public record Started(String workflowId, Promise<RevokeResult> result) {}
 
   /**
-   * Starts the child on the parent's task queue and returns once the server has accepted it.
-   * {@code step} names the parent's step ("revoke-user-keys") and must be stable across replays and
+   * Starts the child on the parent's task queue and returns once the server has accepted it. {@code
+   * step} names the parent's step ("revoke-user-keys") and must be stable across replays and
    * retries.
    */
   public static Started start(String step, RevokeRequest request, SharedContext parentContext) {
@@ -76,7 +76,10 @@ public final class ChildRevocations {
     Workflow.getWorkflowExecution(child).get();
     return new Started(workflowId, result);
   }
-  /** Starts the child and waits for its result; a refusal arrives as a {@code ChildWorkflowFailure}. */
+
+  /**
+   * Starts the child and waits for its result; a refusal arrives as a {@code ChildWorkflowFailure}.
+   */
   public static RevokeResult revoke(
       String step, RevokeRequest request, SharedContext parentContext) {
     return start(step, request, parentContext).result().get();

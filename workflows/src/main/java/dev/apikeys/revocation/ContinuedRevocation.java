@@ -9,8 +9,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * reconciler starts a fresh workflow for a scheduled revocation whose workflow is gone. Only ids,
  * an instant and states: the key set stays in the database.
  *
- * @param request the request as the first run validated it; absent when the revocation is picked
- *     up again by the reconciler, which has only what the database kept
+ * @param request the request as the first run validated it; absent when the revocation is picked up
+ *     again by the reconciler, which has only what the database kept
  * @param fingerprint its {@link RequestFingerprint}, for joining callers
  * @param revocation the revocation as the database last answered
  * @param runs how many runs came before this one

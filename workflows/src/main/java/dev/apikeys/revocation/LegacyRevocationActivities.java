@@ -5,10 +5,10 @@ import io.temporal.activity.ActivityMethod;
 import java.time.Instant;
 
 /**
- * The activities as {@link LegacyRevokeApiKeysWorkflow} calls them: the same pinned names as
- * {@link RevocationActivities}, with the arguments and result shapes of that time. Only a stub is
- * ever made of it; the worker's {@link RevocationActivities} implementation serves these calls,
- * reading the arguments it lacks as absent and answering with fields this shape can read.
+ * The activities as {@link LegacyRevokeApiKeysWorkflow} calls them: the same pinned names as {@link
+ * RevocationActivities}, with the arguments and result shapes of that time. Only a stub is ever
+ * made of it; the worker's {@link RevocationActivities} implementation serves these calls, reading
+ * the arguments it lacks as absent and answering with fields this shape can read.
  */
 @ActivityInterface
 public interface LegacyRevocationActivities {

@@ -27,7 +27,8 @@ final class LegacyRevokeApiKeysWorkflow {
       "cancel requested after the scheduled instant; the revocation stands";
 
   // Database outages are retried for about an hour and a half before the workflow gives up;
-  // refusals are never retried (they are non-retryable failures typed as docs/semantics.md#refusals lists).
+  // refusals are never retried (they are non-retryable failures typed as docs/semantics.md#refusals
+  // lists).
   private final ActivityOptions options =
       ActivityOptions.newBuilder()
           .setStartToCloseTimeout(Duration.ofMinutes(10))
@@ -42,10 +43,13 @@ final class LegacyRevokeApiKeysWorkflow {
   private ApplicationFailure refusal;
   private Instant scheduledAt;
   private boolean owner;
+
   /** The workflow that owns the revocation, when this one repeats its idempotency key. */
   private String duplicateOf;
+
   /** Bumped whenever an update moves the instant, to wake the wait loop. */
   private int scheduleVersion;
+
   /** True while an update's activity runs, so the timer cannot race a half-made change. */
   private boolean changingSchedule;
 
@@ -61,14 +65,21 @@ final class LegacyRevokeApiKeysWorkflow {
       state = RevocationState.SKIPPED;
       current =
           new RevokeResult(
-              null, info.getWorkflowId(), RevocationState.SKIPPED, valid.revokedBy(), null, 0,
-              false, null, null, "context.isCancelling is true: nothing was scheduled");
+              null,
+              info.getWorkflowId(),
+              RevocationState.SKIPPED,
+              valid.revokedBy(),
+              null,
+              0,
+              false,
+              null,
+              null,
+              "context.isCancelling is true: nothing was scheduled");
       return finish(current);
     }
 
     Instant instant =
-        Instant.ofEpochMilli(Workflow.currentTimeMillis())
-            .plusSeconds(valid.revokeInSeconds());
+        Instant.ofEpochMilli(Workflow.currentTimeMillis()).plusSeconds(valid.revokeInSeconds());
     try {
       current =
           activities.schedule(
@@ -82,7 +93,9 @@ final class LegacyRevokeApiKeysWorkflow {
     state = current.status();
     log.info(
         "revocation {} scheduled at {} for {} keys{}",
-        current.revocationId(), scheduledAt, current.keyCount(),
+        current.revocationId(),
+        scheduledAt,
+        current.keyCount(),
         owner ? "" : " (duplicate of " + current.duplicateOf() + ")");
     if (state != RevocationState.SCHEDULED && state != RevocationState.REVOKED) {
       return finish(current);
@@ -125,8 +138,9 @@ final class LegacyRevokeApiKeysWorkflow {
   /**
    * Tells a parent workflow that its revocation is done (signal {@value
    * RevocationNames#SIGNAL_REVOCATION_FINISHED} with the final status), unless the revocation was
-   * started with {@code cancelingFromParentStep}: then the parent step is itself unwinding and
-   * must not be called back (docs/semantics.md#child-revocations). A parent that has already closed is not an error.
+   * started with {@code cancelingFromParentStep}: then the parent step is itself unwinding and must
+   * not be called back (docs/semantics.md#child-revocations). A parent that has already closed is
+   * not an error.
    */
   private void reportToParent(SharedContext context) {
     var parent = Workflow.getInfo().getParentWorkflowId();
@@ -163,8 +177,7 @@ final class LegacyRevokeApiKeysWorkflow {
                 // A timer made stale by an update is cancelled below; its failure is expected.
                 timer.exceptionally(cancelledTimer -> null);
                 Workflow.await(
-                    () ->
-                        (timer.isCompleted() && !changingSchedule) || scheduleVersion != version);
+                    () -> (timer.isCompleted() && !changingSchedule) || scheduleVersion != version);
               });
       timerScope.run();
       if (scheduleVersion != version) {
@@ -175,8 +188,8 @@ final class LegacyRevokeApiKeysWorkflow {
   }
 
   /**
-   * Stamps, and if the database says the instant moved later (a duplicate workflow sees its
-   * owner's reschedule only here), waits again for the new instant.
+   * Stamps, and if the database says the instant moved later (a duplicate workflow sees its owner's
+   * reschedule only here), waits again for the new instant.
    */
   private void stampUntilDone() {
     while (true) {
@@ -190,7 +203,8 @@ final class LegacyRevokeApiKeysWorkflow {
       scheduledAt = current.scheduledAt();
       state = RevocationState.SCHEDULED;
       Workflow.sleep(
-          Duration.ofMillis(Math.max(0, scheduledAt.toEpochMilli() - Workflow.currentTimeMillis())));
+          Duration.ofMillis(
+              Math.max(0, scheduledAt.toEpochMilli() - Workflow.currentTimeMillis())));
       state = RevocationState.REVOKING;
     }
   }
@@ -231,7 +245,8 @@ final class LegacyRevokeApiKeysWorkflow {
     }
     if (request == null || request.revokeIn() == null || request.revokeIn().isNull()) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "revoke_in: give the new number of seconds from now", ApiKeyErrorType.INVALID_DATA.name());
+          "revoke_in: give the new number of seconds from now",
+          ApiKeyErrorType.INVALID_DATA.name());
     }
   }
 

@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What makes two revoke requests "the same request" for an idempotency key: which keys (the id,
- * or the selector with its object keys sorted, so the same selector written in another order is
- * the same), by whom, how soon, and why, when a reason is given. The context is left out: a retry
- * may carry another request id. The reason is added only when present, so a request without one
- * keeps the fingerprint it had before the field existed, and revocations stored then still match.
+ * What makes two revoke requests "the same request" for an idempotency key: which keys (the id, or
+ * the selector with its object keys sorted, so the same selector written in another order is the
+ * same), by whom, how soon, and why, when a reason is given. The context is left out: a retry may
+ * carry another request id. The reason is added only when present, so a request without one keeps
+ * the fingerprint it had before the field existed, and revocations stored then still match.
  *
  * <p>Pure and deterministic, so workflow code computes it: the workflow compares a joining
  * request's fingerprint with its own, and the database compares it with the one it stored.

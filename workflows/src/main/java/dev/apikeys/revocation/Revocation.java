@@ -39,7 +39,15 @@ public record Revocation(
   /** The result of a revocation that ends without a stamp (a cancelled one), keys left out. */
   public RevokeResult toResult(String message) {
     return new RevokeResult(
-        revocationId, workflowId, status, revokedBy, scheduledAt, keyCount, keyCount > 0, null,
-        duplicateOf, message);
+        revocationId,
+        workflowId,
+        status,
+        revokedBy,
+        scheduledAt,
+        keyCount,
+        keyCount > 0,
+        null,
+        duplicateOf,
+        message);
   }
 }

@@ -1,8 +1,8 @@
 package dev.apikeys.revocation;
 
 /**
- * Names that running workflows depend on. Changing any of them strands revocations whose timers
- * are still running, so they are pinned here and nowhere else.
+ * Names that running workflows depend on. Changing any of them strands revocations whose timers are
+ * still running, so they are pinned here and nowhere else.
  */
 public final class RevocationNames {
   /** The task queue the worker polls unless configured otherwise. */
@@ -14,6 +14,7 @@ public final class RevocationNames {
   public static final String QUERY_STATUS = "status";
   public static final String UPDATE_REVOKE_NOW = "revokeNow";
   public static final String UPDATE_RESCHEDULE = "reschedule";
+
   /** The update that Update-with-Start uses to return as soon as the keys are scheduled. */
   public static final String UPDATE_SCHEDULED = "scheduled";
 

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * Medusa's {@code RevokeApiKeyDTO}: who revokes, and in how many seconds (0 when null).
- * {@code revoke_in} is a whole number of seconds; Medusa's JavaScript truncates fractions
- * silently, and we refuse them instead.
+ * Medusa's {@code RevokeApiKeyDTO}: who revokes, and in how many seconds (0 when null). {@code
+ * revoke_in} is a whole number of seconds; Medusa's JavaScript truncates fractions silently, and we
+ * refuse them instead.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RevokeApiKeyDTO(

@@ -7,10 +7,10 @@ import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
 /**
- * Medusa's {@code revoke(selector | id, data, sharedContext)} as a durable workflow step:
- * validate, resolve and schedule the keys, wait on a durable timer until the instant, then stamp.
- * Cancelling it before the instant restores the keys. Type names are pinned: renaming a method
- * must not strand a revocation whose timer is running.
+ * Medusa's {@code revoke(selector | id, data, sharedContext)} as a durable workflow step: validate,
+ * resolve and schedule the keys, wait on a durable timer until the instant, then stamp. Cancelling
+ * it before the instant restores the keys. Type names are pinned: renaming a method must not strand
+ * a revocation whose timer is running.
  */
 @WorkflowInterface
 public interface RevokeApiKeysWorkflow {
@@ -29,8 +29,8 @@ public interface RevokeApiKeysWorkflow {
   RevocationStatus status();
 
   /**
-   * Waits until the keys are scheduled (or the request is refused) and returns the revocation:
-   * the update that Update-with-Start sends, so that a caller gets the scheduled revocation without
+   * Waits until the keys are scheduled (or the request is refused) and returns the revocation: the
+   * update that Update-with-Start sends, so that a caller gets the scheduled revocation without
    * waiting for the instant.
    *
    * @param joining the request of the caller; when it joins a workflow already running under the

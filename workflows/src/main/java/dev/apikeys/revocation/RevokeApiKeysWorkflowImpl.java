@@ -1,6 +1,5 @@
 package dev.apikeys.revocation;
 
-import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
@@ -59,8 +58,8 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   static final int HISTORY_LENGTH_LIMIT = 2_000;
 
   /**
-   * Every revocation activity is one transaction. The start-to-close timeout is the outer bound
-   * for one over hundreds of thousands of keys, well beyond the database's own statement and lock
+   * Every revocation activity is one transaction. The start-to-close timeout is the outer bound for
+   * one over hundreds of thousands of keys, well beyond the database's own statement and lock
    * timeouts; the activities heartbeat while they run, so a worker that dies mid-call is noticed
    * within the heartbeat timeout and the call retried elsewhere.
    */
@@ -128,8 +127,12 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private ApplicationFailure refusal;
   private String message;
   private boolean cancelDecided;
-  /** This workflow was cancelled (not: the revocation it repeats was), so it closes as cancelled. */
+
+  /**
+   * This workflow was cancelled (not: the revocation it repeats was), so it closes as cancelled.
+   */
   private boolean closeAsCancelled;
+
   private int runs;
 
   @Override
@@ -178,8 +181,16 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
         message = "context.isCancelling is true: nothing was scheduled";
         awaitHandlers();
         return new RevokeResult(
-            null, Workflow.getInfo().getWorkflowId(), RevocationState.SKIPPED,
-            request.revokedBy(), null, 0, false, null, null, message);
+            null,
+            Workflow.getInfo().getWorkflowId(),
+            RevocationState.SKIPPED,
+            request.revokedBy(),
+            null,
+            0,
+            false,
+            null,
+            null,
+            message);
       }
       if (root.isCancelRequested()) {
         return cancelledBeforeScheduling();
@@ -224,9 +235,10 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     Revocation scheduled;
     try {
       scheduled =
-          (local ? localAwaited : awaited).schedule(
-              new ScheduleRevocation(
-                  info.getWorkflowId(), originalRunId(info), request, at, fingerprint));
+          (local ? localAwaited : awaited)
+              .schedule(
+                  new ScheduleRevocation(
+                      info.getWorkflowId(), originalRunId(info), request, at, fingerprint));
     } catch (ActivityFailure f) {
       refuse(ActivityRefusals.asWorkflowFailure(f));
       return false;
@@ -239,7 +251,9 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
             : RevocationState.SCHEDULED;
     log.info(
         "revocation {} scheduled at {} for {} keys{}",
-        scheduled.revocationId(), scheduled.scheduledAt(), scheduled.keyCount(),
+        scheduled.revocationId(),
+        scheduled.scheduledAt(),
+        scheduled.keyCount(),
         scheduled.owned() ? "" : " (duplicate of " + scheduled.duplicateOf() + ")");
     return true;
   }
@@ -250,8 +264,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
    */
   private RevokeResult waitAndStamp() {
     while (true) {
-      boolean reached =
-          instant.awaitDeadlineOr(() -> cancelPending() || continueAsNewDue());
+      boolean reached = instant.awaitDeadlineOr(() -> cancelPending() || continueAsNewDue());
       lock.lock();
       try {
         if (cancelPending()) {
@@ -296,13 +309,14 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     if (!revocation.owned()) {
       // The revocation is not this workflow's to cancel: the state stays the revocation's, so
       // nobody reads "cancelled" here while the keys are still scheduled.
-      message = "this workflow repeats the idempotency key of workflow " + revocation.duplicateOf()
-          + " and stopped waiting; the revocation is not cancelled (cancel it through that"
-          + " workflow)";
+      message =
+          "this workflow repeats the idempotency key of workflow "
+              + revocation.duplicateOf()
+              + " and stopped waiting; the revocation is not cancelled (cancel it through that"
+              + " workflow)";
       return false;
     }
-    Revocation after =
-        mustFinish.cancel(revocation.revocationId(), now(), cancelledBy());
+    Revocation after = mustFinish.cancel(revocation.revocationId(), now(), cancelledBy());
     revocation = after;
     if (after.status() == RevocationState.CANCELLED) {
       state = RevocationState.CANCELLED;
@@ -342,7 +356,9 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     return root.isCancelRequested() && !cancelDecided;
   }
 
-  /** Who cancelled: the cancel request's reason, as {@code apikeys revocation cancel --by} sets it. */
+  /**
+   * Who cancelled: the cancel request's reason, as {@code apikeys revocation cancel --by} sets it.
+   */
   private String cancelledBy() {
     String reason = root.getCancellationReason();
     return reason == null || reason.isBlank() ? null : reason;
@@ -374,15 +390,20 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
 
   private Revocation withState(RevokeResult r) {
     return new Revocation(
-        r.revocationId(), r.workflowId(), r.status(), r.revokedBy(), r.scheduledAt(),
-        r.keyCount(), revocation.duplicateOf());
+        r.revocationId(),
+        r.workflowId(),
+        r.status(),
+        r.revokedBy(),
+        r.scheduledAt(),
+        r.keyCount(),
+        revocation.duplicateOf());
   }
 
   /**
    * Tells a parent workflow that its revocation is done (signal {@value
    * RevocationNames#SIGNAL_REVOCATION_FINISHED} with the final status), unless the revocation was
-   * started with {@code cancelingFromParentStep}: then the parent step is itself unwinding and
-   * must not be called back. A parent that has already closed is not an error.
+   * started with {@code cancelingFromParentStep}: then the parent step is itself unwinding and must
+   * not be called back. A parent that has already closed is not an error.
    */
   private void reportToParent() {
     var parent = Workflow.getInfo().getParentWorkflowId();
@@ -409,7 +430,9 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
         revocation == null ? null : revocation.revocationId(),
         revocation == null ? null : instant.deadline(),
         revocation == null ? null : revocation.keyCount(),
-        revocation == null ? (request == null ? null : request.revokedBy()) : revocation.revokedBy(),
+        revocation == null
+            ? (request == null ? null : request.revokedBy())
+            : revocation.revokedBy(),
         revocation == null ? null : revocation.duplicateOf(),
         refusal != null ? refusal.getOriginalMessage() : message,
         refusal != null ? refusal.getType() : null);
@@ -433,12 +456,20 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     if (legacy != null) {
       RevokeResult r = legacy.scheduled();
       return new Revocation(
-          r.revocationId(), r.workflowId(), r.status(), r.revokedBy(), r.scheduledAt(),
-          r.keyCount(), r.duplicateOf());
+          r.revocationId(),
+          r.workflowId(),
+          r.status(),
+          r.revokedBy(),
+          r.scheduledAt(),
+          r.keyCount(),
+          r.duplicateOf());
     }
     Workflow.await(
-        () -> revocation != null || refusal != null || state == RevocationState.CANCELLED
-            || state == RevocationState.SKIPPED);
+        () ->
+            revocation != null
+                || refusal != null
+                || state == RevocationState.CANCELLED
+                || state == RevocationState.SKIPPED);
     if (joining != null) {
       requireSameRequest(joining);
     }
@@ -448,18 +479,22 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     if (revocation == null) {
       // Skipped (isCancelling), or cancelled before anything was scheduled.
       return new Revocation(
-          null, Workflow.getInfo().getWorkflowId(), state,
-          request == null ? null : request.revokedBy(), null, 0, null);
+          null,
+          Workflow.getInfo().getWorkflowId(),
+          state,
+          request == null ? null : request.revokedBy(),
+          null,
+          0,
+          null);
     }
     return revocation;
   }
 
   /**
    * A joining caller must ask for exactly what this workflow holds. The revocation this workflow
-   * owns or repeats carries its idempotency key's one request, so any other request is CONFLICT.
-   * A workflow that holds no revocation (refused, skipped, cancelled before scheduling) answers
-   * only its own request; another one is sent again once this run has closed, and a new run
-   * answers it.
+   * owns or repeats carries its idempotency key's one request, so any other request is CONFLICT. A
+   * workflow that holds no revocation (refused, skipped, cancelled before scheduling) answers only
+   * its own request; another one is sent again once this run has closed, and a new run answers it.
    */
   private void requireSameRequest(RevokeRequest joining) {
     String theirs;
@@ -473,7 +508,9 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     }
     if (revocation == null) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "workflow " + Workflow.getInfo().getWorkflowId() + " holds no revocation for this"
+          "workflow "
+              + Workflow.getInfo().getWorkflowId()
+              + " holds no revocation for this"
               + " request and is closing; start this request again once it has closed",
           RevocationNames.FAILURE_RETRY_AFTER_CLOSE);
     }
@@ -484,7 +521,9 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
             (key == null
                     ? "workflow " + Workflow.getInfo().getWorkflowId()
                     : "idempotency key \"" + key + "\"")
-                + " was already used for a different revoke request (workflow " + owner + ")")
+                + " was already used for a different revoke request (workflow "
+                + owner
+                + ")")
         .toFailure();
   }
 
@@ -550,8 +589,7 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
       requireChangeable();
       Revocation moved;
       try {
-        moved =
-            awaited.reschedule(revocation.revocationId(), target.apply(), by, now());
+        moved = awaited.reschedule(revocation.revocationId(), target.apply(), by, now());
       } catch (ActivityFailure f) {
         throw ActivityRefusals.asWorkflowFailure(f);
       }
@@ -576,14 +614,13 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
 
   /**
    * Refuses a change, before it reaches history, once the revocation can no longer move. A change
-   * that arrives in a run's first workflow task comes before the run's method has begun (the
-   * run after a continue-as-new, or one the reconciler starts, restores its revocation there):
-   * its validator lets it through and its handler, which waits for the method, checks again.
+   * that arrives in a run's first workflow task comes before the run's method has begun (the run
+   * after a continue-as-new, or one the reconciler starts, restores its revocation there): its
+   * validator lets it through and its handler, which waits for the method, checks again.
    */
   private void requireChangeable() {
     if (state == RevocationState.VALIDATING) {
-      throw ApiKeyException.notAllowed(
-              "the revocation is not scheduled yet; try again in a moment")
+      throw ApiKeyException.notAllowed("the revocation is not scheduled yet; try again in a moment")
           .toFailure();
     }
     if (revocation != null && !revocation.owned()) {
@@ -599,7 +636,8 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
     }
     if (state != RevocationState.SCHEDULED || instant.hasPassed()) {
       throw ApiKeyException.notAllowed(
-              "the scheduled instant has passed (state " + state.value()
+              "the scheduled instant has passed (state "
+                  + state.value()
                   + "); the revocation stands")
           .toFailure();
     }
@@ -624,5 +662,4 @@ public class RevokeApiKeysWorkflowImpl implements RevokeApiKeysWorkflow {
   private static Instant now() {
     return Instant.ofEpochMilli(Workflow.currentTimeMillis());
   }
-
 }

@@ -78,10 +78,10 @@ public record RevokeRequest(JsonNode json) {
   }
 
   /**
-   * The same request with its {@code reason} set (or removed, for null), everything else kept as
-   * it is. The reason is recorded with the revocation and added to its {@code api_key.revoked}
-   * events; the parser checks it like other text, at most {@value
-   * RevokeRequestParser#MAX_REASON_LENGTH} characters.
+   * The same request with its {@code reason} set (or removed, for null), everything else kept as it
+   * is. The reason is recorded with the revocation and added to its {@code api_key.revoked} events;
+   * the parser checks it like other text, at most {@value RevokeRequestParser#MAX_REASON_LENGTH}
+   * characters.
    */
   public RevokeRequest withReason(String reason) {
     if (!json.isObject()) {

@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Checks a revoke request the way docs/semantics.md#refusals says, before anything is scheduled. Pure and
- * deterministic, so it runs inside workflow code and, for the Java API, in the caller's process
- * before a workflow is even started.
+ * Checks a revoke request the way docs/semantics.md#refusals says, before anything is scheduled.
+ * Pure and deterministic, so it runs inside workflow code and, for the Java API, in the caller's
+ * process before a workflow is even started.
  */
 public final class RevokeRequestParser {
   /** Medusa's own message for a missing or blank {@code revoked_by}, word for word. */
@@ -37,11 +37,18 @@ public final class RevokeRequestParser {
   private static final Set<String> DATA_FIELDS = Set.of("revoked_by", "revoke_in");
   private static final Set<String> CONTEXT_TEXT_FIELDS =
       Set.of(
-          "requestId", "transactionId", "runId", "eventGroupId", "idempotencyKey",
-          "parentStepIdempotencyKey", "isolationLevel");
+          "requestId",
+          "transactionId",
+          "runId",
+          "eventGroupId",
+          "idempotencyKey",
+          "parentStepIdempotencyKey",
+          "isolationLevel");
   private static final Set<String> CONTEXT_FLAG_FIELDS =
       Set.of(
-          "preventReleaseEvents", "isCancelling", "cancelingFromParentStep",
+          "preventReleaseEvents",
+          "isCancelling",
+          "cancelingFromParentStep",
           "enableNestedTransactions");
 
   private RevokeRequestParser() {}
@@ -58,14 +65,14 @@ public final class RevokeRequestParser {
     if (json == null || !json.isObject()) {
       throw ApiKeyException.invalidData(
           "request: expected a JSON object with \"id\" or \"selector\", \"data\" and"
-              + " \"context\", got " + kind(json));
+              + " \"context\", got "
+              + kind(json));
     }
     rejectUnknown(json, REQUEST_FIELDS, "request");
     JsonNode id = json.get("id");
     JsonNode selector = json.get("selector");
     if (id != null && selector != null) {
-      throw ApiKeyException.invalidData(
-          "request: give either \"id\" or \"selector\", not both");
+      throw ApiKeyException.invalidData("request: give either \"id\" or \"selector\", not both");
     }
     if (id == null && selector == null) {
       throw ApiKeyException.invalidData("request: give \"id\" or \"selector\"");
@@ -74,7 +81,8 @@ public final class RevokeRequestParser {
     if (id != null) {
       if (!id.isTextual()) {
         throw ApiKeyException.invalidData(
-            "id: expected a string, got " + kind(id)
+            "id: expected a string, got "
+                + kind(id)
                 + "; to revoke several keys use \"selector\": {\"id\": [...]}");
       }
       keyId = text("id", id);
@@ -107,8 +115,8 @@ public final class RevokeRequestParser {
 
     SharedContext context = context(json.get("context"));
     String reason = reason(json.get("reason"));
-    return new ValidRevokeRequest(keyId, keyId == null ? selector : null, revokedBy, revokeIn,
-        context, reason);
+    return new ValidRevokeRequest(
+        keyId, keyId == null ? selector : null, revokedBy, revokeIn, context, reason);
   }
 
   /** The optional {@code reason}: absent or null means none; otherwise short, non-blank text. */
@@ -121,8 +129,7 @@ public final class RevokeRequestParser {
     }
     String reason = requireText(value.asText(), "reason");
     if (reason.length() > MAX_REASON_LENGTH) {
-      throw ApiKeyException.invalidData(
-          "reason: longer than " + MAX_REASON_LENGTH + " characters");
+      throw ApiKeyException.invalidData("reason: longer than " + MAX_REASON_LENGTH + " characters");
     }
     if (MessageText.holdsSecretToken(reason)) {
       // The reason is kept in history, the revocation's row and every event: a pasted token
@@ -174,8 +181,7 @@ public final class RevokeRequestParser {
       throw ApiKeyException.invalidData(REVOKED_BY_REQUIRED);
     }
     if (!value.isTextual()) {
-      throw ApiKeyException.invalidData(
-          "data.revoked_by: expected a string, got " + kind(value));
+      throw ApiKeyException.invalidData("data.revoked_by: expected a string, got " + kind(value));
     }
     return text("data.revoked_by", value);
   }
@@ -205,7 +211,11 @@ public final class RevokeRequestParser {
       } else {
         String name = MessageText.shown(field.getKey());
         throw ApiKeyException.invalidData(
-            "context." + name + ": unknown field \"" + name + "\" (context fields are camelCase,"
+            "context."
+                + name
+                + ": unknown field \""
+                + name
+                + "\" (context fields are camelCase,"
                 + " e.g. idempotencyKey)");
       }
     }
@@ -241,8 +251,8 @@ public final class RevokeRequestParser {
   }
 
   /**
-   * Free text a caller gives besides the request (who moves or cancels a revocation): not blank,
-   * no NUL character, at most {@value #MAX_TEXT_LENGTH} characters.
+   * Free text a caller gives besides the request (who moves or cancels a revocation): not blank, no
+   * NUL character, at most {@value #MAX_TEXT_LENGTH} characters.
    */
   public static String requireText(String value, String path) {
     if (value.isBlank()) {
@@ -270,8 +280,7 @@ public final class RevokeRequestParser {
       String name = it.next();
       if (!known.contains(name)) {
         String shown = MessageText.shown(name);
-        throw ApiKeyException.invalidData(
-            path + "." + shown + ": unknown field \"" + shown + "\"");
+        throw ApiKeyException.invalidData(path + "." + shown + ": unknown field \"" + shown + "\"");
       }
     }
   }

@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * What a revocation did: the workflow's result. The key set lives in the database; this lists its
  * keys (by id) only as far as {@link #MAX_INLINE_KEY_BYTES} of JSON allows, with the total and
- * whether the list was cut, so the payload stays far below Temporal's limits however many keys
- * were revoked and however long their titles are.
+ * whether the list was cut, so the payload stays far below Temporal's limits however many keys were
+ * revoked and however long their titles are.
  *
  * @param duplicateOf the workflow that owns the revocation, when this workflow found the request's
  *     idempotency key already used and so scheduled nothing of its own
@@ -40,20 +40,44 @@ public record RevokeResult(
 
   public RevokeResult withStatus(RevocationState newStatus, String newMessage) {
     return new RevokeResult(
-        revocationId, workflowId, newStatus, revokedBy, scheduledAt, keyCount, truncated, apiKeys,
-        duplicateOf, newMessage);
+        revocationId,
+        workflowId,
+        newStatus,
+        revokedBy,
+        scheduledAt,
+        keyCount,
+        truncated,
+        apiKeys,
+        duplicateOf,
+        newMessage);
   }
 
   /** The same keys with the state, instant and owner a workflow answered with. */
   public RevokeResult withState(RevocationState newStatus, Instant newScheduledAt, String owner) {
     return new RevokeResult(
-        revocationId, workflowId, newStatus, revokedBy, newScheduledAt, keyCount, truncated,
-        apiKeys, owner, message);
+        revocationId,
+        workflowId,
+        newStatus,
+        revokedBy,
+        newScheduledAt,
+        keyCount,
+        truncated,
+        apiKeys,
+        owner,
+        message);
   }
 
   public RevokeResult withDuplicateOf(String owner) {
     return new RevokeResult(
-        revocationId, workflowId, status, revokedBy, scheduledAt, keyCount, truncated, apiKeys,
-        owner, message);
+        revocationId,
+        workflowId,
+        status,
+        revokedBy,
+        scheduledAt,
+        keyCount,
+        truncated,
+        apiKeys,
+        owner,
+        message);
   }
 }

@@ -30,8 +30,8 @@ public record ScheduleRevocation(
   }
 
   /**
-   * This command with the request's fingerprint: as sent, or computed here when the asking
-   * workflow (older code) did not send one. The store compares fingerprints; it never makes one.
+   * This command with the request's fingerprint: as sent, or computed here when the asking workflow
+   * (older code) did not send one. The store compares fingerprints; it never makes one.
    */
   public ScheduleRevocation fingerprinted() {
     return fingerprint != null

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.apikeys.model.MessageAggregator;
 
 /**
- * Medusa's shared {@code Context}, all fourteen fields. The ones that travel are camelCase in
- * JSON, exactly as the reference spells them; three are Java-only and never serialized:
+ * Medusa's shared {@code Context}, all fourteen fields. The ones that travel are camelCase in JSON,
+ * exactly as the reference spells them; three are Java-only and never serialized:
  *
  * <ul>
  *   <li>{@code transactionManager} / {@code manager}: the caller's JDBI {@code Handle}, in a
@@ -51,8 +51,20 @@ public record SharedContext(
       Boolean isCancelling,
       Boolean cancelingFromParentStep) {
     this(
-        requestId, transactionId, runId, eventGroupId, idempotencyKey, parentStepIdempotencyKey,
-        preventReleaseEvents, isCancelling, cancelingFromParentStep, null, null, null, null, null);
+        requestId,
+        transactionId,
+        runId,
+        eventGroupId,
+        idempotencyKey,
+        parentStepIdempotencyKey,
+        preventReleaseEvents,
+        isCancelling,
+        cancelingFromParentStep,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
   @JsonIgnore
@@ -78,9 +90,20 @@ public record SharedContext(
   /** The same context without the Java-only fields: what may be sent to a workflow. */
   public SharedContext travelling() {
     return new SharedContext(
-        requestId, transactionId, runId, eventGroupId, idempotencyKey, parentStepIdempotencyKey,
-        preventReleaseEvents, isCancelling, cancelingFromParentStep, isolationLevel,
-        enableNestedTransactions, null, null, null);
+        requestId,
+        transactionId,
+        runId,
+        eventGroupId,
+        idempotencyKey,
+        parentStepIdempotencyKey,
+        preventReleaseEvents,
+        isCancelling,
+        cancelingFromParentStep,
+        isolationLevel,
+        enableNestedTransactions,
+        null,
+        null,
+        null);
   }
 
   public static Builder newBuilder() {
@@ -151,7 +174,10 @@ public record SharedContext(
       return this;
     }
 
-    /** {@code READ UNCOMMITTED}, {@code READ COMMITTED}, {@code REPEATABLE READ} or {@code SERIALIZABLE}. */
+    /**
+     * {@code READ UNCOMMITTED}, {@code READ COMMITTED}, {@code REPEATABLE READ} or {@code
+     * SERIALIZABLE}.
+     */
     public Builder setIsolationLevel(String isolationLevel) {
       this.isolationLevel = isolationLevel;
       return this;
@@ -181,10 +207,20 @@ public record SharedContext(
 
     public SharedContext build() {
       return new SharedContext(
-          requestId, transactionId, runId, eventGroupId, idempotencyKey,
-          parentStepIdempotencyKey, preventReleaseEvents, isCancelling,
-          cancelingFromParentStep, isolationLevel, enableNestedTransactions, transactionManager,
-          manager, messageAggregator);
+          requestId,
+          transactionId,
+          runId,
+          eventGroupId,
+          idempotencyKey,
+          parentStepIdempotencyKey,
+          preventReleaseEvents,
+          isCancelling,
+          cancelingFromParentStep,
+          isolationLevel,
+          enableNestedTransactions,
+          transactionManager,
+          manager,
+          messageAggregator);
     }
   }
 }

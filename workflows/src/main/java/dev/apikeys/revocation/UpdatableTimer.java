@@ -12,10 +12,10 @@ import java.util.function.Supplier;
  *
  * <p>It is served by durable timers that are never cancelled. A timer made stale by a moved
  * deadline is left to fire (or to be dropped when the workflow closes) instead of being cancelled:
- * a {@code CancelTimer} command racing the timer's own firing is the one moment Temporal's Java test
- * server gets wrong (the workflow is left without a next task), and a stale timer firing costs one
- * workflow task. Each timer is made in a detached scope, so a cancellation of the workflow reaches
- * the caller's condition, not the timer.
+ * a {@code CancelTimer} command racing the timer's own firing is the one moment Temporal's Java
+ * test server gets wrong (the workflow is left without a next task), and a stale timer firing costs
+ * one workflow task. Each timer is made in a detached scope, so a cancellation of the workflow
+ * reaches the caller's condition, not the timer.
  */
 final class UpdatableTimer {
   private Instant deadline;

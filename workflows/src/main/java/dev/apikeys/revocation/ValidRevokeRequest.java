@@ -22,8 +22,7 @@ public record ValidRevokeRequest(
 
   /** A request without a reason, as every request was before reasons existed. */
   public ValidRevokeRequest(
-      String id, JsonNode selector, String revokedBy, long revokeInSeconds,
-      SharedContext context) {
+      String id, JsonNode selector, String revokedBy, long revokeInSeconds, SharedContext context) {
     this(id, selector, revokedBy, revokeInSeconds, context, null);
   }
 

@@ -5,8 +5,8 @@ import io.temporal.workflow.WorkflowMethod;
 
 /**
  * Rotates keys: a successor per key (same title, type and created_by), then the old key revoked
- * after a grace period by a child {@code RevokeApiKeysWorkflow}. Started on demand or by a
- * Temporal Schedule ({@code apikeys rotation schedule}).
+ * after a grace period by a child {@code RevokeApiKeysWorkflow}. Started on demand or by a Temporal
+ * Schedule ({@code apikeys rotation schedule}).
  */
 @WorkflowInterface
 public interface RotateApiKeysWorkflow {

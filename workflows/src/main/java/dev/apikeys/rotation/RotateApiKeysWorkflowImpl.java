@@ -21,10 +21,10 @@ import java.util.List;
  * See {@link RotateApiKeysWorkflow}. Deterministic: the database work is in activities.
  *
  * <p>Once successors may exist, the old keys' revocation must start, whatever happens to this
- * workflow: otherwise the old keys stay active beside their successors. So creating the
- * successors and starting the revocation run in a scope a cancellation cannot reach, the creation
- * is retried until it succeeds, and a later run of the same workflow id that finds the successors
- * already created starts (or joins) the same revocation instead of returning early.
+ * workflow: otherwise the old keys stay active beside their successors. So creating the successors
+ * and starting the revocation run in a scope a cancellation cannot reach, the creation is retried
+ * until it succeeds, and a later run of the same workflow id that finds the successors already
+ * created starts (or joins) the same revocation instead of returning early.
  */
 public class RotateApiKeysWorkflowImpl implements RotateApiKeysWorkflow {
   /** The child revocation's step name; its workflow id derives from it and this workflow's id. */
@@ -59,8 +59,14 @@ public class RotateApiKeysWorkflowImpl implements RotateApiKeysWorkflow {
     try {
       RotationPlan plan = planning.plan(workflowId, valid);
       if (plan.entries().isEmpty()) {
-        return new RotationResult(plan.rotationId(), workflowId, plan.recipient(), null, null,
-            null, "no active key matched");
+        return new RotationResult(
+            plan.rotationId(),
+            workflowId,
+            plan.recipient(),
+            null,
+            null,
+            null,
+            "no active key matched");
       }
       Created created = new Created();
       Workflow.newDetachedCancellationScope(
@@ -70,8 +76,12 @@ public class RotateApiKeysWorkflowImpl implements RotateApiKeysWorkflow {
               })
           .run();
       return new RotationResult(
-          plan.rotationId(), workflowId, plan.recipient(), created.successors,
-          created.revocationWorkflowId, plan.graceSeconds(),
+          plan.rotationId(),
+          workflowId,
+          plan.recipient(),
+          created.successors,
+          created.revocationWorkflowId,
+          plan.graceSeconds(),
           plan.alreadyCreated()
               ? "already rotated by an earlier run of this workflow; the successors and their"
                   + " sealed tokens are the ones it created"
@@ -89,10 +99,10 @@ public class RotateApiKeysWorkflowImpl implements RotateApiKeysWorkflow {
 
   /**
    * Starts the child revocation of the plan's old keys, with what the plan recorded (a re-run's
-   * request may differ; the revocation must not). Its workflow id derives from this workflow's
-   * id, so a re-run names the same child: if that one is still waiting out the grace period the
-   * start is refused as already started, which means the revocation is running, as wanted; if it
-   * has closed, a new run joins the same revocation by its idempotency key.
+   * request may differ; the revocation must not). Its workflow id derives from this workflow's id,
+   * so a re-run names the same child: if that one is still waiting out the grace period the start
+   * is refused as already started, which means the revocation is running, as wanted; if it has
+   * closed, a new run joins the same revocation by its idempotency key.
    */
   private static String startRevocationOfOldKeys(RotationPlan plan) {
     ObjectNode selector = JsonNodeFactory.instance.objectNode();

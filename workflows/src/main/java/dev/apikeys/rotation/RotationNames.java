@@ -1,10 +1,10 @@
 package dev.apikeys.rotation;
 
 /**
- * Names that running rotations depend on, as {@code RevocationNames} holds revocation's. A
- * rotation runs on the revocation task queue ({@code RevocationNames.TASK_QUEUE} unless
- * configured otherwise). Changing a type, activity or step name strands rotations in flight, so
- * they are pinned here and nowhere else.
+ * Names that running rotations depend on, as {@code RevocationNames} holds revocation's. A rotation
+ * runs on the revocation task queue ({@code RevocationNames.TASK_QUEUE} unless configured
+ * otherwise). Changing a type, activity or step name strands rotations in flight, so they are
+ * pinned here and nowhere else.
  */
 public final class RotationNames {
   /** The workflow type, as the Temporal CLI, Schedules and other SDKs name it. */
@@ -14,8 +14,8 @@ public final class RotationNames {
   public static final String ACTIVITY_CREATE_SUCCESSORS = "CreateSealedSuccessors";
 
   /**
-   * The step name of the child revocation of a rotation's old keys; the child's workflow id
-   * derives from it and the rotation's workflow id.
+   * The step name of the child revocation of a rotation's old keys; the child's workflow id derives
+   * from it and the rotation's workflow id.
    */
   public static final String STEP_REVOKE_OLD_KEYS = "revoke-old-keys";
 

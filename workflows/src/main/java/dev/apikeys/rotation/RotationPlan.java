@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * Which keys a rotation covers and the ids their successors will have, fixed once so that a retry
- * creates the same successors, never more; and what the rotation recorded when it was planned
- * (who rotates, the grace period, the recipient), which a re-run of the same workflow keeps.
+ * creates the same successors, never more; and what the rotation recorded when it was planned (who
+ * rotates, the grace period, the recipient), which a re-run of the same workflow keeps.
  *
  * @param alreadyCreated true when an earlier run of this workflow already created the successors
  */

@@ -25,8 +25,8 @@ public record RotationResult(
   }
 
   /**
-   * An old key and the key that replaces it. {@code api_key.token} is empty: the token is in
-   * {@code sealed_token} only, until the recipient opens it.
+   * An old key and the key that replaces it. {@code api_key.token} is empty: the token is in {@code
+   * sealed_token} only, until the recipient opens it.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Successor(

@@ -3,14 +3,14 @@ package dev.apikeys.rotation;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * A successor's raw token sealed to the rotation's recipient with HPKE (RFC 9180), base mode:
- * only the holder of the recipient's private key can open it. This, never the raw token, is what
- * a rotation hands back through Temporal, its events and its tables.
+ * A successor's raw token sealed to the rotation's recipient with HPKE (RFC 9180), base mode: only
+ * the holder of the recipient's private key can open it. This, never the raw token, is what a
+ * rotation hands back through Temporal, its events and its tables.
  *
- * <p>To open it: HPKE with {@link #SUITE} ({@code DHKEM(X25519, HKDF-SHA256)}, {@code
- * HKDF-SHA256}, {@code AES-256-GCM}), {@code info} = {@link #INFO} in UTF-8, {@code aad} = the
- * successor's key id in UTF-8 (so a sealed token cannot be passed off as another key's), {@code
- * enc} and {@code ciphertext} base64-decoded. The plaintext is the raw token in UTF-8.
+ * <p>To open it: HPKE with {@link #SUITE} ({@code DHKEM(X25519, HKDF-SHA256)}, {@code HKDF-SHA256},
+ * {@code AES-256-GCM}), {@code info} = {@link #INFO} in UTF-8, {@code aad} = the successor's key id
+ * in UTF-8 (so a sealed token cannot be passed off as another key's), {@code enc} and {@code
+ * ciphertext} base64-decoded. The plaintext is the raw token in UTF-8.
  *
  * @param suite always {@link #SUITE}
  * @param enc the encapsulated key, base64

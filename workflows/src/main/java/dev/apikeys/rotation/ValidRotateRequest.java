@@ -12,9 +12,9 @@ import java.util.Iterator;
 import java.util.Set;
 
 /**
- * A rotation request that passed {@link #parse}: the same checks a revoke request gets, made
- * before anything is started or written (by the CLI before it starts the workflow, and by the
- * workflow itself for a request sent some other way).
+ * A rotation request that passed {@link #parse}: the same checks a revoke request gets, made before
+ * anything is started or written (by the CLI before it starts the workflow, and by the workflow
+ * itself for a request sent some other way).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ValidRotateRequest(
@@ -127,8 +127,7 @@ public record ValidRotateRequest(
       String name = it.next();
       if (!known.contains(name)) {
         String shown = MessageText.shown(name);
-        throw ApiKeyException.invalidData(
-            path + "." + shown + ": unknown field \"" + shown + "\"");
+        throw ApiKeyException.invalidData(path + "." + shown + ": unknown field \"" + shown + "\"");
       }
     }
   }

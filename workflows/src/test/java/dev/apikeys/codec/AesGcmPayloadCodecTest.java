@@ -34,7 +34,8 @@ class AesGcmPayloadCodecTest {
 
     Payload payload = converter.toPayload(secret).orElseThrow();
 
-    assertThat(payload.getMetadataMap().get("encoding").toStringUtf8()).isEqualTo("binary/encrypted");
+    assertThat(payload.getMetadataMap().get("encoding").toStringUtf8())
+        .isEqualTo("binary/encrypted");
     assertThat(payload.getMetadataMap().get("encryption-key-id").toStringUtf8()).isEqualTo("k1");
     assertThat(payload.getData().toString(StandardCharsets.ISO_8859_1)).doesNotContain("sk_aaaa");
     assertThat(converter.fromPayload(payload, Map.class, Map.class)).isEqualTo(secret);
@@ -47,8 +48,9 @@ class AesGcmPayloadCodecTest {
   @Test
   void failureMessagesAreEncryptedWhenTheCodecIsOn() {
     DataConverter converter = ApiKeysDataConverter.newDataConverter(PayloadKeys.parse("k1:" + K1));
-    ApplicationFailure refusal = ApplicationFailure.newNonRetryableFailure(
-        "ApiKey with id \"apk_private_marker\" not found", "NOT_FOUND");
+    ApplicationFailure refusal =
+        ApplicationFailure.newNonRetryableFailure(
+            "ApiKey with id \"apk_private_marker\" not found", "NOT_FOUND");
 
     Failure failure = converter.exceptionToFailure(refusal);
 
@@ -59,11 +61,15 @@ class AesGcmPayloadCodecTest {
     assertThat(failure.toByteString().toString(StandardCharsets.ISO_8859_1))
         .doesNotContain("apk_private_marker");
     RuntimeException read = converter.failureToException(failure);
-    assertThat(read).isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-      assertThat(f.getOriginalMessage()).isEqualTo("ApiKey with id \"apk_private_marker\" not found");
-      assertThat(f.getType()).isEqualTo("NOT_FOUND");
-      assertThat(f.isNonRetryable()).isTrue();
-    });
+    assertThat(read)
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getOriginalMessage())
+                  .isEqualTo("ApiKey with id \"apk_private_marker\" not found");
+              assertThat(f.getType()).isEqualTo("NOT_FOUND");
+              assertThat(f.isNonRetryable()).isTrue();
+            });
 
     // Without the codec nothing is encrypted, failures included, as before.
     assertThat(ApiKeysDataConverter.newDataConverter().exceptionToFailure(refusal).getMessage())
@@ -89,7 +95,9 @@ class AesGcmPayloadCodecTest {
   void tamperingIsDetected() {
     AesGcmPayloadCodec codec = new AesGcmPayloadCodec(PayloadKeys.parse("k1:" + K1));
     Payload sealed =
-        codec.encode(List.of(Payload.newBuilder().setData(ByteString.copyFromUtf8("x")).build())).get(0);
+        codec
+            .encode(List.of(Payload.newBuilder().setData(ByteString.copyFromUtf8("x")).build()))
+            .get(0);
     byte[] data = sealed.getData().toByteArray();
     data[data.length - 1] ^= 1;
     Payload tampered = sealed.toBuilder().setData(ByteString.copyFrom(data)).build();
@@ -100,8 +108,9 @@ class AesGcmPayloadCodecTest {
         .isInstanceOf(PayloadCodecException.class)
         .hasMessage("encrypted payload failed authentication");
     assertThatThrownBy(
-            () -> new AesGcmPayloadCodec(PayloadKeys.parse("k1:" + K1 + ",k2:" + K1))
-                .decode(List.of(relabelled)))
+            () ->
+                new AesGcmPayloadCodec(PayloadKeys.parse("k1:" + K1 + ",k2:" + K1))
+                    .decode(List.of(relabelled)))
         .hasMessage("encrypted payload failed authentication");
   }
 
@@ -119,9 +128,11 @@ class AesGcmPayloadCodecTest {
   @Test
   void badKeySpecsAreRefusedWithoutEchoingKeys() {
     assertThatThrownBy(() -> PayloadKeys.parse("")).hasMessage("no keys given");
-    assertThatThrownBy(() -> PayloadKeys.parse("k1")).hasMessage("each key must be written id:base64key");
+    assertThatThrownBy(() -> PayloadKeys.parse("k1"))
+        .hasMessage("each key must be written id:base64key");
     assertThatThrownBy(() -> PayloadKeys.parse("k1:!!!")).hasMessage("key k1 is not valid base64");
-    assertThatThrownBy(() -> PayloadKeys.parse("k1:" + Base64.getEncoder().encodeToString(new byte[16])))
+    assertThatThrownBy(
+            () -> PayloadKeys.parse("k1:" + Base64.getEncoder().encodeToString(new byte[16])))
         .hasMessage("key k1 must be 32 bytes (AES-256), got 16");
     assertThatThrownBy(() -> PayloadKeys.parse("k1:" + K1 + ",k1:" + K2))
         .hasMessage("key id k1 appears twice");

@@ -32,8 +32,10 @@ class MessageTextTest {
     String deepPath = "selector.title" + ".$not".repeat(31) + ": nested deeper than 32 levels";
     assertThat(MessageText.scrub(deepPath)).isEqualTo(deepPath);
     assertThat(MessageText.shown("a\nb")).isEqualTo("a\\u000ab");
-    assertThat(new ApiKeyException(ApiKeyErrorType.CONFLICT,
-        "idempotency key \"" + TOKEN + "\" was already used").getMessage())
+    assertThat(
+            new ApiKeyException(
+                    ApiKeyErrorType.CONFLICT, "idempotency key \"" + TOKEN + "\" was already used")
+                .getMessage())
         .isEqualTo("idempotency key \"sk_…\" was already used");
   }
 }

@@ -60,7 +60,8 @@ class ApiKeysDataConverterTest {
     assertThatThrownBy(
             () ->
                 WITH_K2.fromPayloads(
-                    args, new Class<?>[] {RevokeRequest.class, ContinuedRevocation.class},
+                    args,
+                    new Class<?>[] {RevokeRequest.class, ContinuedRevocation.class},
                     new java.lang.reflect.Type[] {RevokeRequest.class, ContinuedRevocation.class}))
         .isInstanceOf(PayloadKeyUnavailableException.class);
   }
@@ -144,20 +145,37 @@ class ApiKeysDataConverterTest {
   @Test
   void whatOneSideWritesTheOtherReadsAsBefore() {
     String sent = REQUEST.json().toString();
-    assertThat(WITH_K1.fromPayload(WITH_K1.toPayload(REQUEST).orElseThrow(), RevokeRequest.class,
-            RevokeRequest.class).json())
+    assertThat(
+            WITH_K1
+                .fromPayload(
+                    WITH_K1.toPayload(REQUEST).orElseThrow(),
+                    RevokeRequest.class,
+                    RevokeRequest.class)
+                .json())
         .hasToString(sent);
-    assertThat(PLAIN.fromPayload(PLAIN.toPayload(REQUEST).orElseThrow(), RevokeRequest.class,
-            RevokeRequest.class).json())
+    assertThat(
+            PLAIN
+                .fromPayload(
+                    PLAIN.toPayload(REQUEST).orElseThrow(),
+                    RevokeRequest.class,
+                    RevokeRequest.class)
+                .json())
         .hasToString(sent);
     // Plain payloads (temporal workflow start --input) still reach a worker with keys.
-    assertThat(WITH_K1.fromPayload(PLAIN.toPayload(REQUEST).orElseThrow(), RevokeRequest.class,
-            RevokeRequest.class).json())
+    assertThat(
+            WITH_K1
+                .fromPayload(
+                    PLAIN.toPayload(REQUEST).orElseThrow(),
+                    RevokeRequest.class,
+                    RevokeRequest.class)
+                .json())
         .hasToString(sent);
     // An absent second argument is null, as the SDK gives it.
     assertThat(
             WITH_K1.fromPayloads(
-                1, WITH_K1.toPayloads(REQUEST), ContinuedRevocation.class,
+                1,
+                WITH_K1.toPayloads(REQUEST),
+                ContinuedRevocation.class,
                 ContinuedRevocation.class))
         .isNull();
   }

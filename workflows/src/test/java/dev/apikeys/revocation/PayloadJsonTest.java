@@ -19,8 +19,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each payload type against a fixture file, both ways, with the mapper the data converter uses:
- * the JSON a Temporal CLI user writes and reads is this JSON.
+ * Each payload type against a fixture file, both ways, with the mapper the data converter uses: the
+ * JSON a Temporal CLI user writes and reads is this JSON.
  */
 class PayloadJsonTest {
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
@@ -28,8 +28,19 @@ class PayloadJsonTest {
   private static final Instant LATER = Instant.parse("2026-11-27T18:01:00Z");
 
   private static final ApiKeyDTO KEY =
-      new ApiKeyDTO("apk_01JZ0000000000000000000000", "", "sk_6ec***47f", "Backend",
-          ApiKeyType.SECRET, null, "user_1", AT, AT, null, "user_123", LATER);
+      new ApiKeyDTO(
+          "apk_01JZ0000000000000000000000",
+          "",
+          "sk_6ec***47f",
+          "Backend",
+          ApiKeyType.SECRET,
+          null,
+          "user_1",
+          AT,
+          AT,
+          null,
+          "user_123",
+          LATER);
 
   private static JsonNode fixture(String name) throws IOException {
     try (InputStream in = PayloadJsonTest.class.getResourceAsStream("/fixtures/" + name)) {
@@ -69,10 +80,16 @@ class PayloadJsonTest {
             "apk_123",
             new RevokeApiKeyDTO("user_123", 0L),
             SharedContext.newBuilder()
-                .setRequestId("req_1").setTransactionId("tx_1").setRunId("run_1")
-                .setEventGroupId("grp_1").setIdempotencyKey("rk-2")
-                .setParentStepIdempotencyKey("parent-1").setPreventReleaseEvents(true)
-                .setIsCancelling(false).setCancelingFromParentStep(false).build());
+                .setRequestId("req_1")
+                .setTransactionId("tx_1")
+                .setRunId("run_1")
+                .setEventGroupId("grp_1")
+                .setIdempotencyKey("rk-2")
+                .setParentStepIdempotencyKey("parent-1")
+                .setPreventReleaseEvents(true)
+                .setIsCancelling(false)
+                .setCancelingFromParentStep(false)
+                .build());
     roundTrip(request, RevokeRequest.class, "revoke-request-by-id.json");
   }
 
@@ -90,16 +107,31 @@ class PayloadJsonTest {
   @Test
   void revokeResult() throws IOException {
     RevokeResult result =
-        new RevokeResult("rvk_01JZ0000000000000000000000", "revoke-apikeys-rk-1",
-            RevocationState.REVOKED, "user_123", LATER, 1, false, List.of(KEY), null, null);
+        new RevokeResult(
+            "rvk_01JZ0000000000000000000000",
+            "revoke-apikeys-rk-1",
+            RevocationState.REVOKED,
+            "user_123",
+            LATER,
+            1,
+            false,
+            List.of(KEY),
+            null,
+            null);
     roundTrip(result, RevokeResult.class, "revoke-result.json");
   }
 
   @Test
   void revocationStatus() throws IOException {
     RevocationStatus status =
-        new RevocationStatus(RevocationState.SCHEDULED, "rvk_01JZ0000000000000000000000", LATER,
-            1L, "user_123", null, null);
+        new RevocationStatus(
+            RevocationState.SCHEDULED,
+            "rvk_01JZ0000000000000000000000",
+            LATER,
+            1L,
+            "user_123",
+            null,
+            null);
     roundTrip(status, RevocationStatus.class, "revocation-status.json");
   }
 
@@ -111,15 +143,20 @@ class PayloadJsonTest {
   @Test
   void scheduleRevocation() throws IOException {
     ScheduleRevocation command =
-        new ScheduleRevocation("revoke-apikeys-rk-1", "run-1",
-            new ValidRevokeRequest("apk_123", null, "user_123", 60, SharedContext.EMPTY), LATER);
+        new ScheduleRevocation(
+            "revoke-apikeys-rk-1",
+            "run-1",
+            new ValidRevokeRequest("apk_123", null, "user_123", 60, SharedContext.EMPTY),
+            LATER);
     roundTrip(command, ScheduleRevocation.class, "schedule-revocation.json");
   }
 
   @Test
   void scheduleRevocationWithAReason() throws IOException {
     ScheduleRevocation command =
-        new ScheduleRevocation("revoke-apikeys-rk-1", "run-1",
+        new ScheduleRevocation(
+            "revoke-apikeys-rk-1",
+            "run-1",
             new ValidRevokeRequest("apk_123", null, "security", 0, SharedContext.EMPTY, "leaked"),
             LATER);
     roundTrip(command, ScheduleRevocation.class, "schedule-revocation-leaked.json");
@@ -128,11 +165,13 @@ class PayloadJsonTest {
   @Test
   void moduleRecords() throws IOException {
     roundTrip(KEY, ApiKeyDTO.class, "api-key.json");
-    roundTrip(new CreateApiKeyDTO("Backend", "secret", "user_1"), CreateApiKeyDTO.class,
+    roundTrip(
+        new CreateApiKeyDTO("Backend", "secret", "user_1"),
+        CreateApiKeyDTO.class,
         "create-api-key.json");
     roundTrip(new UpdateApiKeyDTO("Renamed"), UpdateApiKeyDTO.class, "update-api-key.json");
-    roundTrip(new FindConfig(0, 20, Map.of("created_at", "DESC")), FindConfig.class,
-        "find-config.json");
+    roundTrip(
+        new FindConfig(0, 20, Map.of("created_at", "DESC")), FindConfig.class, "find-config.json");
     roundTrip(new ListResult(List.of(KEY), 1), ListResult.class, "list-result.json");
   }
 }

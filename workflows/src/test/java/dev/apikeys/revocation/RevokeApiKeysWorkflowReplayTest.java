@@ -21,9 +21,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code Workflow.getVersion}. The histories are recorded by {@code HistoryRecorder} in the
  * activities module: one per path a revocation takes (moved and revoked now, a duplicate, cancelled
  * before its instant, a cancel after it, refused, a child reporting to its parent), the single-key
- * ones also as recorded before {@code single-key-local-activities}, and the two
- * {@code legacy-*} histories of the code before {@code revocation-v2}, which must keep replaying
- * through the legacy path.
+ * ones also as recorded before {@code single-key-local-activities}, and the two {@code legacy-*}
+ * histories of the code before {@code revocation-v2}, which must keep replaying through the legacy
+ * path.
  */
 class RevokeApiKeysWorkflowReplayTest {
 
@@ -73,7 +73,8 @@ class RevokeApiKeysWorkflowReplayTest {
   private static WorkflowExecutionHistory history(String file) throws IOException {
     try (InputStream in =
         RevokeApiKeysWorkflowReplayTest.class.getResourceAsStream("/histories/" + file)) {
-      return WorkflowExecutionHistory.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      return WorkflowExecutionHistory.fromJson(
+          new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
   }
 }

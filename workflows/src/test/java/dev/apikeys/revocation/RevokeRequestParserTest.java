@@ -7,9 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.apikeys.model.ApiKeyErrorType;
 import dev.apikeys.model.ApiKeyException;
 import dev.apikeys.model.ApiKeysJson;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class RevokeRequestParserTest {
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
@@ -21,8 +21,9 @@ class RevokeRequestParserTest {
   @Test
   void theCliExampleParses() throws Exception {
     ValidRevokeRequest r =
-        parse("{\"selector\":{\"id\":\"apk_123\"},\"data\":{\"revoked_by\":\"user_123\","
-            + "\"revoke_in\":60},\"context\":{\"idempotencyKey\":\"rk-1\"}}");
+        parse(
+            "{\"selector\":{\"id\":\"apk_123\"},\"data\":{\"revoked_by\":\"user_123\","
+                + "\"revoke_in\":60},\"context\":{\"idempotencyKey\":\"rk-1\"}}");
     assertThat(r.singleKey()).isFalse();
     assertThat(r.selector().get("id").asText()).isEqualTo("apk_123");
     assertThat(r.revokedBy()).isEqualTo("user_123");
@@ -36,16 +37,21 @@ class RevokeRequestParserTest {
     assertThat(r.singleKey()).isTrue();
     assertThat(r.revokeInSeconds()).isZero();
     assertThat(r.context()).isEqualTo(SharedContext.EMPTY);
-    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\",\"revoke_in\":60.0}}")
-        .revokeInSeconds()).isEqualTo(60);
-    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\",\"revoke_in\":315576000}}")
-        .revokeInSeconds()).isEqualTo(RevokeRequestParser.MAX_REVOKE_IN_SECONDS);
+    assertThat(
+            parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\",\"revoke_in\":60.0}}")
+                .revokeInSeconds())
+        .isEqualTo(60);
+    assertThat(
+            parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\",\"revoke_in\":315576000}}")
+                .revokeInSeconds())
+        .isEqualTo(RevokeRequestParser.MAX_REVOKE_IN_SECONDS);
   }
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',
-      textBlock = """
+      textBlock =
+          """
       null                                                              | request: expected a JSON object
       "apk_1"                                                           | request: expected a JSON object
       {}                                                                | request: give "id" or "selector"
@@ -100,45 +106,65 @@ class RevokeRequestParserTest {
 
   @Test
   void aReasonIsCarriedAsGivenAndIsOptional() throws Exception {
-    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\"leaked\"}")
-        .reason()).isEqualTo("leaked");
-    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":null}")
-        .reason()).isNull();
+    assertThat(
+            parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\"leaked\"}")
+                .reason())
+        .isEqualTo("leaked");
+    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":null}").reason())
+        .isNull();
     assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"}}").reason()).isNull();
     String longest = "r".repeat(RevokeRequestParser.MAX_REASON_LENGTH);
-    assertThat(parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\""
-        + longest + "\"}").reason()).isEqualTo(longest);
-    assertThatThrownBy(() -> parse("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\""
-        + longest + "r\"}"))
+    assertThat(
+            parse(
+                    "{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\""
+                        + longest
+                        + "\"}")
+                .reason())
+        .isEqualTo(longest);
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},\"reason\":\""
+                        + longest
+                        + "r\"}"))
         .hasMessage("reason: longer than 100 characters");
   }
 
   @Test
   void withReasonSetsTheFieldBesideTheOthersAndKeepsTheRest() throws Exception {
     RevokeRequest request =
-        RevokeRequest.ofId("apk_1", new RevokeApiKeyDTO("u", null),
+        RevokeRequest.ofId(
+                "apk_1",
+                new RevokeApiKeyDTO("u", null),
                 SharedContext.newBuilder().setIdempotencyKey("k").build())
             .withReason("leaked");
     assertThat(request.json().toString())
-        .isEqualTo("{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},"
-            + "\"context\":{\"idempotencyKey\":\"k\"},\"reason\":\"leaked\"}");
+        .isEqualTo(
+            "{\"id\":\"apk_1\",\"data\":{\"revoked_by\":\"u\"},"
+                + "\"context\":{\"idempotencyKey\":\"k\"},\"reason\":\"leaked\"}");
     assertThat(RevokeRequestParser.parse(request).reason()).isEqualTo("leaked");
     assertThat(request.withReason(null).json().has("reason")).isFalse();
   }
 
   /**
-   * Fingerprints are stored with every revocation and compared when an idempotency key comes
-   * again, so a request without a reason must keep the fingerprint it had before reasons
-   * existed; these values were computed by the code before the field was added.
+   * Fingerprints are stored with every revocation and compared when an idempotency key comes again,
+   * so a request without a reason must keep the fingerprint it had before reasons existed; these
+   * values were computed by the code before the field was added.
    */
   @Test
   void fingerprintsOfRequestsWithoutAReasonAreUnchanged() throws Exception {
-    assertThat(RequestFingerprint.of(RevokeRequestParser.parse(
-            RevokeRequest.ofId("apk_123", new RevokeApiKeyDTO("user_123", 60L), null))))
+    assertThat(
+            RequestFingerprint.of(
+                RevokeRequestParser.parse(
+                    RevokeRequest.ofId("apk_123", new RevokeApiKeyDTO("user_123", 60L), null))))
         .isEqualTo("aafc77ff7371df0d1bb7351a7f6580ff69553f5a2af77b3010bbaf56baf27150");
-    assertThat(RequestFingerprint.of(RevokeRequestParser.parse(RevokeRequest.ofSelector(
-            JSON.readTree("{\"id\":[\"apk_2\",\"apk_1\"],\"type\":\"secret\"}"),
-            new RevokeApiKeyDTO("user_123", 0L), null))))
+    assertThat(
+            RequestFingerprint.of(
+                RevokeRequestParser.parse(
+                    RevokeRequest.ofSelector(
+                        JSON.readTree("{\"id\":[\"apk_2\",\"apk_1\"],\"type\":\"secret\"}"),
+                        new RevokeApiKeyDTO("user_123", 0L),
+                        null))))
         .isEqualTo("95d21f02137654e630ed07cc7f210857ec5a33848af21b2dc7376ba87f0ead89");
   }
 

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Rotation's payloads against fixture files, read through the data converter the worker uses:
- * {@code rotate-request.json} is the input as the Temporal CLI sends it ({@code temporal
- * workflow start --type RotateApiKeysWorkflow --input '…'}), and {@code rotation-result.json}
- * is the result a caller reads back, whose new token is only ever sealed.
+ * {@code rotate-request.json} is the input as the Temporal CLI sends it ({@code temporal workflow
+ * start --type RotateApiKeysWorkflow --input '…'}), and {@code rotation-result.json} is the result
+ * a caller reads back, whose new token is only ever sealed.
  */
 class RotationPayloadJsonTest {
   private static final ObjectMapper JSON = ApiKeysJson.newObjectMapper();
@@ -87,20 +87,24 @@ class RotationPayloadJsonTest {
     assertThat(read.revocationWorkflowId()).isEqualTo("revoke-apikeys-rotate-svc:revoke-old-keys");
     assertThat(read.graceSeconds()).isEqualTo(86_400L);
     assertThat(read.message()).isNull();
-    assertThat(read.successors()).singleElement().satisfies(s -> {
-      assertThat(s.oldKeyId()).isEqualTo("apk_01JZ0000000000000000000000");
-      ApiKeyDTO key = s.apiKey();
-      assertThat(key.id()).isEqualTo("apk_01JZ0000000000000000000001");
-      assertThat(key.token()).isEmpty();
-      assertThat(key.redacted()).isEqualTo("sk_9c1***0de");
-      assertThat(key.type()).isEqualTo(ApiKeyType.SECRET);
-      assertThat(key.createdBy()).isEqualTo("svc");
-      assertThat(key.createdAt()).isEqualTo(AT);
-      assertThat(key.revokedAt()).isNull();
-      assertThat(s.sealedToken().suite()).isEqualTo(SealedToken.SUITE);
-      assertThat(s.sealedToken().enc()).isEqualTo("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
-      assertThat(s.sealedToken().ciphertext()).startsWith("4Y8ahnuLRo3/");
-    });
+    assertThat(read.successors())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.oldKeyId()).isEqualTo("apk_01JZ0000000000000000000000");
+              ApiKeyDTO key = s.apiKey();
+              assertThat(key.id()).isEqualTo("apk_01JZ0000000000000000000001");
+              assertThat(key.token()).isEmpty();
+              assertThat(key.redacted()).isEqualTo("sk_9c1***0de");
+              assertThat(key.type()).isEqualTo(ApiKeyType.SECRET);
+              assertThat(key.createdBy()).isEqualTo("svc");
+              assertThat(key.createdAt()).isEqualTo(AT);
+              assertThat(key.revokedAt()).isNull();
+              assertThat(s.sealedToken().suite()).isEqualTo(SealedToken.SUITE);
+              assertThat(s.sealedToken().enc())
+                  .isEqualTo("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
+              assertThat(s.sealedToken().ciphertext()).startsWith("4Y8ahnuLRo3/");
+            });
 
     // Written back, it is the fixture again: what a caller reads is this JSON.
     assertThat(written(read)).isEqualTo(JSON.readTree(fixtureText("rotation-result.json")));
