@@ -649,6 +649,11 @@ class RevokeApiKeysWorkflowTest {
               assertThat(f.getOriginalMessage()).startsWith(messagePrefix);
               assertThat(f.isNonRetryable()).isTrue();
             });
+    // The status query of a refused revocation says why, as the failure does.
+    RevocationStatus status = stub.query(RevocationNames.QUERY_STATUS, RevocationStatus.class);
+    assertThat(status.state()).isEqualTo(RevocationState.REFUSED);
+    assertThat(status.refusalType()).isEqualTo("INVALID_DATA");
+    assertThat(status.message()).startsWith(messagePrefix);
   }
 
   private static void assertRefused(Runnable call, ApiKeyErrorType type, String messagePrefix) {
