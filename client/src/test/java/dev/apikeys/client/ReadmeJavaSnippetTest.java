@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
@@ -18,10 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * README.md's "From Java" code compiles as it is written there: the first {@code java} block under
- * that heading is compiled, as the body of a class, against this module's test classpath. Only the
- * imports are added here (the README leaves them out to stay short), so a snippet that forgets a
- * checked exception or calls a method that is not there fails this test.
+ * README.md's "From Java" code compiles as it is written there: every {@code java} block under that
+ * heading, up to the next heading, is compiled, as the body of a class, against this module's test
+ * classpath. Only the imports are added here (the README leaves them out to stay short), so a
+ * snippet that forgets a checked exception or calls a method that is not there fails this test.
  */
 class ReadmeJavaSnippetTest {
   private static final Path README = Path.of("..", "README.md").toAbsolutePath().normalize();
@@ -32,6 +33,7 @@ class ReadmeJavaSnippetTest {
       String.join(
           "\n",
           "import dev.apikeys.model.ApiKeyDTO;",
+          "import dev.apikeys.model.EventMessage;",
           "import dev.apikeys.model.FilterableApiKeyProps;",
           "import dev.apikeys.client.ApiKeyModuleService;",
           "import dev.apikeys.client.RevocationHandle;",
@@ -48,6 +50,7 @@ class ReadmeJavaSnippetTest {
           "import io.temporal.client.WorkflowClientOptions;",
           "import io.temporal.serviceclient.WorkflowServiceStubs;",
           "import java.time.Duration;",
+          "import java.util.ArrayList;",
           "import java.util.List;",
           "import java.util.concurrent.TimeoutException;",
           "import javax.sql.DataSource;",
@@ -87,19 +90,34 @@ class ReadmeJavaSnippetTest {
   }
 
   @Test
-  void theSnippetIsTheBlockUnderTheHeading() {
-    String readme = "# x\n### From Java\n\ntext\n\n```java\nint a = 1;\n```\n\n```java\nno\n```\n";
-    assertThat(snippet(readme)).isEqualTo("int a = 1;");
+  void theSnippetIsEveryJavaBlockOfTheSection() {
+    String readme =
+        "# x\n### From Java\n\ntext\n\n```java\nint a = 1;\n```\n\nmore\n\n```java\nint b = 2;\n```"
+            + "\n\n### Next\n\n```java\nno\n```\n";
+    assertThat(snippet(readme)).isEqualTo("int a = 1;\nint b = 2;");
   }
 
+  /** Every java block from the heading to the next heading, joined. */
   static String snippet(String readme) {
     int heading = readme.indexOf("\n" + HEADING + "\n");
     assertThat(heading).as("README.md has a \"%s\" section", HEADING).isNotNegative();
-    int open = readme.indexOf("\n```java\n", heading);
-    assertThat(open).as("a java block under \"%s\"", HEADING).isNotNegative();
-    int start = open + "\n```java\n".length();
-    int end = readme.indexOf("\n```", start);
-    return readme.substring(start, end);
+    int bodyStart = heading + HEADING.length() + 2;
+    int next = readme.indexOf("\n#", bodyStart);
+    String section = next < 0 ? readme.substring(bodyStart) : readme.substring(bodyStart, next);
+    List<String> blocks = new ArrayList<>();
+    int from = 0;
+    while (true) {
+      int open = section.indexOf("```java\n", from);
+      if (open < 0) {
+        break;
+      }
+      int start = open + "```java\n".length();
+      int end = section.indexOf("\n```", start);
+      blocks.add(section.substring(start, end));
+      from = end + 4;
+    }
+    assertThat(blocks).as("java blocks under \"%s\"", HEADING).isNotEmpty();
+    return String.join("\n", blocks);
   }
 
   /** Surefire hands the test JVM a manifest-only jar; it names the real classpath here. */
