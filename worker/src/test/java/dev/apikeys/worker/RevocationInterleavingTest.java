@@ -22,6 +22,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
+import io.temporal.failure.CanceledFailure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -249,7 +250,26 @@ class RevocationInterleavingTest {
     // A start by type name: how its workflow closed.
     RevokeResult result;
     RevocationStatus finalStatus;
+
+    /** How its workflow's result failed, when it did. */
+    Throwable closed;
+
     Throwable fault;
+
+    /** What this op was answered, for a violation's message. */
+    String describe() {
+      return " (scheduled "
+          + scheduled
+          + ", result "
+          + result
+          + ", final status "
+          + finalStatus
+          + ", follow-up refused "
+          + followRefused
+          + ", closed "
+          + (closed == null ? null : closed + " caused by " + closed.getCause())
+          + ")";
+    }
 
     boolean cancelledBeforeScheduling() {
       return finalStatus != null
@@ -461,6 +481,7 @@ class RevocationInterleavingTest {
           try {
             a.result = stub.getResult(1, TimeUnit.SECONDS, RevokeResult.class);
           } catch (WorkflowFailedException failed) {
+            a.closed = failed;
             ApiKeyException.from(failed).ifPresent(r -> a.refused = r);
           } catch (Exception other) {
             a.fault = other;
@@ -469,6 +490,18 @@ class RevocationInterleavingTest {
             a.finalStatus = stub.query(RevocationNames.QUERY_STATUS, RevocationStatus.class);
           } catch (RuntimeException queryFailed) {
             a.fault = queryFailed;
+          }
+          // Temporal closes a workflow that was asked to cancel as cancelled, whatever its method
+          // ended with: a request refused while its cancel was pending says so in its status.
+          if (a.refused == null
+              && a.closed != null
+              && a.closed.getCause() instanceof CanceledFailure
+              && a.finalStatus != null
+              && a.finalStatus.state() == RevocationState.REFUSED) {
+            a.refused =
+                new ApiKeyException(
+                    ApiKeyErrorType.valueOf(a.finalStatus.refusalType()), a.finalStatus.message());
+            count("refused, then closed as cancelled");
           }
         }
       }
@@ -563,7 +596,10 @@ class RevocationInterleavingTest {
             continue;
           }
           if (!requests.isEmpty() && !requests.contains(op.request()) && a.refused == null) {
-            violations.add(op + ": another request under a used idempotency key was not refused");
+            violations.add(
+                op
+                    + ": another request under a used idempotency key was not refused"
+                    + a.describe());
           }
           if (a.refused != null
               && a.refused.getType() == ApiKeyErrorType.CONFLICT
