@@ -27,13 +27,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * A revocation that waits long and is moved often keeps a bounded history: it continues as new once
  * its history passes {@link RevokeApiKeysWorkflowImpl#HISTORY_LENGTH_LIMIT} events, carrying its
  * state, and still stamps the last instant it was given, once.
  */
-@Timeout(value = 5, unit = TimeUnit.MINUTES)
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+// Long (2,000 updates, one at a time): runs beside the other test classes.
+@Execution(ExecutionMode.CONCURRENT)
 class LongLivedRevocationTest {
   private static final int RESCHEDULES = 2_000;
 

@@ -52,12 +52,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * A worker deployed with the wrong {@code APIKEYS_CODEC_KEYS}, in a process of its own, never fails
  * a revocation: its workflow tasks fail and are retried until a worker with the right keys runs
  * them, which stamps the original instant.
  */
+// Long (worker processes started and stopped): runs beside the other test classes.
+@Execution(ExecutionMode.CONCURRENT)
 class CodecDeploymentTest {
   private static final String K1 = "k1:" + randomKey();
   private static final String K2 = "k2:" + randomKey();

@@ -66,6 +66,8 @@ import java.util.stream.Collectors;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Faults a revocation must survive, each against Temporal's test server bound to a loopback port
@@ -83,6 +85,8 @@ import org.junit.jupiter.api.Timeout;
  * <p>The worker SIGKILL case is {@link WorkerRestartTest}; a stamp whose completion is lost after
  * commit is {@code RevokeApiKeysWorkflowTest.aRetryAfterTheStampCommittedChangesNothing}.
  */
+// Long: runs beside the other test classes.
+@Execution(ExecutionMode.CONCURRENT)
 class FaultToleranceTest {
   private static final Duration SELECTOR_TIMEOUT = RevocationStack.SELECTOR_TIMEOUT;
   private static final String REVOKED_EVENT = "api_key.revoked";

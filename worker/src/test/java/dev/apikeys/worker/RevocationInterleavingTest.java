@@ -47,6 +47,8 @@ import java.util.stream.Collectors;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Random scripts of revocations against the real worker (a process of its own), Temporal's test
@@ -72,6 +74,8 @@ import org.junit.jupiter.api.Timeout;
  * <p>CI runs {@value #CI_ROUNDS} rounds. {@code -Dapikeys.fuzz.rounds=N -Dapikeys.fuzz.seed=S} runs
  * more, or repeats a failing run: the seed is printed first, and every failure names it.
  */
+// Long (rounds of random scripts): runs beside the other test classes.
+@Execution(ExecutionMode.CONCURRENT)
 class RevocationInterleavingTest {
   static final int CI_ROUNDS = 16;
   private static final int BATCH = 8;

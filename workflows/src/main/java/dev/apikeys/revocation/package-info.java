@@ -15,8 +15,8 @@
  *
  * <ul>
  *   <li>Time is {@code Workflow.currentTimeMillis()}, waiting is {@code Workflow.newTimer} or
- *       {@code Workflow.await(Duration, condition)}; never the system clock, the JDK's
- *       {@code java.time} "now" methods or a thread's sleep.
+ *       {@code Workflow.await(Duration, condition)}; never the system clock, the JDK's {@code
+ *       java.time} "now" methods or a thread's sleep.
  *   <li>No IO of any kind: no database, no file, no network, no environment variable or system
  *       property, no logging but {@code Workflow.getLogger}. Everything that touches the world is
  *       an activity ({@code RevocationActivities}, implemented in the {@code activities} module).
