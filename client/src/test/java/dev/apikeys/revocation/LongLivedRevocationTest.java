@@ -56,6 +56,7 @@ class LongLivedRevocationTest {
     this.module = module;
   }
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   void twoThousandReschedulesKeepTheHistoryBoundedAndStampTheLastInstant() throws Exception {
     ApiKeyDTO key = keys.createApiKey(new CreateApiKeyDTO("moved", "secret", "u"));
@@ -126,6 +127,7 @@ class LongLivedRevocationTest {
    * restore its revocation instead of being refused as "not scheduled yet". The change is sent with
    * the start, so it always lands in that first task.
    */
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   void aChangeInTheFirstTaskOfAContinuedRunIsApplied(Worker worker) throws Exception {
     ApiKeyDTO key = keys.createApiKey(new CreateApiKeyDTO("continued", "secret", "u"));

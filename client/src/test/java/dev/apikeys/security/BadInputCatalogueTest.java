@@ -616,6 +616,7 @@ class BadInputCatalogueTest {
         refused("malformed: truncated JSON", "{`id`:", invalid, null, unreadable));
   }
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @ParameterizedTest(name = "{0}")
   @MethodSource("catalogue")
   void everyPathRefusesWithATypedErrorAndChangesNothing(String name, BadRequest bad) {
@@ -657,6 +658,7 @@ class BadInputCatalogueTest {
    * SQL in text that is otherwise valid is data: the revocation goes through on both paths, the
    * text is stored exactly as sent, and no other row changes.
    */
+  @Execution(ExecutionMode.SAME_THREAD)
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("hostileText")
   void hostileTextIsStoredLiterally(String field, String text) throws TimeoutException {
@@ -721,6 +723,7 @@ class BadInputCatalogueTest {
    * Both are an empty result, not an error, and leave api_key as it was. (A revocation row with no
    * keys is recorded, as for any selector that matches nothing.)
    */
+  @Execution(ExecutionMode.SAME_THREAD)
   @ParameterizedTest(name = "{0}")
   @MethodSource("selectorsThatMatchNothing")
   void injectionInSelectorValuesMatchesNothing(String selector) throws TimeoutException {
@@ -746,6 +749,7 @@ class BadInputCatalogueTest {
    * PostgreSQL evaluates this pattern for seconds on the fixture's long title; the statement
    * timeout on selector queries cuts it short, and the refusal says why.
    */
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   void aCatastrophicRegularExpressionIsCutShortByTheStatementTimeout() {
     String json =
@@ -778,6 +782,7 @@ class BadInputCatalogueTest {
    * server refuses the start itself with an INVALID_ARGUMENT about the blob size. Either way it is
    * a clear refusal and nothing changes.
    */
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   void aThreeMegabyteInputIsRefusedAndChangesNothing() {
     String ids =

@@ -88,12 +88,14 @@ class CodecDeploymentTest {
     stack.close();
   }
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(180)
   void aWorkerWithOnlyTheNewerKeyLeavesTheRevocationToOneThatHasBoth() throws Exception {
     aWorkerWithoutTheKeyRunsPastTheInstant(Optional.of(K2));
   }
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(180)
   void aWorkerWithNoCodecKeysLeavesTheRevocationToOneThatHasThem() throws Exception {
@@ -145,6 +147,7 @@ class CodecDeploymentTest {
    * while only a worker without the key polls waits for one that has it. (Before, it failed at
    * once: the worker listed the decoding exceptions among those that fail a workflow.)
    */
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(180)
   void aRevocationStartedWhileOnlyAWorkerWithoutTheKeyPollsWaitsForOneWithIt() throws Exception {
@@ -183,6 +186,7 @@ class CodecDeploymentTest {
   }
 
   /** A payload labelled with a key the worker holds, that fails authentication under it. */
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(120)
   void aForgedEncryptedRequestIsRefusedAndChangesNothing() throws Exception {
@@ -196,6 +200,7 @@ class CodecDeploymentTest {
         "request: cannot be read, and never will be: encrypted payload failed authentication");
   }
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(120)
   void aRequestInAnEncodingThisProjectNeverWritesIsRefusedAndChangesNothing() throws Exception {

@@ -96,6 +96,7 @@ class FaultToleranceTest {
 
   // ---- PostgreSQL stopped during the stamp ----------------------------------------------------
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(120)
   void postgresStoppedDuringTheStampIsRetriedAndCompletesOnce() throws Exception {
@@ -275,6 +276,7 @@ class FaultToleranceTest {
 
   // ---- 100 concurrent starts with one idempotency key -----------------------------------------
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(120)
   void hundredConcurrentStartsWithOneIdempotencyKeyMakeOneRevocation() throws Exception {
@@ -452,6 +454,7 @@ class FaultToleranceTest {
 
   private record Truth(Instant revokedAt, String revokedBy) {}
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(150)
   void overlappingRevocationsRacingKeepTheInvariant() throws Exception {

@@ -83,6 +83,7 @@ class RevocationInterleavingTest {
   private static final String STANDS =
       "cancel requested after the scheduled instant; the revocation stands";
 
+  @Execution(ExecutionMode.SAME_THREAD)
   @Test
   @Timeout(value = 30, unit = TimeUnit.MINUTES)
   void randomScriptsKeepEveryPromise() throws Exception {
