@@ -163,6 +163,9 @@ interface RevocationDao extends SettingsDao {
   @SqlUpdate("analyze apikeys_matched")
   void analyzeMatched();
 
+  @SqlUpdate("analyze apikeys_revocation_key")
+  void analyzeRevocationKeys();
+
   @SqlUpdate("drop table if exists apikeys_matched")
   void dropMatched();
 

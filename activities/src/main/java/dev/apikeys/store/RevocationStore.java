@@ -28,6 +28,8 @@ import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The revocation tables and what they do to {@code api_key}. Every method is one transaction; every
@@ -62,8 +64,19 @@ public final class RevocationStore {
   /** Keys are read for {@link #keys(String)} this many at a time. */
   private static final int KEYS_PAGE = 10_000;
 
+  /**
+   * A revocation of this many keys or more refreshes the planner's statistics of the revocations'
+   * keys once it has committed; see {@link #refreshKeyStatistics}.
+   */
+  static final long ANALYZE_AFTER_KEYS = 10_000;
+
+  /** How long that refresh waits for its table lock before leaving the job to autovacuum. */
+  private static final Duration ANALYZE_LOCK_TIMEOUT = Duration.ofMillis(200);
+
   /** Who and what the warm-up's rolled-back revocation names. */
   private static final String WARM_UP = "apikeys-warm-up";
+
+  private static final Logger log = LoggerFactory.getLogger(RevocationStore.class);
 
   private static final ObjectWriter JSON = ApiKeysJson.newObjectMapper().writer();
 
@@ -107,14 +120,42 @@ public final class RevocationStore {
   /** See {@code RevocationActivities#schedule}: in a transaction of its own. */
   public Revocation schedule(ScheduleRevocation command) {
     Scheduling scheduling = prepare(command);
-    return selectorQueries.inTransaction(
-        jdbi,
-        scheduling.isolation(),
-        h -> {
-          RevocationDao dao = h.attach(RevocationDao.class);
-          boundLockWaits(dao);
-          return scheduleOn(h, dao, command, scheduling);
-        });
+    Revocation scheduled =
+        selectorQueries.inTransaction(
+            jdbi,
+            scheduling.isolation(),
+            h -> {
+              RevocationDao dao = h.attach(RevocationDao.class);
+              boundLockWaits(dao);
+              return scheduleOn(h, dao, command, scheduling);
+            });
+    if (scheduled.owned() && scheduled.keyCount() >= ANALYZE_AFTER_KEYS) {
+      refreshKeyStatistics();
+    }
+    return scheduled;
+  }
+
+  /**
+   * Refreshes the planner's statistics of {@code apikeys_revocation_key} once a large revocation
+   * has committed. Until autovacuum comes by (a minute or more later) the planner takes the new
+   * revocation for a few hundred rows, and the stamp, the event insert and each page of the result
+   * probe its keys one at a time: about half a second each at 100,000 keys, against about 100 ms
+   * for the ANALYZE (docs/benchmarks.md). Best effort: when the table's lock is not free within
+   * {@link #ANALYZE_LOCK_TIMEOUT}, or the database user may not analyze the table, the statistics
+   * stay as they were and nothing else changes.
+   */
+  private void refreshKeyStatistics() {
+    try {
+      jdbi.useTransaction(
+          h -> {
+            RevocationDao dao = h.attach(RevocationDao.class);
+            dao.boundLockWaits(ANALYZE_LOCK_TIMEOUT.toMillis());
+            dao.analyzeRevocationKeys();
+          });
+    } catch (RuntimeException e) {
+      log.debug(
+          "apikeys_revocation_key statistics left to autovacuum ({})", e.getClass().getName());
+    }
   }
 
   /**
