@@ -78,6 +78,14 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 @Execution(ExecutionMode.CONCURRENT)
 class RevocationInterleavingTest {
   static final int CI_ROUNDS = 16;
+
+  /**
+   * The worker processes log every warning's exception in full (the worker's own format prints one
+   * line each), so that a workflow task that fails says why in the round's logs.
+   */
+  private static final Map<String, String> DIAGNOSTIC_LOGS =
+      Map.of("JAVA_TOOL_OPTIONS", "-Dlogback.configurationFile=" + RoundDiagnostics.logbackFile());
+
   private static final int BATCH = 8;
 
   private static final String STANDS =
@@ -105,7 +113,7 @@ class RevocationInterleavingTest {
     Map<String, Integer> tally = new java.util.TreeMap<>();
     Path logs = Files.createTempDirectory("apikeys-interleavings");
     try (RevocationStack stack = RevocationStack.start()) {
-      WorkerProcess[] worker = {WorkerProcess.start(stack, logs, "worker-0")};
+      WorkerProcess[] worker = {WorkerProcess.start(stack, logs, "worker-0", DIAGNOSTIC_LOGS)};
       ExecutorService rounds_ = Executors.newCachedThreadPool();
       try {
         int started = 0;
@@ -124,7 +132,7 @@ class RevocationInterleavingTest {
             Thread.sleep(killAfter);
             worker[0].kill();
             Thread.sleep(downFor);
-            worker[0] = WorkerProcess.start(stack, logs, "worker-" + batch);
+            worker[0] = WorkerProcess.start(stack, logs, "worker-" + batch, DIAGNOSTIC_LOGS);
             tally.merge("worker killed", 1, Integer::sum);
           }
           for (Future<Round> future : futures) {
@@ -132,7 +140,12 @@ class RevocationInterleavingTest {
             try {
               round = future.get(10, TimeUnit.MINUTES);
             } catch (ExecutionException e) {
-              throw new AssertionError("seed " + seed + ": a round crashed", e.getCause());
+              throw new AssertionError(
+                  "seed "
+                      + seed
+                      + ": a round crashed\n"
+                      + RoundDiagnostics.describe(stack.client, logs),
+                  e.getCause());
             }
             round.tally.forEach((k, v) -> tally.merge(k, v, Integer::sum));
             if (!round.violations.isEmpty()) {
@@ -387,7 +400,20 @@ class RevocationInterleavingTest {
       }
       Map<Op, Answers> answers = new LinkedHashMap<>();
       for (Map.Entry<Op, Future<Answers>> e : running.entrySet()) {
-        answers.put(e.getKey(), e.getValue().get(5, TimeUnit.MINUTES));
+        try {
+          answers.put(e.getKey(), e.getValue().get(5, TimeUnit.MINUTES));
+        } catch (java.util.concurrent.TimeoutException notAnswered) {
+          throw new IllegalStateException(
+              "round "
+                  + number
+                  + " (round seed "
+                  + seed
+                  + "): "
+                  + e.getKey()
+                  + " had no answer after 5 minutes; script: "
+                  + script,
+              notAnswered);
+        }
       }
       settle(answers);
       check(answers, keys);
