@@ -165,6 +165,12 @@ class RevocationInterleavingTest {
             }
           }
         }
+        // Every history the rounds wrote replays through the workflow code as it is: a history
+        // that does not is a workflow some worker will fail to resume after a restart or a cache
+        // eviction, whatever the rounds' answers said.
+        List<String> unreplayable = RoundDiagnostics.replayClosed(stack.client, logs);
+        tally.put("histories replayed", RoundDiagnostics.lastReplayCount());
+        unreplayable.forEach(f -> failures.add("a history does not replay: " + f));
       } finally {
         rounds_.shutdownNow();
         worker[0].close();

@@ -1,11 +1,14 @@
 package dev.apikeys.worker;
 
+import com.google.protobuf.ByteString;
 import dev.apikeys.config.TemporalConnection;
 import dev.apikeys.revocation.ApiKeysDataConverter;
 import dev.apikeys.revocation.RevokeApiKeysWorkflowImpl;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.api.workflowservice.v1.ListClosedWorkflowExecutionsRequest;
+import io.temporal.api.workflowservice.v1.ListClosedWorkflowExecutionsResponse;
 import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -34,6 +37,7 @@ final class RoundDiagnostics {
   private static final int LOG_LINES_PER_FAILURE = 40;
   private static final int FAILURES_SHOWN = 3;
   private static final int REPLAY_LINES = 20;
+  private static final String REVOCATION_TYPE = "RevokeApiKeysWorkflow";
 
   private RoundDiagnostics() {}
 
@@ -111,26 +115,93 @@ final class RoundDiagnostics {
   }
 
   private static String replay(WorkflowExecutionHistory history) {
-    try (TestWorkflowEnvironment env =
-        TestWorkflowEnvironment.newInstance(
-            TestEnvironmentOptions.newBuilder()
-                .setWorkflowClientOptions(
-                    WorkflowClientOptions.newBuilder()
-                        .setDataConverter(ApiKeysDataConverter.newDataConverter())
-                        .build())
-                .build())) {
-      io.temporal.worker.Worker worker = env.newWorker("replay");
-      worker.registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class);
-      WorkflowReplayer.replayWorkflowExecution(history, worker);
-      return "replays without failure";
+    try (TestWorkflowEnvironment env = replayEnvironment()) {
+      String failure = replayOn(replayWorker(env), history);
+      return failure == null ? "replays without failure" : failure;
+    }
+  }
+
+  private static int lastReplayCount;
+
+  /** How many histories the last {@link #replayClosed} replayed. */
+  static int lastReplayCount() {
+    return lastReplayCount;
+  }
+
+  /**
+   * Replays the history of every closed revocation workflow through the workflow code as it is;
+   * returns one line (and the stack) for each that fails, after writing its history beside the
+   * logs.
+   */
+  static List<String> replayClosed(TemporalConnection temporal, Path logs) {
+    String namespace = temporal.client().getOptions().getNamespace();
+    List<String> failures = new ArrayList<>();
+    int replayed = 0;
+    try (TestWorkflowEnvironment env = replayEnvironment()) {
+      io.temporal.worker.Worker worker = replayWorker(env);
+      ByteString page = ByteString.EMPTY;
+      do {
+        ListClosedWorkflowExecutionsResponse response =
+            temporal
+                .stubs()
+                .blockingStub()
+                .listClosedWorkflowExecutions(
+                    ListClosedWorkflowExecutionsRequest.newBuilder()
+                        .setNamespace(namespace)
+                        .setMaximumPageSize(1000)
+                        .setNextPageToken(page)
+                        .build());
+        for (WorkflowExecutionInfo info : response.getExecutionsList()) {
+          if (!info.getType().getName().equals(REVOCATION_TYPE)) {
+            continue;
+          }
+          String workflowId = info.getExecution().getWorkflowId();
+          WorkflowExecutionHistory history =
+              temporal.client().fetchHistory(workflowId, info.getExecution().getRunId());
+          replayed++;
+          String failure = replayOn(worker, history);
+          if (failure != null) {
+            Path file = logs.resolve("history-" + workflowId + ".json");
+            try {
+              Files.writeString(file, history.toJson(true), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+              file = null;
+            }
+            failures.add(workflowId + " (history in " + file + "):" + failure);
+          }
+        }
+        page = response.getNextPageToken();
+      } while (!page.isEmpty());
+    }
+    lastReplayCount = replayed;
+    return failures;
+  }
+
+  private static TestWorkflowEnvironment replayEnvironment() {
+    return TestWorkflowEnvironment.newInstance(
+        TestEnvironmentOptions.newBuilder()
+            .setWorkflowClientOptions(
+                WorkflowClientOptions.newBuilder()
+                    .setDataConverter(ApiKeysDataConverter.newDataConverter())
+                    .build())
+            .build());
+  }
+
+  private static io.temporal.worker.Worker replayWorker(TestWorkflowEnvironment env) {
+    io.temporal.worker.Worker worker = env.newWorker("replay");
+    worker.registerWorkflowImplementationTypes(RevokeApiKeysWorkflowImpl.class);
+    return worker;
+  }
+
+  /** Null when the history replays; otherwise the failure's first lines. */
+  private static String replayOn(io.temporal.worker.Worker worker, WorkflowExecutionHistory h) {
+    try {
+      WorkflowReplayer.replayWorkflowExecution(h, worker);
+      return null;
     } catch (Exception e) {
       StringWriter stack = new StringWriter();
       e.printStackTrace(new PrintWriter(stack));
-      return stack
-          .toString()
-          .lines()
-          .limit(LOG_LINES_PER_FAILURE)
-          .reduce("", (a, b) -> a + "\n      " + b);
+      return stack.toString().lines().limit(REPLAY_LINES).reduce("", (a, b) -> a + "\n      " + b);
     }
   }
 
