@@ -28,6 +28,13 @@ public final class RevocationWorker implements AutoCloseable {
   /** Long enough for a stamp or cancel transaction in flight to commit before the process ends. */
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
+  /**
+   * The deadlock detection of a worker without sticky execution (the Java test server's: {@code
+   * apikeys dev}, the tests, the benchmark). Found by RevocationInterleavingTest under load: a
+   * PotentialDeadlockException from a workflow thread parked in its own yield.
+   */
+  static final Duration FULL_REPLAY_DEADLOCK_DETECTION = Duration.ofSeconds(10);
+
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(RevocationWorker.class);
 
@@ -48,6 +55,13 @@ public final class RevocationWorker implements AutoCloseable {
     this.factory = WorkerFactory.newInstance(client);
     WorkerOptions.Builder workerOptions = WorkerOptions.newBuilder();
     options.stickyTimeout().ifPresent(workerOptions::setStickyQueueScheduleToStartTimeout);
+    if (options.stickyTimeout().filter(Duration::isZero).isPresent()) {
+      // Without sticky execution every workflow task replays the whole history; on a busy machine
+      // a workflow thread can wait past Temporal's one-second deadlock detection for a core
+      // without any workflow code blocking, and the task fails (again at every attempt while the
+      // machine stays busy).
+      workerOptions.setDefaultDeadlockDetectionTimeout(FULL_REPLAY_DEADLOCK_DETECTION.toMillis());
+    }
     Worker worker = factory.newWorker(taskQueue, workerOptions.build());
     // No decoding exception fails a workflow: a payload under a key this worker lacks fails the
     // workflow task, retried until a worker with the key runs it, and a client's input that no
