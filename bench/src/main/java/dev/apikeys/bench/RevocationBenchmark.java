@@ -506,31 +506,13 @@ public final class RevocationBenchmark {
     }
     double readyMs = (System.nanoTime() - t0) / 1e6;
     try {
-      insertPublishable("cold-" + n, n);
-      analyze();
       ApiKeyModuleService cold =
           new ApiKeyModuleService(
               client, store, new RevocationStore(jdbi, Duration.ofSeconds(60)), queue);
-      long t1 = System.nanoTime();
-      cold.startRevoke(
-              RevokeRequest.ofSelector(
-                  FilterableApiKeyProps.where("created_by", "cold-" + n).json(),
-                  RevokeApiKeyDTO.now("bench"),
-                  null))
-          .await(Duration.ofMinutes(10));
-      double coldMs = (System.nanoTime() - t1) / 1e6;
+      double coldMs = timedBulk(cold, "cold-" + n, n);
       // The same work again on the same process: what is left of the gap is that process's own
       // first-run cost (class loading, JIT), since the database and the server are the warm ones.
-      insertPublishable("cold-again-" + n, n);
-      analyze();
-      long t2 = System.nanoTime();
-      cold.startRevoke(
-              RevokeRequest.ofSelector(
-                  FilterableApiKeyProps.where("created_by", "cold-again-" + n).json(),
-                  RevokeApiKeyDTO.now("bench"),
-                  null))
-          .await(Duration.ofMinutes(10));
-      double againMs = (System.nanoTime() - t2) / 1e6;
+      double againMs = timedBulk(cold, "cold-again-" + n, n);
       double warm = warmBulkMs.getOrDefault(n, Double.NaN);
       rows.add(
           String.format(
@@ -550,6 +532,23 @@ public final class RevocationBenchmark {
       worker.destroy();
       worker.waitFor(30, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Inserts {@code n} keys created by {@code createdBy}; revokes them by selector, timed, in ms.
+   */
+  private double timedBulk(ApiKeyModuleService module, String createdBy, int n) throws Exception {
+    insertPublishable(createdBy, n);
+    analyze();
+    long t0 = System.nanoTime();
+    module
+        .startRevoke(
+            RevokeRequest.ofSelector(
+                FilterableApiKeyProps.where("created_by", createdBy).json(),
+                RevokeApiKeyDTO.now("bench"),
+                null))
+        .await(Duration.ofMinutes(10));
+    return (System.nanoTime() - t0) / 1e6;
   }
 
   /**

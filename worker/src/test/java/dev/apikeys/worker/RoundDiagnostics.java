@@ -94,12 +94,7 @@ final class RoundDiagnostics {
       if (failedTasks < STUCK_AFTER_FAILED_TASKS) {
         continue;
       }
-      Path file = logs.resolve("history-" + workflowId + ".json");
-      try {
-        Files.writeString(file, history.toJson(true), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        out.append("  (history not written: ").append(e).append(")\n");
-      }
+      Path file = writeHistory(logs, workflowId, history);
       out.append("  stuck: ")
           .append(workflowId)
           .append(", ")
@@ -107,7 +102,7 @@ final class RoundDiagnostics {
           .append(" events, ")
           .append(failedTasks)
           .append(" workflow tasks failed or timed out; history in ")
-          .append(file.getFileName())
+          .append(file)
           .append("\n    replay: ")
           .append(replay(history))
           .append('\n');
@@ -161,12 +156,7 @@ final class RoundDiagnostics {
           replayed++;
           String failure = replayOn(worker, history);
           if (failure != null) {
-            Path file = logs.resolve("history-" + workflowId + ".json");
-            try {
-              Files.writeString(file, history.toJson(true), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-              file = null;
-            }
+            Path file = writeHistory(logs, workflowId, history);
             failures.add(workflowId + " (history in " + file + "):" + failure);
           }
         }
@@ -175,6 +165,17 @@ final class RoundDiagnostics {
     }
     lastReplayCount = replayed;
     return failures;
+  }
+
+  /** Writes the history beside the logs; the file's name, or what stopped the writing. */
+  private static Path writeHistory(Path logs, String workflowId, WorkflowExecutionHistory history) {
+    Path file = logs.resolve("history-" + workflowId + ".json");
+    try {
+      Files.writeString(file, history.toJson(true), StandardCharsets.UTF_8);
+      return file.getFileName();
+    } catch (IOException e) {
+      return Path.of("(not written: " + e.getMessage() + ")");
+    }
   }
 
   private static TestWorkflowEnvironment replayEnvironment() {
